@@ -1,0 +1,46 @@
+import type { CommandModule } from 'yargs';
+import { EXIT } from '../../errors.js';
+import { emit, globalOptions, openAll, warn, type GlobalArgs } from '../context.js';
+import { selectImages } from '../../image/select.js';
+import { LayerReader } from '../../layer/reader.js';
+import { layersReport, renderLayers } from '../../report/layers.js';
+import type { LayerListing } from '../../layer/pass.js';
+import { shortId } from '../../digest.js';
+import type { Image } from '../../image/model.js';
+
+interface Args extends GlobalArgs { input: string; image?: string; content: boolean }
+
+export const layers: CommandModule<object, Args> = {
+  command: 'layers <input>',
+  describe: "each layer's diffID, chainID, blob digest, compression, top-level content, size and storage",
+  builder: (y) => globalOptions(y)
+    .positional('input', { type: 'string', demandOption: true })
+    .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
+    .option('content', { type: 'boolean', default: true, describe: 'read each layer once for CONTENT and SIZE; --no-content reads JSON only' })
+    .example('$0 layers app.tar --no-trunc', 'full digests')
+    .example('$0 layers app.tar -i app:1.0 --no-content --json', 'metadata only') as never,
+  async handler(a) {
+    const [ar] = await openAll(a, [a.input], false);
+    const imgs = selectImages(ar!.images, a.image, a.platform);
+    const reader = new LayerReader();
+    if (a.content) await reader.prefetch(ar!.store, imgs);
+    const reports: { img: Image; report: ReturnType<typeof layersReport> }[] = [];
+    for (const img of imgs) {
+      const listings: (LayerListing | null)[] = [];
+      for (const l of img.layers) listings.push(a.content ? await reader.listing(ar!.store, l) : null);
+      reports.push({ img, report: layersReport(img, listings) });
+    }
+    for (const m of reader.mismatches) {
+      warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId} — the archive does not match its config`);
+    }
+    for (const { report } of reports) {
+      for (const l of report.layers) {
+        if (l.digestVerified === false) warn(`${l.storage}: blob does not hash to its declared digest ${shortId(l.digest)}`);
+      }
+    }
+    emit(a, reports.map((r) => r.report), () => renderLayers(reports, !a.trunc));
+    if (reader.mismatches.length || reports.some((r) => r.report.layers.some((l) => l.digestVerified === false))) {
+      process.exitCode = EXIT.findings;
+    }
+  },
+};

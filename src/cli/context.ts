@@ -1,0 +1,63 @@
+import type { Argv } from 'yargs';
+import { setLimits } from '../limits.js';
+import { openInputs } from '../inputs.js';
+import type { Archive } from '../archive.js';
+
+/** Options every command takes. */
+export interface GlobalArgs {
+  json: boolean;
+  trunc: boolean;
+  quiet: boolean;
+  platform?: string;
+  maxJsonBytes?: number;
+  maxLayerBytes?: number;
+  maxRatio?: number;
+}
+
+export function globalOptions<T>(y: Argv<T>) {
+  return y
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON (stable keys) instead of a table' })
+    .option('trunc', { type: 'boolean', default: true, describe: 'shorten ids to 12 hex; --no-trunc prints full sha256:… digests' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no notes or progress on stderr' })
+    .option('platform', { type: 'string', describe: 'only images for os/arch[/variant]' })
+    .option('max-json-bytes', { type: 'number', describe: 'largest JSON member read (default 16 MiB)' })
+    .option('max-layer-bytes', { type: 'number', describe: 'largest decompressed layer read (default 64 GiB)' })
+    .option('max-ratio', { type: 'number', describe: 'decompression ratio past 1 GiB treated as a bomb (default 1100)' });
+}
+
+export function applyLimits(a: GlobalArgs): void {
+  setLimits({
+    ...(a.maxJsonBytes ? { maxJsonBytes: a.maxJsonBytes } : {}),
+    ...(a.maxLayerBytes ? { maxLayerBytes: a.maxLayerBytes } : {}),
+    ...(a.maxRatio ? { maxRatio: a.maxRatio } : {}),
+  });
+}
+
+export function note(a: Pick<GlobalArgs, 'quiet'>, msg: string): void {
+  if (!a.quiet) process.stderr.write(`layerdig: ${msg}\n`);
+}
+
+export function warn(msg: string): void {
+  process.stderr.write(`layerdig: WARNING: ${msg}\n`);
+}
+
+/** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */
+export function emit(a: Pick<GlobalArgs, 'json'>, json: unknown, text: () => string): void {
+  process.stdout.write(a.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+}
+
+/** Open every input (directories searched recursively), printing each archive's notes. */
+export async function openAll(a: GlobalArgs, paths: string[], recursive = true): Promise<Archive[]> {
+  applyLimits(a);
+  const out: Archive[] = [];
+  for await (const ar of openInputs(paths, { recursive, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) })) {
+    for (const n of ar.notes) note(a, `${ar.path}: ${n}`);
+    out.push(ar);
+  }
+  return out;
+}
+
+export async function openOneArchive(a: GlobalArgs, path: string): Promise<Archive> {
+  const [ar] = await openAll(a, [path], false);
+  return ar!;
+}

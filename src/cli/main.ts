@@ -1,0 +1,44 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
+import { COMMANDS } from './commands/index.js';
+
+function report(err: unknown): number {
+  if (err instanceof LayerdigError) {
+    process.stderr.write(`layerdig: ${err.message}\n`);
+    if (err.candidates.length) process.stderr.write(`candidates:\n${err.candidates.map((c) => `  ${c}`).join('\n')}\n`);
+    return exitCodeFor(err);
+  }
+  const e = err as Error;
+  process.stderr.write(`layerdig: internal error: ${e?.message ?? String(err)}\n`);
+  if (process.env.LAYERDIG_DEBUG) process.stderr.write(`${e?.stack}\n`);
+  return EXIT.internal;
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  let usageError = false;
+  const cli = yargs(argv)
+    .scriptName('layerdig')
+    .usage('$0 <command> [options]\n\nOpen container image archives offline: docker save, OCI layout, skopeo dir:.')
+    .command(COMMANDS)
+    .demandCommand(1, 'name a command')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      usageError = true;
+      process.stderr.write(`${y.help() && ''}layerdig: ${msg}\nRun 'layerdig --help' for usage.\n`);
+    });
+  try {
+    await cli.parseAsync();
+    if (usageError) process.exitCode = EXIT.usage;
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Errors are values with a stable code and one sentence a user can act on.
+ * The CLI maps codes to exit codes; nothing below the CLI prints or exits.
+ */
+export type ErrorCode =
+  | 'E_USAGE'            // bad arguments
+  | 'E_NOT_AN_ARCHIVE'   // input is not any image format we know
+  | 'E_BAD_ARCHIVE'      // structurally broken: truncated tar, bad JSON, missing blob, link loop
+  | 'E_LIMIT'            // a safety limit stopped the read (JSON size, decompression bomb)
+  | 'E_IO'               // the operating system refused (no such file, permission)
+  | 'E_NOT_FOUND'        // image, layer or path not found in the input
+  | 'E_AMBIGUOUS'        // a selector matched several things
+  | 'E_UNSAFE_PATH'      // extraction refused a member that would escape the output directory
+  | 'E_UNSUPPORTED';     // a feature this runtime lacks (e.g. zstd without a decoder)
+
+export class LayerdigError extends Error {
+  readonly code: ErrorCode;
+  /** candidates for E_AMBIGUOUS / E_NOT_FOUND selectors, shown to the user */
+  readonly candidates: string[];
+  constructor(code: ErrorCode, message: string, candidates: string[] = []) {
+    super(message);
+    this.name = 'LayerdigError';
+    this.code = code;
+    this.candidates = candidates;
+  }
+}
+
+/** Exit codes are part of the CLI contract (documented in the README). */
+export const EXIT = {
+  ok: 0,
+  /** the command ran and found what it is meant to flag: verify mismatch, failed CI gate, audit --fail-on */
+  findings: 1,
+  usage: 2,
+  unreadable: 3,
+  notFound: 4,
+  internal: 70,
+} as const;
+
+export function exitCodeFor(err: unknown): number {
+  if (!(err instanceof LayerdigError)) return EXIT.internal;
+  switch (err.code) {
+    case 'E_USAGE':
+    case 'E_AMBIGUOUS':
+      return EXIT.usage;
+    case 'E_NOT_FOUND':
+      return EXIT.notFound;
+    default:
+      return EXIT.unreadable;
+  }
+}
+
+/** Name the place something went wrong: `app.tar!blobs/sha256/ab…`. */
+export function where(archive: string, member?: string): string {
+  return member ? `${archive}!${member}` : archive;
+}
+
+export function badArchive(archive: string, member: string | undefined, what: string): LayerdigError {
+  return new LayerdigError('E_BAD_ARCHIVE', `${where(archive, member)}: ${what}`);
+}

@@ -1,0 +1,99 @@
+import { sha256, toDigest, type Digest } from '../digest.js';
+import { badArchive } from '../errors.js';
+import { limits } from '../limits.js';
+import { sniffCompression } from '../compression/index.js';
+import { parseJson, resolveMember, type Store } from '../store/store.js';
+import type { LayerSource, RawConfig } from '../image/model.js';
+
+export const MEDIA = {
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
+  dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+} as const;
+
+export const INDEX_TYPES: readonly string[] = [MEDIA.ociIndex, MEDIA.dockerList];
+export const MANIFEST_TYPES: readonly string[] = [MEDIA.ociManifest, MEDIA.dockerManifest];
+export const CONFIG_TYPES: readonly string[] = [MEDIA.ociConfig, MEDIA.dockerConfig];
+
+/** Read a JSON member (links followed) and return its bytes, digest and value. */
+export async function readJsonMember(store: Store, name: string): Promise<{ bytes: Buffer; digest: Digest; value: unknown; member: string }> {
+  const m = resolveMember(store, name);
+  const bytes = await store.readBytes(m.name, limits().maxJsonBytes);
+  return { bytes, digest: sha256(bytes), value: parseJson(bytes, store.path, name), member: m.name };
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The image config: its digest (computed from the bytes) is the image ID. */
+export async function readConfig(store: Store, name: string): Promise<{ config: RawConfig; digest: Digest; member: string; size: number }> {
+  const { bytes, digest, value, member } = await readJsonMember(store, name);
+  if (!isObject(value)) throw badArchive(store.path, name, 'the image config is not a JSON object');
+  return { config: value as RawConfig, digest, member, size: bytes.length };
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: Digest;
+  size: number;
+  annotations: Record<string, string>;
+  platform?: { os?: string; architecture?: string; variant?: string };
+  artifactType?: string;
+}
+
+/** Validate an OCI descriptor; a digest that is not sha256 hex never becomes a path. */
+export function parseDescriptor(v: unknown, archive: string, member: string, what: string): Descriptor {
+  if (!isObject(v)) throw badArchive(archive, member, `${what} is not a descriptor object`);
+  const digest = typeof v.digest === 'string' ? toDigest(v.digest) : null;
+  if (!digest) throw badArchive(archive, member, `${what} has no valid sha256 digest (${String(v.digest)})`);
+  const size = typeof v.size === 'number' && Number.isSafeInteger(v.size) && v.size >= 0 ? v.size : -1;
+  const annotations: Record<string, string> = {};
+  if (isObject(v.annotations)) {
+    for (const [k, val] of Object.entries(v.annotations)) if (typeof val === 'string') annotations[k] = val;
+  }
+  const d: Descriptor = { mediaType: typeof v.mediaType === 'string' ? v.mediaType : '', digest, size, annotations };
+  if (isObject(v.platform)) d.platform = v.platform as Descriptor['platform'];
+  if (typeof v.artifactType === 'string') d.artifactType = v.artifactType;
+  return d;
+}
+
+export function blobPath(d: Digest): string {
+  return `blobs/sha256/${d.slice(7)}`;
+}
+
+/** A layer blob as stored: resolve links, sniff compression from its first bytes. */
+export async function layerSource(
+  store: Store,
+  referencedAs: string,
+  known: { digest?: Digest | null; size?: number | null; mediaType?: string | null } = {},
+): Promise<LayerSource> {
+  const m = resolveMember(store, referencedAs);
+  const head = await store.head(m.name, 8);
+  return {
+    member: m.name,
+    referencedAs,
+    digest: known.digest ?? digestFromName(m.name),
+    declaredSize: known.size ?? null,
+    mediaType: known.mediaType ?? null,
+    size: m.size,
+    compression: sniffCompression(head),
+  };
+}
+
+/**
+ * Content-addressed names: `blobs/sha256/<hex>` (OCI layout) and crane's
+ * `<hex>.tar.gz`. Other names (`<diffid>.tar`, `<v1id>/layer.tar`) say nothing
+ * about the blob digest.
+ */
+export function digestFromName(name: string): Digest | null {
+  const oci = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+  if (oci) return `sha256:${oci[1]}`;
+  const crane = /^([0-9a-f]{64})\.(tar\.gz|tgz|tar\.zst)$/.exec(name);
+  return crane ? `sha256:${crane[1]}` : null;
+}

@@ -1,0 +1,96 @@
+import { shortId } from '../digest.js';
+import { badArchive } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { Platform } from '../image/model.js';
+import {
+  blobPath, CONFIG_TYPES, INDEX_TYPES, isObject, MANIFEST_TYPES, parseDescriptor, readJsonMember, type Descriptor,
+} from './common.js';
+
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+export const CONTAINERD_NAME = 'io.containerd.image.name';
+
+/** One image manifest reached from an OCI index, with what the path to it said. */
+export interface OciManifestEntry {
+  descriptor: Descriptor;
+  member: string;
+  manifest: Record<string, unknown>;
+  config: Descriptor;
+  layers: Descriptor[];
+  platform: Platform | null;
+  refName: string | null;
+  containerdName: string | null;
+}
+
+const MAX_DEPTH = 8;
+
+function toPlatform(p: Descriptor['platform']): Platform | null {
+  if (!p || typeof p.os !== 'string' || typeof p.architecture !== 'string') return null;
+  return p.variant ? { os: p.os, architecture: p.architecture, variant: p.variant } : { os: p.os, architecture: p.architecture };
+}
+
+/**
+ * Walk `index.json` (and nested indexes) to every image manifest present.
+ * Missing blobs (the other platforms of a containerd save), artifacts,
+ * attestations and unknown media types are skipped with a note.
+ */
+export async function walkOciIndex(store: Store, indexMember = 'index.json'): Promise<{ entries: OciManifestEntry[]; notes: string[] }> {
+  const entries: OciManifestEntry[] = [];
+  const notes: string[] = [];
+  const seen = new Set<string>();
+
+  const visitIndex = async (member: string, value: unknown, depth: number, inherited: { ref: string | null; ctr: string | null }) => {
+    if (!isObject(value)) throw badArchive(store.path, member, 'is not a JSON object');
+    const list = value.manifests;
+    if (list === null || list === undefined) return; // Docker 25 writes `manifests: null` when it has none
+    if (!Array.isArray(list)) throw badArchive(store.path, member, '"manifests" is not a list');
+    for (let i = 0; i < list.length; i++) {
+      const d = parseDescriptor(list[i], store.path, member, `manifests[${i}]`);
+      const ref = d.annotations[REF_NAME] ?? inherited.ref;
+      const ctr = d.annotations[CONTAINERD_NAME] ?? inherited.ctr;
+      const path = blobPath(d.digest);
+      const where = `${d.mediaType || 'descriptor'} ${shortId(d.digest)}${d.platform ? ` (${[d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/')})` : ''}`;
+      if (!store.member(path)) {
+        notes.push(`${where} is referenced by ${member} but not in the archive: skipped (saves often keep one platform only)`);
+        continue;
+      }
+      if (d.annotations['vnd.docker.reference.type'] === 'attestation-manifest') {
+        notes.push(`${where} is an attestation manifest: skipped`);
+        continue;
+      }
+      let mediaType = d.mediaType;
+      const blob = await readJsonMember(store, path);
+      if (!mediaType && isObject(blob.value)) {
+        mediaType = typeof blob.value.mediaType === 'string' ? blob.value.mediaType
+          : Array.isArray(blob.value.manifests) ? INDEX_TYPES[0]! : isObject(blob.value.config) ? MANIFEST_TYPES[0]! : '';
+      }
+      if (INDEX_TYPES.includes(mediaType)) {
+        if (depth >= MAX_DEPTH) throw badArchive(store.path, path, `indexes nested more than ${MAX_DEPTH} deep`);
+        if (seen.has(`index:${d.digest}`)) continue; // an index cycle is impossible by content addressing, but be safe
+        seen.add(`index:${d.digest}`);
+        await visitIndex(path, blob.value, depth + 1, { ref, ctr });
+        continue;
+      }
+      if (!MANIFEST_TYPES.includes(mediaType)) {
+        notes.push(`${where} has media type ${mediaType || '(none)'}, not an image: skipped`);
+        continue;
+      }
+      const m = blob.value;
+      if (!isObject(m)) throw badArchive(store.path, path, 'the manifest is not a JSON object');
+      const config = parseDescriptor(m.config, store.path, path, 'config');
+      if (config.mediaType && !CONFIG_TYPES.includes(config.mediaType)) {
+        notes.push(`${where} is an artifact (config ${config.mediaType}): skipped`);
+        continue;
+      }
+      if (!Array.isArray(m.layers)) throw badArchive(store.path, path, '"layers" is not a list');
+      const layers = m.layers.map((l, j) => parseDescriptor(l, store.path, path, `layers[${j}]`));
+      entries.push({
+        descriptor: d, member: path, manifest: m, config, layers,
+        platform: toPlatform(d.platform), refName: ref, containerdName: ctr,
+      });
+    }
+  };
+
+  const top = await readJsonMember(store, indexMember);
+  await visitIndex(indexMember, top.value, 0, { ref: null, ctr: null });
+  return { entries, notes };
+}

@@ -1,0 +1,108 @@
+import { toDigest, type Digest } from '../digest.js';
+import { badArchive } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { ImageSource, RawConfig, RawHistory } from '../image/model.js';
+import { configDiffIds } from '../image/build.js';
+import {
+  INDEX_TYPES, isObject, layerSource, MEDIA, parseDescriptor, readConfig, readJsonMember,
+} from './common.js';
+import type { Format } from './format.js';
+
+const bare = (d: Digest) => d.slice(7);
+
+/** Schema 1: no config. History and the v1 image ID come from `v1Compatibility`; diffIDs need hashing. */
+async function schema1(store: Store, member: string, m: Record<string, unknown>, digest: Digest, size: number): Promise<ImageSource> {
+  if (!Array.isArray(m.fsLayers) || !Array.isArray(m.history)) throw badArchive(store.path, member, 'schema 1 manifest without fsLayers/history');
+  const v1 = m.history.map((h, i) => {
+    const raw = isObject(h) && typeof h.v1Compatibility === 'string' ? h.v1Compatibility : null;
+    if (!raw) throw badArchive(store.path, member, `history[${i}] has no v1Compatibility`);
+    try {
+      return JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      throw badArchive(store.path, member, `history[${i}].v1Compatibility is not JSON`);
+    }
+  });
+  // fsLayers and history run top (newest) first; throwaway entries carry an empty layer
+  const layers = [];
+  const history: RawHistory[] = [];
+  for (let i = m.fsLayers.length - 1; i >= 0; i--) {
+    const fl = m.fsLayers[i];
+    const sum = isObject(fl) && typeof fl.blobSum === 'string' ? toDigest(fl.blobSum) : null;
+    if (!sum) throw badArchive(store.path, member, `fsLayers[${i}] has no valid blobSum`);
+    const c = v1[i] ?? {};
+    const cc = isObject(c.container_config) ? c.container_config : {};
+    const cmd = Array.isArray(cc.Cmd) ? cc.Cmd.join(' ') : '';
+    const throwaway = c.throwaway === true;
+    history.push({ created: typeof c.created === 'string' ? c.created : undefined, created_by: cmd, empty_layer: throwaway });
+    if (!throwaway) layers.push(await layerSource(store, bare(sum), { digest: sum }));
+  }
+  const top = v1[0] ?? {};
+  const config: RawConfig = {
+    created: typeof top.created === 'string' ? top.created : undefined,
+    architecture: typeof top.architecture === 'string' ? top.architecture : typeof m.architecture === 'string' ? m.architecture : undefined,
+    os: typeof top.os === 'string' ? top.os : undefined,
+    config: isObject(top.config) ? top.config : null,
+  };
+  const v1Id = typeof top.id === 'string' ? toDigest(top.id) : null;
+  return {
+    archive: store.path, format: 'skopeo-dir',
+    configDigest: v1Id ?? digest, configMember: member, config,
+    manifest: { digest, mediaType: typeof m.mediaType === 'string' ? m.mediaType : MEDIA.dockerSchema1, size, member },
+    repoTags: typeof m.name === 'string' && typeof m.tag === 'string' ? [`${m.name}:${m.tag}`] : [],
+    refName: null, indexPlatform: null, layers, declaredDiffIds: null, v1History: history,
+    notes: ['schema 1 manifest: no image config, so the image ID shown is the v1 image ID and diffIDs are computed by hashing each layer'],
+  };
+}
+
+async function fromManifest(store: Store, member: string, notes: string[]): Promise<ImageSource> {
+  const { value, digest, bytes } = await readJsonMember(store, member);
+  if (!isObject(value)) throw badArchive(store.path, member, 'is not a JSON object');
+  if (value.schemaVersion === 1) return schema1(store, member, value, digest, bytes.length);
+  const config = parseDescriptor(value.config, store.path, member, 'config');
+  if (!Array.isArray(value.layers)) throw badArchive(store.path, member, '"layers" is not a list');
+  const cfg = await readConfig(store, bare(config.digest));
+  const layers = [];
+  for (let i = 0; i < value.layers.length; i++) {
+    const l = parseDescriptor(value.layers[i], store.path, member, `layers[${i}]`);
+    layers.push(await layerSource(store, bare(l.digest), { digest: l.digest, size: l.size, mediaType: l.mediaType }));
+  }
+  return {
+    archive: store.path, format: 'skopeo-dir',
+    configDigest: cfg.digest, configMember: cfg.member, config: cfg.config,
+    manifest: { digest, mediaType: typeof value.mediaType === 'string' ? value.mediaType : MEDIA.ociManifest, size: bytes.length, member },
+    repoTags: [], refName: null, indexPlatform: null, layers,
+    declaredDiffIds: configDiffIds(cfg.config, store.path, cfg.member), notes,
+  };
+}
+
+/** skopeo `dir:` export: `version`, `manifest.json`, blobs named by bare hex; `--all` adds `<hex>.manifest.json` per instance. */
+export const skopeoDir: Format = {
+  name: 'skopeo-dir',
+  async detect(store) {
+    if (!store.member('version') || !store.member('manifest.json')) return false;
+    const v = await store.head('version', 64);
+    return v.toString('utf8').startsWith('Directory Transport Version');
+  },
+  async load(store) {
+    const { value } = await readJsonMember(store, 'manifest.json');
+    const notes: string[] = [];
+    const isIndex = isObject(value) && (INDEX_TYPES.includes(String(value.mediaType)) || Array.isArray(value.manifests));
+    if (!isIndex) return [await fromManifest(store, 'manifest.json', notes)];
+    const out: ImageSource[] = [];
+    const list = (value as Record<string, unknown>).manifests as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      const d = parseDescriptor(list[i], store.path, 'manifest.json', `manifests[${i}]`);
+      const member = `${bare(d.digest)}.manifest.json`;
+      if (!store.member(member)) {
+        notes.push(`instance ${d.digest} is listed but ${member} is not in the directory: skipped`);
+        continue;
+      }
+      const img = await fromManifest(store, member, notes);
+      if (d.platform?.os && d.platform.architecture) {
+        img.indexPlatform = { os: d.platform.os, architecture: d.platform.architecture, ...(d.platform.variant ? { variant: d.platform.variant } : {}) };
+      }
+      out.push(img);
+    }
+    return out;
+  },
+};

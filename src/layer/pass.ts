@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import type { Readable, Transform } from 'node:stream';
+import tarStream from 'tar-stream';
+import type { Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import { limits } from '../limits.js';
+import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
+import { classifyWhiteout, diffSizeOf, normalizeEntryPath, type EntryType, type LayerEntry } from './entry.js';
+
+/** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
+export interface LayerListing {
+  /** sha256 of the whole decompressed stream (trailing bytes after the tar end included) */
+  diffId: Digest;
+  /** sha256 of the blob as stored */
+  digest: Digest;
+  compression: Compression;
+  compressedSize: number;
+  /** decompressed bytes */
+  uncompressedSize: number;
+  /** Docker's DiffSize: regular file bytes + symlink target lengths */
+  size: number;
+  entries: LayerEntry[];
+}
+
+/** Called for each entry; consume `body` to see a file's bytes (else it is drained). */
+export type EntryVisitor = (entry: LayerEntry, body: Readable) => Promise<void> | void;
+
+export interface PassOptions {
+  /** for messages: `app.tar!blobs/sha256/…` */
+  where: string;
+  /** skip the tar reader: only hash (diffID computation for formats without a config) */
+  hashOnly?: boolean;
+  onEntry?: EntryVisitor;
+  /** progress: decompressed bytes so far */
+  onProgress?: (compressedBytes: number) => void;
+}
+
+const TYPES: Record<string, EntryType> = {
+  file: 'file', 'contiguous-file': 'file', directory: 'dir', symlink: 'symlink', link: 'hardlink',
+  'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
+};
+
+function toEntry(h: tarStream.Header): LayerEntry {
+  const type = TYPES[h.type ?? 'file'] ?? 'other';
+  const e: LayerEntry = {
+    path: normalizeEntryPath(h.name),
+    type,
+    size: type === 'file' ? h.size ?? 0 : 0,
+    mode: (h.mode ?? 0) & 0o7777,
+    uid: h.uid ?? 0,
+    gid: h.gid ?? 0,
+    mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
+    linkTarget: h.linkname ? (type === 'hardlink' ? normalizeEntryPath(h.linkname) : h.linkname) : null,
+  };
+  if (h.pax) {
+    for (const [k, v] of Object.entries(h.pax)) {
+      if (k.startsWith('SCHILY.xattr.')) (e.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
+    }
+  }
+  return classifyWhiteout(e);
+}
+
+/**
+ * One streaming pass over a layer blob: sniff → inflate → tee into sha256 and
+ * a tar entry reader. Never holds more than a few chunks of the layer.
+ */
+export async function readLayer(blob: Readable, opts: PassOptions): Promise<LayerListing> {
+  const rawHash = createHash('sha256');
+  const diffHash = createHash('sha256');
+  let compressedSize = 0;
+  let uncompressedSize = 0;
+  let compression: Compression | undefined;
+  const entries: LayerEntry[] = [];
+  let size = 0;
+  const { maxLayerBytes, maxRatio } = limits();
+
+  return new Promise<LayerListing>((resolve, reject) => {
+    let failed = false;
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      blob.destroy();
+      const err = e instanceof LayerdigError ? e
+        : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
+      reject(err);
+    };
+
+    let extract: tarStream.Extract | null = null;
+    let tarDone = opts.hashOnly === true;
+    let streamDone = false;
+    let current = '';
+    const finish = () => {
+      if (!tarDone || !streamDone || failed) return;
+      resolve({
+        diffId: `sha256:${diffHash.digest('hex')}`,
+        digest: `sha256:${rawHash.digest('hex')}`,
+        compression: compression ?? 'none',
+        compressedSize, uncompressedSize, size, entries,
+      });
+    };
+
+    if (!opts.hashOnly) {
+      extract = tarStream.extract();
+      extract.on('entry', (h, body, next) => {
+        let e: LayerEntry;
+        try {
+          e = toEntry(h);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        current = e.path;
+        if (e.path !== '') {
+          entries.push(e);
+          size += diffSizeOf(e);
+        }
+        const done = () => next();
+        body.on('end', done);
+        body.on('error', fail);
+        if (opts.onEntry && e.path !== '') {
+          Promise.resolve(opts.onEntry(e, body as unknown as Readable)).then(() => body.resume(), fail);
+        } else {
+          body.resume();
+        }
+      });
+      extract.on('finish', () => { tarDone = true; finish(); });
+      extract.on('error', (err) => fail(new LayerdigError('E_BAD_ARCHIVE',
+        `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`)));
+    }
+
+    // eStargz and others may put bytes after the tar end blocks: they count in the
+    // diffID but the tar reader must not choke on them, so stop feeding it once it finished.
+    const feed = (chunk: Buffer, resume: () => void): boolean => {
+      diffHash.update(chunk);
+      uncompressedSize += chunk.length;
+      if (uncompressedSize > maxLayerBytes
+        || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
+        fail(new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed: stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`));
+        return true;
+      }
+      if (!extract || tarDone) return true;
+      const ok = extract.write(chunk);
+      if (!ok) extract.once('drain', resume);
+      return ok;
+    };
+
+    let inflate = null as Transform | null;
+    const endAll = () => {
+      streamDone = true;
+      if (extract && !tarDone) (extract as unknown as { end(): void }).end();
+      finish();
+    };
+
+    blob.on('error', fail);
+    blob.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      if (compression === undefined) {
+        compression = sniffCompression(chunk);
+        if (compression !== 'none') {
+          try {
+            inflate = decompressor(compression);
+          } catch (e) {
+            fail(e);
+            return;
+          }
+          inflate.on('data', (out: Buffer) => {
+            if (!feed(out, () => inflate!.resume())) inflate!.pause();
+          });
+          inflate.on('error', fail);
+          inflate.on('end', endAll);
+          inflate.on('drain', () => blob.resume());
+        }
+      }
+      rawHash.update(chunk);
+      compressedSize += chunk.length;
+      opts.onProgress?.(compressedSize);
+      if (inflate) {
+        if (!inflate.write(chunk)) blob.pause();
+      } else if (!feed(chunk, () => blob.resume())) {
+        blob.pause();
+      }
+    });
+    blob.on('end', () => {
+      if (failed) return;
+      if (compression === undefined) compression = 'none'; // empty blob
+      if (inflate) inflate.end();
+      else endAll();
+    });
+  });
+}
+
+function describe(e: unknown, c: Compression | undefined): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/unexpected end of file/i.test(msg)) return `truncated ${c ?? ''} data (${msg})`.replace('  ', ' ');
+  if (c && c !== 'none') return `cannot decompress ${c} data (${msg})`;
+  return msg;
+}

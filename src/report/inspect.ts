@@ -1,0 +1,26 @@
+import type { Image } from '../image/model.js';
+import { storedSize } from './images.js';
+
+/** A `docker image inspect`-like document, plus where the image came from. */
+export function inspectReport(img: Image) {
+  const c = img.config;
+  return {
+    Id: img.id,
+    RepoTags: img.repoTags,
+    RefName: img.refName,
+    ManifestDigest: img.manifestDigest,
+    ManifestMediaType: img.manifestMediaType,
+    Format: img.format,
+    Archive: img.archive,
+    Created: img.created,
+    Author: typeof c.author === 'string' ? c.author : '',
+    Config: c.config ?? null,
+    Architecture: img.platform.architecture,
+    Variant: img.platform.variant,
+    Os: img.platform.os,
+    Size: storedSize(img),
+    RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
+    History: img.history,
+    Notes: img.notes,
+  };
+}

@@ -1,0 +1,47 @@
+import type { Image } from '../image/model.js';
+import type { LayerListing } from '../layer/pass.js';
+import { topLevelNames } from '../layer/entry.js';
+import { humanSize, id } from './format.js';
+import { describeImage } from '../image/select.js';
+import { imageRef } from './images.js';
+import { table } from './table.js';
+
+/** Layers of one image, with what the content pass learned (null with --no-content). */
+export function layersReport(img: Image, listings: (LayerListing | null)[]) {
+  return {
+    image: imageRef(img),
+    layers: img.layers.map((l, i) => {
+      const c = listings[i] ?? null;
+      return {
+        index: l.index,
+        diffId: l.diffId,
+        chainId: l.chainId,
+        digest: l.digest ?? c?.digest ?? null,
+        mediaType: l.mediaType,
+        compression: l.compression,
+        compressedSize: l.compressedSize,
+        uncompressedSize: c ? c.uncompressedSize : l.compression === 'none' ? l.compressedSize : null,
+        size: c ? c.size : null,
+        content: c ? topLevelNames(c.entries) : null,
+        storage: l.storage,
+        ...(c ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
+      };
+    }),
+  };
+}
+
+export function renderLayers(reports: { img: Image; report: ReturnType<typeof layersReport> }[], full: boolean): string {
+  return reports.map(({ img, report }) => {
+    const rows = report.layers.map((l) => [
+      l.index, id(l.diffId, full), id(l.chainId, full), id(l.digest, full), l.compression,
+      l.content === null ? '-' : contentCell(l.content, full), humanSize(l.size), l.storage,
+    ]);
+    return `IMAGE ${describeImage(img)}\n${table(['#', 'DIFF ID', 'CHAIN ID', 'DIGEST', 'COMPRESSION', 'CONTENT', 'SIZE', 'STORAGE'], rows)}`;
+  }).join('\n\n');
+}
+
+function contentCell(names: string[], full: boolean): string {
+  if (names.length === 0) return '(empty)';
+  const s = names.join(' ');
+  return full || s.length <= 40 ? s : `${s.slice(0, 39)}…`;
+}

@@ -1,0 +1,172 @@
+import { createReadStream } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tarStream from 'tar-stream';
+import { badArchive, LayerdigError, where } from '../errors.js';
+import { limits } from '../limits.js';
+import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
+import { normalizeMemberName } from './tar-header.js';
+import { tooBig, type Member, type MemberType, type Store } from './store.js';
+
+const HEAD_BYTES = 512;
+
+function memberType(t: string | null | undefined): MemberType {
+  switch (t) {
+    case 'file': case 'contiguous-file': return 'file';
+    case 'directory': return 'dir';
+    case 'symlink': return 'symlink';
+    case 'link': return 'hardlink';
+    default: return 'other';
+  }
+}
+
+/** JSON-looking members are kept in memory during the pass; layer bodies never are. */
+function looksLikeMetadata(name: string, first: Buffer): boolean {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  if (['manifest.json', 'index.json', 'oci-layout', 'repositories', 'version', 'json', 'VERSION'].includes(base)) return true;
+  const c = first.subarray(0, 16).toString('latin1').trimStart()[0];
+  return c === '{' || c === '[';
+}
+
+/**
+ * A gzip- or zstd-compressed tar (`docker save | gzip`). It cannot seek, so
+ * loading makes one sequential pass that records every member and keeps the
+ * small JSON ones; `each` streams many bodies in one further pass.
+ */
+export class CompressedTarStore implements Store {
+  readonly kind = 'compressed-tar' as const;
+  private readonly byName = new Map<string, Member>();
+  private readonly order: Member[] = [];
+  private readonly kept = new Map<string, Buffer>();
+  private readonly heads = new Map<string, Buffer>();
+  readonly duplicates: string[] = [];
+
+  private constructor(readonly path: string, readonly outerCompression: Exclude<Compression, 'none'>) {}
+
+  static async load(path: string, compression: Exclude<Compression, 'none'>): Promise<CompressedTarStore> {
+    const s = new CompressedTarStore(path, compression);
+    let keptBytes = 0;
+    await s.pass(async (m, body) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let keep: boolean | undefined;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (keep === undefined) {
+          s.heads.set(m.name, Buffer.from(chunk.subarray(0, HEAD_BYTES)));
+          keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, chunk);
+        }
+        if (keep) {
+          chunks.push(chunk);
+          size += chunk.length;
+        }
+      }
+      if (keep) {
+        keptBytes += size;
+        if (keptBytes > 16 * limits().maxJsonBytes) {
+          throw new LayerdigError('E_LIMIT', `${path}: more JSON members than layerdig will hold in memory`);
+        }
+        s.kept.set(m.name, Buffer.concat(chunks, size));
+      }
+    }, true);
+    if (s.order.length === 0) throw badArchive(path, undefined, 'is an empty tar archive');
+    return s;
+  }
+
+  /** One pass over the archive; `fn` sees each regular member (all of them, or only `wanted`). */
+  private async pass(
+    fn: (m: Member, body: Readable) => Promise<void>,
+    record: boolean,
+    wanted?: Set<string>,
+  ): Promise<void> {
+    const extract = tarStream.extract();
+    let current = '(start of archive)';
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, stream, next) => {
+        const name = normalizeMemberName(header.name);
+        current = name;
+        const m: Member = {
+          name,
+          type: memberType(header.type),
+          size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
+          linkname: header.linkname ?? undefined,
+        };
+        if (record && name !== '') {
+          if (this.byName.has(name)) this.duplicates.push(name);
+          this.byName.set(name, m);
+          this.order.push(m);
+          if (this.order.length > limits().maxMembers) {
+            reject(new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members`));
+            return;
+          }
+        }
+        const use = m.type === 'file' && (!wanted || wanted.has(name));
+        if (!use) {
+          stream.on('end', next).resume();
+          return;
+        }
+        fn(m, stream as unknown as Readable).then(() => { stream.resume(); next(); }, (e) => { stream.destroy(); reject(e); });
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+    });
+    const input = createReadStream(this.path, { highWaterMark: READ_CHUNK });
+    try {
+      await Promise.all([pipeline(input, decompressor(this.outerCompression), extract), done]);
+    } catch (e) {
+      if (e instanceof LayerdigError) throw e;
+      throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
+        `cannot read the compressed archive here (${(e as Error).message})`);
+    }
+  }
+
+  members(): Member[] {
+    return this.order;
+  }
+
+  member(name: string): Member | undefined {
+    return this.byName.get(name);
+  }
+
+  async readBytes(name: string, limit: number): Promise<Buffer> {
+    const m = this.byName.get(name);
+    if (!m) throw new LayerdigError('E_BAD_ARCHIVE', `${where(this.path, name)}: member is missing`);
+    if (m.size > limit) throw tooBig(this.path, name, m.size, limit);
+    const kept = this.kept.get(name);
+    if (kept) return kept;
+    const chunks: Buffer[] = [];
+    await this.each([name], async (_n, body) => {
+      for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    });
+    return Buffer.concat(chunks);
+  }
+
+  async head(name: string, n: number): Promise<Buffer> {
+    const h = this.heads.get(name);
+    if (h && h.length >= Math.min(n, this.byName.get(name)?.size ?? 0)) return h.subarray(0, n);
+    return (await this.readBytes(name, Number.MAX_SAFE_INTEGER)).subarray(0, n);
+  }
+
+  open(name: string): Readable {
+    const out = new PassThrough({ highWaterMark: READ_CHUNK });
+    this.each([name], (_n, body) => pipeline(body, out)).catch((e) => out.destroy(e));
+    return out;
+  }
+
+  async each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void> {
+    const wanted = new Set(names);
+    const seen = new Set<string>();
+    await this.pass(async (m, body) => {
+      seen.add(m.name);
+      await fn(m.name, body);
+    }, false, wanted);
+    for (const n of names) {
+      if (!seen.has(n)) throw new LayerdigError('E_BAD_ARCHIVE', `${where(this.path, n)}: member is missing`);
+    }
+  }
+
+  storage(name: string): string {
+    return `${this.path}!${name}`;
+  }
+
+  close(): void {}
+}

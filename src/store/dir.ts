@@ -1,0 +1,118 @@
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { LayerdigError, badArchive } from '../errors.js';
+import { limits } from '../limits.js';
+import { READ_CHUNK } from '../compression/index.js';
+import { eachSequential, tooBig, type Member, type Store } from './store.js';
+
+/**
+ * A directory input (OCI image layout, skopeo `dir:`). Names are relative to
+ * the root; nothing outside the root is ever read, symlinks included.
+ */
+export class DirStore implements Store {
+  readonly kind = 'dir' as const;
+  readonly outerCompression = 'none' as const;
+  private readonly root: string;
+  private listing: Member[] | undefined;
+
+  constructor(readonly path: string) {
+    this.root = realpathSync(path);
+  }
+
+  /** absolute path for a member, or null when it would leave the root */
+  private abs(name: string): string | null {
+    if (name === '' || name.split('/').some((s) => s === '..' || s === '')) return null;
+    const p = join(this.root, name);
+    try {
+      const parent = realpathSync(join(p, '..'));
+      if (parent !== this.root && !parent.startsWith(this.root + sep)) return null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw badArchive(this.path, name, 'directory symlink loop');
+      return null;
+    }
+    return p;
+  }
+
+  member(name: string): Member | undefined {
+    const p = this.abs(name);
+    if (!p) return undefined;
+    try {
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) return { name, type: 'symlink', size: 0, linkname: readlinkSync(p) };
+      if (st.isDirectory()) return { name, type: 'dir', size: 0 };
+      if (st.isFile()) return { name, type: 'file', size: st.size };
+      return { name, type: 'other', size: 0 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  members(): Member[] {
+    if (this.listing) return this.listing;
+    const out: Member[] = [];
+    const walk = (rel: string): void => {
+      const dir = rel ? join(this.root, rel) : this.root;
+      for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        const name = rel ? `${rel}/${ent.name}` : ent.name;
+        const m = this.member(name);
+        if (!m) continue;
+        out.push(m);
+        if (out.length > limits().maxMembers) throw new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} files`);
+        if (m.type === 'dir') walk(name); // symlinks are listed, never followed
+      }
+    };
+    walk('');
+    this.listing = out;
+    return out;
+  }
+
+  private regular(name: string): { p: string; m: Member } {
+    const m = this.member(name);
+    const p = this.abs(name);
+    if (!m || !p) throw new LayerdigError('E_BAD_ARCHIVE', `${this.path}/${name}: file is missing`);
+    if (m.type !== 'file') throw badArchive(this.path, name, `is a ${m.type}, not a regular file`);
+    return { p, m };
+  }
+
+  async readBytes(name: string, limit: number): Promise<Buffer> {
+    const { p, m } = this.regular(name);
+    if (m.size > limit) throw tooBig(this.path, name, m.size, limit);
+    return this.readAt(p, m.size);
+  }
+
+  private readAt(p: string, len: number): Buffer {
+    const fd = openSync(p, 'r');
+    try {
+      const buf = Buffer.alloc(len);
+      let got = 0;
+      while (got < len) {
+        const n = readSync(fd, buf, got, len - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      return buf.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async head(name: string, n: number): Promise<Buffer> {
+    const { p, m } = this.regular(name);
+    return this.readAt(p, Math.min(n, m.size));
+  }
+
+  open(name: string): Readable {
+    return createReadStream(this.regular(name).p, { highWaterMark: READ_CHUNK });
+  }
+
+  each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void> {
+    return eachSequential(this, names, fn);
+  }
+
+  storage(name: string): string {
+    return join(this.path, name);
+  }
+
+  close(): void {}
+}
