@@ -19,6 +19,17 @@ export interface Node {
   layerIndex: number;
   /** a parent directory no layer stated, created because a child needed it */
   implicit?: boolean;
+  /**
+   * for a hard link: the entry that holds the bytes it shares (never itself a
+   * hard link), resolved when the link's layer was applied
+   */
+  linkedTo?: LinkSource;
+}
+
+/** The non-hard-link entry a hard link shares its inode with, and the layer that stored it. */
+export interface LinkSource {
+  layerIndex: number;
+  entry: LayerEntry;
 }
 
 export type Change = 'added' | 'modified' | 'deleted';
@@ -45,6 +56,11 @@ export interface Overlay {
    * they occupy the blob but are never visible
    */
   shadowed: { layerIndex: number; entry: LayerEntry }[];
+  /**
+   * every hard-link entry (by identity) → the entry holding its bytes, as the
+   * tree stood when the link's layer was applied; absent when the target was missing
+   */
+  links: Map<LayerEntry, LinkSource>;
 }
 
 const parentOf = (p: string) => {
@@ -106,6 +122,7 @@ export function overlay(layers: readonly (readonly LayerEntry[])[]): Overlay {
   const tree = new Tree();
   const changes: PathChange[][] = [];
   const shadowed: Overlay['shadowed'] = [];
+  const links = new Map<LayerEntry, LinkSource>();
 
   layers.forEach((entries, k) => {
     const out: PathChange[] = [];
@@ -140,7 +157,15 @@ export function overlay(layers: readonly (readonly LayerEntry[])[]): Overlay {
         // file ↔ directory: the old subtree is gone
         del(tree.removeDescendants(e.path), 'replaced');
       }
-      tree.set(e.path, { entry: e, layerIndex: k });
+      let linkedTo: LinkSource | undefined;
+      if (e.type === 'hardlink' && e.linkTarget !== null) {
+        const t = e.linkTarget === e.path ? before : tree.get(e.linkTarget);
+        if (t && t.entry.type !== 'dir' && !t.implicit) {
+          linkedTo = t.linkedTo ?? (t.entry.type === 'hardlink' ? undefined : { layerIndex: t.layerIndex, entry: t.entry });
+          if (linkedTo) links.set(e, linkedTo);
+        }
+      }
+      tree.set(e.path, linkedTo ? { entry: e, layerIndex: k, linkedTo } : { entry: e, layerIndex: k });
       if (!before) out.push({ path: e.path, change: 'added', layerIndex: k, entry: e, before: null });
       else if (earlier) {
         // the same layer states the path twice: keep one change record, updated
@@ -153,7 +178,7 @@ export function overlay(layers: readonly (readonly LayerEntry[])[]): Overlay {
     }
     changes.push(out);
   });
-  return { final: tree.nodes, changes, shadowed };
+  return { final: tree.nodes, changes, shadowed, links };
 }
 
 /** The merged filesystem as a sorted list. */

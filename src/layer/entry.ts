@@ -14,12 +14,20 @@ export interface LayerEntry {
   mtime: number;
   /** symlink target, or the path a hard link refers to (normalised) */
   linkTarget: string | null;
+  /** major and minor numbers of a character or block device */
+  device?: { major: number; minor: number };
   /** PAX extended attributes (`SCHILY.xattr.*`), e.g. security.capability, base64 values */
   xattrs?: Record<string, string>;
   /** `.wh.<name>`: the path this whiteout deletes from lower layers */
   whiteout?: string;
   /** `.wh..wh..opq`: the directory whose lower children this hides */
   opaque?: string;
+  /**
+   * why the entry as stored is unsafe to write under a directory: an absolute
+   * name, a `..` component, or a hard link whose target is absolute or climbs
+   * (the path above is normalised and may no longer show it)
+   */
+  unsafe?: string;
 }
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -31,6 +39,19 @@ export function normalizeEntryPath(p: string): string {
   while (n.startsWith('./')) n = n.slice(2);
   n = n.replace(/^\/+/, '').replace(/\/+$/, '');
   return n === '.' ? '' : n;
+}
+
+const climbs = (p: string) => p.split('/').includes('..');
+
+/** Why a raw tar name (and hard-link target) would escape an extraction directory, or null. */
+export function unsafeReason(rawName: string, rawHardlinkTarget: string | null): string | null {
+  if (rawName.startsWith('/')) return `absolute name ${JSON.stringify(rawName)}`;
+  if (climbs(rawName)) return `name ${JSON.stringify(rawName)} has a ".." component`;
+  if (rawHardlinkTarget !== null) {
+    if (rawHardlinkTarget.startsWith('/')) return `hard link to an absolute name ${JSON.stringify(rawHardlinkTarget)}`;
+    if (climbs(rawHardlinkTarget)) return `hard link target ${JSON.stringify(rawHardlinkTarget)} has a ".." component`;
+  }
+  return null;
 }
 
 /** Fill `whiteout` / `opaque` from the name. */

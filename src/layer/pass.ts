@@ -5,7 +5,7 @@ import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
-import { classifyWhiteout, diffSizeOf, normalizeEntryPath, type EntryType, type LayerEntry } from './entry.js';
+import { classifyWhiteout, diffSizeOf, normalizeEntryPath, unsafeReason, type EntryType, type LayerEntry } from './entry.js';
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
 export interface LayerListing {
@@ -40,6 +40,47 @@ const TYPES: Record<string, EntryType> = {
   'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
 };
 
+/**
+ * PAX records as bytes. tar-stream decodes every PAX value as UTF-8, which
+ * corrupts binary xattrs (a `security.capability` with cap_setuid holds byte
+ * 0x80); here `SCHILY.xattr.*` values keep one char per byte (latin1) and the
+ * rest are UTF-8 as the standard says.
+ */
+export function decodePaxRecords(buf: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let rest = buf;
+  while (rest.length) {
+    const sp = rest.indexOf(0x20);
+    if (sp <= 0) break;
+    const len = parseInt(rest.subarray(0, sp).toString('latin1'), 10);
+    if (!(len > sp + 1) || len > rest.length) break;
+    const rec = rest.subarray(sp + 1, len - 1); // without the trailing newline
+    const eq = rec.indexOf(0x3d);
+    if (eq === -1) break;
+    const key = rec.subarray(0, eq).toString('utf8');
+    const val = rec.subarray(eq + 1);
+    out[key] = key.startsWith('SCHILY.xattr.') ? val.toString('latin1') : val.toString('utf8');
+    rest = rest.subarray(len);
+  }
+  return out;
+}
+
+interface ExtractInternals { _header: { type: string } | null; _pax: Record<string, string> | null; _paxGlobal: Record<string, string> | null }
+
+/** tar-stream's extractor with byte-exact PAX decoding (it is the one override of its internals; tested). */
+function tarExtract(): tarStream.Extract {
+  const x = tarStream.extract();
+  const self = x as unknown as ExtractInternals & { _decodeLongHeader(buf: Buffer): void };
+  const inherited = self._decodeLongHeader.bind(x);
+  self._decodeLongHeader = (buf: Buffer) => {
+    const type = self._header?.type;
+    if (type === 'pax-global-header') self._paxGlobal = decodePaxRecords(buf);
+    else if (type === 'pax-header') self._pax = { ...(self._paxGlobal ?? {}), ...decodePaxRecords(buf) };
+    else inherited(buf);
+  };
+  return x;
+}
+
 function toEntry(h: tarStream.Header): LayerEntry {
   const type = TYPES[h.type ?? 'file'] ?? 'other';
   const e: LayerEntry = {
@@ -52,6 +93,9 @@ function toEntry(h: tarStream.Header): LayerEntry {
     mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
     linkTarget: h.linkname ? (type === 'hardlink' ? normalizeEntryPath(h.linkname) : h.linkname) : null,
   };
+  if (type === 'char' || type === 'block') e.device = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+  const unsafe = unsafeReason(h.name, type === 'hardlink' ? h.linkname ?? '' : null);
+  if (unsafe) e.unsafe = unsafe;
   if (h.pax) {
     for (const [k, v] of Object.entries(h.pax)) {
       if (k.startsWith('SCHILY.xattr.')) (e.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
@@ -100,7 +144,7 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
     };
 
     if (!opts.hashOnly) {
-      extract = tarStream.extract();
+      extract = tarExtract();
       extract.on('entry', (h, body, next) => {
         let e: LayerEntry;
         try {

@@ -1,0 +1,81 @@
+import type { CommandModule } from 'yargs';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
+import { selectOne } from '../../image/select.js';
+import { selectLayer } from '../../image/layer-select.js';
+import { LayerReader } from '../../layer/reader.js';
+import { mergedEntries } from '../../analysis/filetree.js';
+import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
+import { loadImages, warnMismatches } from '../content.js';
+import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
+
+interface Args extends GlobalArgs {
+  input: string;
+  path?: string;
+  image?: string;
+  layer?: string;
+  merged: boolean;
+  changes: boolean;
+  tree: boolean;
+}
+
+export const ls: CommandModule<object, Args> = {
+  command: 'ls <input> [path]',
+  describe: 'entries of one layer, the merged final filesystem, or what each layer added, modified and deleted',
+  builder: (y) => globalOptions(y)
+    .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
+    .positional('path', { type: 'string', describe: 'only this path and what is under it' })
+    .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
+    .option('layer', { alias: 'l', type: 'string', describe: 'a layer by index (0 = bottom) or diffID (prefix): its entries as stored, whiteouts included' })
+    .option('merged', { type: 'boolean', default: false, describe: 'the final filesystem, whiteouts applied (the default without --layer)' })
+    .option('changes', { type: 'boolean', default: false, describe: 'A/M/D: what the layer (or every layer) added, modified and deleted' })
+    .option('tree', { type: 'boolean', default: false, describe: 'print a tree instead of a long listing' })
+    .example('$0 ls app.tar', 'the final filesystem, like ls -lR')
+    .example('$0 ls app.tar --layer 2 etc', 'what layer 2 stores under /etc')
+    .example('$0 ls app.tar --changes --tree', 'each layer\'s additions, modifications, deletions')
+    .example('$0 ls app.tar -i app:1.0 --merged --json', 'the merged filesystem as JSON') as never,
+  async handler(a) {
+    if (a.merged && (a.layer !== undefined || a.changes)) {
+      throw new LayerdigError('E_USAGE', '--merged is the final filesystem: it does not combine with --layer or --changes');
+    }
+    const ar = await openOneArchive(a, a.input);
+    try {
+      const img = selectOne(ar.images, a.image, a.platform);
+      const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
+      const reader = new LayerReader();
+      const [loaded] = await loadImages(reader, ar, [img]);
+      const { listings, overlay: ov } = loaded!;
+      const bytes = (e: LsRow['entry']) => e.type === 'file' ? e.size : e.type === 'hardlink' ? ov.links.get(e)?.entry.size ?? 0 : 0;
+
+      let rows: LsRow[];
+      if (a.changes) {
+        const ks = layer ? [layer.index] : img.layers.map((l) => l.index);
+        rows = ks.flatMap((k) => ov.changes[k]!.map((c) => {
+          const e = c.entry ?? c.before!.entry;
+          return { path: c.path, entry: e, layerIndex: k, size: bytes(e), change: c.change };
+        }));
+      } else if (layer) {
+        rows = listings[layer.index]!.map((e) => ({ path: e.path, entry: e, layerIndex: layer.index, size: bytes(e) }));
+      } else {
+        rows = mergedEntries(ov).map((n) => ({ path: n.path, entry: n.entry, layerIndex: n.layerIndex, size: bytes(n.entry) }));
+      }
+      if (a.path !== undefined) {
+        const root = normalizeImagePath(a.path);
+        rows = rows.filter((r) => isUnder(r.path, root));
+        if (rows.length === 0 && root !== '') {
+          throw new LayerdigError('E_NOT_FOUND', `${ar.path}: no entry ${root} in ${layer ? `layer ${layer.index}` : a.changes ? 'any layer\'s changes' : 'the final filesystem'}`);
+        }
+      }
+      emit(a, lsReport(img, layer, rows, a.changes),
+        () => {
+          if (!a.tree) return renderLong(rows, a.changes, a.changes && !layer);
+          if (!a.changes || layer) return renderTree(rows, a.changes);
+          // every layer's changes: one tree per layer
+          return img.layers.map((l) => `layer ${l.index} ${l.diffId.slice(7, 19)}\n${renderTree(rows.filter((r) => r.layerIndex === l.index), true)}`).join('\n\n');
+        });
+      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+    } finally {
+      ar.close();
+    }
+  },
+};

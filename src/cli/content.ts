@@ -1,0 +1,37 @@
+import type { Archive } from '../archive.js';
+import type { Image } from '../image/model.js';
+import type { LayerEntry } from '../layer/entry.js';
+import { LayerReader } from '../layer/reader.js';
+import { overlay, type Overlay } from '../analysis/filetree.js';
+import { warn } from './context.js';
+
+/** An image with its layer listings (read once per diffID) and its overlay. */
+export interface LoadedImage {
+  archive: Archive;
+  image: Image;
+  listings: LayerEntry[][];
+  overlay: Overlay;
+}
+
+/** Read the listings of these images (one pass per distinct layer) and apply the overlay. */
+export async function loadImages(reader: LayerReader, ar: Archive, images: Image[]): Promise<LoadedImage[]> {
+  await reader.prefetch(ar.store, images);
+  const out: LoadedImage[] = [];
+  for (const image of images) {
+    const listings: LayerEntry[][] = [];
+    for (const l of image.layers) listings.push((await reader.listing(ar.store, l)).entries);
+    out.push({ archive: ar, image, listings, overlay: overlay(listings) });
+  }
+  return out;
+}
+
+/** A layer whose content does not hash to its diffID is a finding: say it loudly, once each. */
+export function warnMismatches(reader: LayerReader, already = new Set<string>()): boolean {
+  for (const m of reader.mismatches) {
+    const key = `${m.where}\0${m.actual}`;
+    if (already.has(key)) continue;
+    already.add(key);
+    warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId} — the archive does not match its config`);
+  }
+  return reader.mismatches.length > 0;
+}
