@@ -1,5 +1,5 @@
 import type { Archive } from '../archive.js';
-import type { Image } from '../image/model.js';
+import type { Image, Layer } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { LayerReader } from '../layer/reader.js';
 import { overlay, type Overlay } from '../analysis/filetree.js';
@@ -23,6 +23,12 @@ export async function loadImages(reader: LayerReader, ar: Archive, images: Image
     out.push({ archive: ar, image, listings, overlay: overlay(listings) });
   }
   return out;
+}
+
+/** The filesystem as it stood after `layer` was applied (the final one when null). */
+export function overlayAt(loaded: LoadedImage, layer: Layer | null): Overlay {
+  if (!layer || layer.index === loaded.image.layers.length - 1) return loaded.overlay;
+  return overlay(loaded.listings.slice(0, layer.index + 1));
 }
 
 /** A layer whose content does not hash to its diffID is a finding: say it loudly, once each. */

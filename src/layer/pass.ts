@@ -158,11 +158,16 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
           entries.push(e);
           size += diffSizeOf(e);
         }
-        const done = () => next();
-        body.on('end', done);
+        // the next entry starts only when this body has ended AND the visitor is done with it
+        // (an async visitor may still be writing what it read when the body ends)
+        const visit = opts.onEntry && e.path !== '';
+        let ended = false;
+        let handled = !visit;
+        const maybeNext = () => { if (ended && handled && !failed) next(); };
+        body.on('end', () => { ended = true; maybeNext(); });
         body.on('error', fail);
-        if (opts.onEntry && e.path !== '') {
-          Promise.resolve(opts.onEntry(e, body as unknown as Readable)).then(() => body.resume(), fail);
+        if (visit) {
+          Promise.resolve(opts.onEntry!(e, body as unknown as Readable)).then(() => { handled = true; body.resume(); maybeNext(); }, fail);
         } else {
           body.resume();
         }

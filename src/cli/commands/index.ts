@@ -5,7 +5,10 @@ import { layers } from './layers.js';
 import { history } from './history.js';
 import { ls } from './ls.js';
 import { file } from './file.js';
+import { cat } from './cat.js';
+import { extract } from './extract.js';
+import { exportCmd } from './export.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file];
+export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file, cat, extract, exportCmd];

@@ -1,0 +1,45 @@
+import { pipeline } from 'node:stream/promises';
+import type { CommandModule } from 'yargs';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
+import { selectOne } from '../../image/select.js';
+import { selectLayer } from '../../image/layer-select.js';
+import { LayerReader } from '../../layer/reader.js';
+import { visitBodies } from '../../layer/bodies.js';
+import { normalizeImagePath } from '../../analysis/fspath.js';
+import { loadImages, overlayAt, warnMismatches } from '../content.js';
+import { locateFile } from '../../analysis/locate.js';
+
+interface Args extends GlobalArgs { input: string; path: string; image?: string; layer?: string }
+
+export const cat: CommandModule<object, Args> = {
+  command: 'cat <input> <path>',
+  describe: 'print a file as it is in the final image (or as it stood after --layer N), following symlinks inside the image',
+  builder: (y) => globalOptions(y)
+    .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
+    .positional('path', { type: 'string', demandOption: true, describe: 'a path inside the image' })
+    .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
+    .option('layer', { alias: 'l', type: 'string', describe: 'read the filesystem as it stood after this layer (index or diffID): recovers files a later layer deleted' })
+    .example('$0 cat app.tar etc/os-release', 'a file of the final image')
+    .example('$0 cat app.tar --layer 2 root/.ssh/id_rsa', 'a file that a later layer deleted') as never,
+  async handler(a) {
+    const ar = await openOneArchive(a, a.input);
+    try {
+      const img = selectOne(ar.images, a.image, a.platform);
+      const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
+      const reader = new LayerReader();
+      const [loaded] = await loadImages(reader, ar, [img]);
+      const found = locateFile(overlayAt(loaded!, layer), loaded!.listings, normalizeImagePath(a.path), layer?.index ?? null);
+      if (found.resolvedPath !== normalizeImagePath(a.path)) note(a, `${a.path} resolves to ${found.resolvedPath}`);
+      let seen = false;
+      await visitBodies(ar.store, reader, [img.layers[found.layerIndex]!], new Set([found.entry]), async (_e, body) => {
+        seen = true;
+        await pipeline(body, process.stdout, { end: false });
+      });
+      if (!seen) throw new LayerdigError('E_BAD_ARCHIVE', `${img.layers[found.layerIndex]!.storage}: ${found.entry.path} was listed but not found when read`);
+      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+    } finally {
+      ar.close();
+    }
+  },
+};
