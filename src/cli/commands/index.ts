@@ -8,7 +8,8 @@ import { file } from './file.js';
 import { cat } from './cat.js';
 import { extract } from './extract.js';
 import { exportCmd } from './export.js';
+import { diff } from './diff.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file, cat, extract, exportCmd];
+export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff];

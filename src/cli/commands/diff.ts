@@ -1,0 +1,67 @@
+import type { CommandModule } from 'yargs';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
+import { selectOne } from '../../image/select.js';
+import { LayerReader } from '../../layer/reader.js';
+import { hashBodies } from '../../layer/bodies.js';
+import type { LayerEntry } from '../../layer/entry.js';
+import type { Digest } from '../../digest.js';
+import { diffTrees, settle, sharedLayers } from '../../analysis/diff.js';
+import { diffReport, renderDiff } from '../../report/diff.js';
+import { loadImages, warnMismatches } from '../content.js';
+
+interface Args extends GlobalArgs {
+  a: string;
+  b?: string;
+  image?: string | string[];
+  imageA?: string;
+  imageB?: string;
+}
+
+export const diff: CommandModule<object, Args> = {
+  command: 'diff <a> [b]',
+  describe: 'two images: the layers they share (by chainID), then files added, removed and changed between their final filesystems',
+  builder: (y) => globalOptions(y)
+    .positional('a', { type: 'string', demandOption: true, describe: 'archive holding image A (and B, when b is not given)' })
+    .positional('b', { type: 'string', describe: 'archive holding image B' })
+    .option('image', { alias: 'i', type: 'string', describe: 'selector; given twice, the first picks A and the second B' })
+    .option('image-a', { type: 'string', describe: 'selector for A' })
+    .option('image-b', { type: 'string', describe: 'selector for B' })
+    .example('$0 diff app-1.0.tar app-1.1.tar', 'two archives of one image each')
+    .example('$0 diff images.tar -i app:1.0 -i app:1.1', 'two images of one archive')
+    .example('$0 diff old.tar new.tar --image-b app:latest --json', 'pick B in an archive of several') as never,
+  async handler(a) {
+    const sels = a.image === undefined ? [] : Array.isArray(a.image) ? a.image : [a.image];
+    if (sels.length > 2) throw new LayerdigError('E_USAGE', '-i selects A then B: give it at most twice');
+    if ((a.imageA && sels.length > 0 && !a.imageB && sels.length > 1) || (a.imageA && a.imageB && sels.length)) {
+      throw new LayerdigError('E_USAGE', 'give selectors either with -i (A then B) or with --image-a/--image-b');
+    }
+    const selA = a.imageA ?? sels[0];
+    const selB = a.imageB ?? (a.imageA ? sels[0] : sels[1]);
+    const archives = await openAll(a, a.b !== undefined ? [a.a, a.b] : [a.a], false);
+    try {
+      const arA = archives[0]!;
+      const arB = archives[1] ?? arA;
+      if (arB === arA && selA === undefined && selB === undefined) {
+        throw new LayerdigError('E_USAGE', `${arA.path}: name the two images to compare with -i A -i B`);
+      }
+      const imgA = selectOne(arA.images, selA, a.platform);
+      const imgB = selectOne(arB.images, selB, a.platform);
+      const reader = new LayerReader();
+      const [la] = await loadImages(reader, arA, [imgA]);
+      const [lb] = await loadImages(reader, arB, [imgB]);
+      const t = diffTrees(la!.overlay, lb!.overlay);
+      const digests = new Map<LayerEntry, Digest>();
+      if (t.pending.length) {
+        await hashBodies(arA.store, reader, imgA.layers, new Set(t.pending.map((p) => p.a)), digests);
+        await hashBodies(arB.store, reader, imgB.layers, new Set(t.pending.map((p) => p.b)), digests);
+      }
+      const files = settle(t, digests);
+      const shared = sharedLayers(imgA, imgB);
+      emit(a, diffReport(imgA, imgB, shared, files), () => renderDiff(imgA, imgB, shared, files, !a.trunc));
+      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+    } finally {
+      for (const ar of archives) ar.close();
+    }
+  },
+};
