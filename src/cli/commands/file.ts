@@ -5,6 +5,7 @@ import { EXIT, LayerdigError } from '../../errors.js';
 import { toDigest, type Digest } from '../../digest.js';
 import { emit, globalOptions, note, openAll, type GlobalArgs } from '../context.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
+import { platformString, type Image } from '../../image/model.js';
 import { LayerReader } from '../../layer/reader.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import { hashBodies } from '../../layer/bodies.js';
@@ -39,6 +40,17 @@ async function contentTarget(spec: string): Promise<{ digest: Digest; size: numb
   return { digest: `sha256:${h.digest('hex')}`, size };
 }
 
+/** An image listed twice in one archive (two ref names for one manifest) is searched once. */
+function distinctImages(images: Image[]): Image[] {
+  const seen = new Set<string>();
+  return images.filter((i) => {
+    const k = [i.id, platformString(i.platform), ...i.layers.map((l) => l.member)].join('\0');
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 export const file: CommandModule<object, Args> = {
   command: 'file <args..>',
   describe: 'find a path (or glob), or with --content some bytes under any name, in every image of every archive',
@@ -63,7 +75,7 @@ export const file: CommandModule<object, Args> = {
     const hits: FileHit[] = [];
     for (const ar of await openAll(a, inputs)) {
       try {
-        const images = ar.images.filter((i) => !want || platformMatches(i.platform, want));
+        const images = distinctImages(ar.images.filter((i) => !want || platformMatches(i.platform, want)));
         const loaded = await loadImages(reader, ar, images);
         let q = matcher ? pathQuery(matcher) : null;
         if (target) {
