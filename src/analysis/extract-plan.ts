@@ -52,9 +52,10 @@ export interface ExtractPlan {
 
 export interface PlanOptions {
   /**
-   * `contain` (extract to a directory): a symlink whose target climbs above the
-   * root is refused, an absolute target is rewritten relative so the link stays
-   * inside the output directory. `verbatim` (export to a tar): targets as stored.
+   * A symlink whose relative target climbs above the root is refused either way.
+   * `contain` (extract to a directory): an absolute target is rewritten relative,
+   * so the link stays inside the output directory. `verbatim` (export to a tar,
+   * a root filesystem): absolute targets as stored.
    */
   symlinks: 'contain' | 'verbatim';
 }
@@ -92,6 +93,7 @@ export function planExtract(tree: ReadonlyMap<string, Node>, roots: string[], op
     const e = node.entry;
     const item: PlanEntry = { path, entry: e, layerIndex: node.layerIndex };
     const bad = e.unsafe ?? unsafePath(path);
+    if (bad && node.implicit) continue; // a parent no layer stated (`..` of `../x`): its children are the refused members
     if (bad) {
       plan.refused.push({ path, layerIndex: node.layerIndex, reason: bad });
       continue;
@@ -102,15 +104,11 @@ export function planExtract(tree: ReadonlyMap<string, Node>, roots: string[], op
         break;
       case 'symlink': {
         const target = e.linkTarget ?? '';
-        if (opts.symlinks === 'verbatim') {
-          plan.symlinks.push({ ...item, target, rewritten: false });
-          break;
-        }
         const inRoot = symlinkTargetInRoot(path, target);
-        if (inRoot === null) {
+        if (inRoot === null && !target.startsWith('/')) {
           plan.refused.push({ path, layerIndex: node.layerIndex, reason: `symbolic link to ${JSON.stringify(target)} climbs out of the output directory` });
-        } else if (target.startsWith('/')) {
-          plan.symlinks.push({ ...item, target: relativeLinkTarget(path, inRoot), rewritten: true });
+        } else if (target.startsWith('/') && opts.symlinks === 'contain') {
+          plan.symlinks.push({ ...item, target: relativeLinkTarget(path, inRoot!), rewritten: true });
         } else {
           plan.symlinks.push({ ...item, target, rewritten: false });
         }
@@ -151,13 +149,13 @@ export function planExtract(tree: ReadonlyMap<string, Node>, roots: string[], op
 
 function planLinkCopy(item: PlanEntry, link: LayerEntry, opts: PlanOptions, plan: ExtractPlan): PlanSymlink[] {
   const target = link.linkTarget ?? '';
-  if (opts.symlinks === 'verbatim') return [{ ...item, target, rewritten: false }];
   const inRoot = symlinkTargetInRoot(item.path, target);
-  if (inRoot === null) {
+  if (inRoot === null && !target.startsWith('/')) {
     plan.refused.push({ path: item.path, layerIndex: item.layerIndex, reason: `hard link to a symbolic link to ${JSON.stringify(target)} climbs out of the output directory` });
     return [];
   }
-  return [{ ...item, target: target.startsWith('/') ? relativeLinkTarget(item.path, inRoot) : target, rewritten: target.startsWith('/') }];
+  const rewrite = target.startsWith('/') && opts.symlinks === 'contain';
+  return [{ ...item, target: rewrite ? relativeLinkTarget(item.path, inRoot!) : target, rewritten: rewrite }];
 }
 
 /** Bytes the plan writes from layer bodies. */

@@ -73,6 +73,7 @@ function describeName(r: LsRow): string {
   else if (e.type === 'hardlink') s += ` link to ${printable(e.linkTarget ?? '')}`;
   if (e.whiteout !== undefined) s += `  (whiteout: deletes ${printable(e.whiteout)})`;
   else if (e.opaque !== undefined) s += `  (opaque: hides lower entries of ${printable(e.opaque || '/')})`;
+  if (e.unsafe) s += `  (unsafe: ${printable(e.unsafe)})`;
   if (e.xattrs) s += `  [xattrs: ${Object.keys(e.xattrs).map(printable).join(', ')}]`;
   return s;
 }

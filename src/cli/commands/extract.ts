@@ -29,8 +29,7 @@ export function enforceRefusals(plan: ExtractPlan, archive: string, skip: boolea
   if (!skip) {
     const first = plan.refused[0]!;
     throw new LayerdigError('E_UNSAFE_PATH',
-      `${archive}: refused ${JSON.stringify(first.path)} (layer ${first.layerIndex}): ${first.reason}; ${plan.refused.length} member(s) refused, nothing written (--skip-unsafe writes the rest)`,
-      lines);
+      `${archive}: refused ${JSON.stringify(first.path)} (layer ${first.layerIndex}): ${first.reason}; ${plan.refused.length} member(s) refused, nothing written (--skip-unsafe writes the rest):\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }
   for (const l of lines) warn(`skipped unsafe member: ${l}`);
 }

@@ -7,6 +7,7 @@ import { LayerReader } from '../../layer/reader.js';
 import { mergedEntries } from '../../analysis/filetree.js';
 import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
 import { loadImages, warnMismatches } from '../content.js';
+import { id } from '../../report/format.js';
 import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
 
 interface Args extends GlobalArgs {
@@ -71,7 +72,7 @@ export const ls: CommandModule<object, Args> = {
           if (!a.tree) return renderLong(rows, a.changes, a.changes && !layer);
           if (!a.changes || layer) return renderTree(rows, a.changes);
           // every layer's changes: one tree per layer
-          return img.layers.map((l) => `layer ${l.index} ${l.diffId.slice(7, 19)}\n${renderTree(rows.filter((r) => r.layerIndex === l.index), true)}`).join('\n\n');
+          return img.layers.map((l) => `layer ${l.index} ${id(l.diffId, !a.trunc)}\n${renderTree(rows.filter((r) => r.layerIndex === l.index), true)}`).join('\n\n');
         });
       if (warnMismatches(reader)) process.exitCode = EXIT.findings;
     } finally {
