@@ -106,6 +106,7 @@ interface TreeNode { name: string; row?: LsRow; kids: Map<string, TreeNode> }
 
 /** A tree like `tree`: one line per entry, children under their directory. */
 export function renderTree(rows: LsRow[], withChange: boolean): string {
+  if (rows.length === 0) return '(no entries)';
   const root: TreeNode = { name: '/', kids: new Map() };
   for (const r of rows) {
     let cur = root;
