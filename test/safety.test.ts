@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { run } from './helpers/cli.js';
-import { writeDockerArchive } from './helpers/synth.js';
+import { writeDockerArchive } from './helpers/hostile-archive.js';
 import { SafeDirWriter } from '../src/export/dir-writer.js';
 
 /**
