@@ -99,9 +99,30 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
       });
     };
 
+    // The tar ends at a zero block where a header should be (GNU tar stops there, Go's
+    // archive/tar at two): what follows (eStargz's TOC entry, padding) is not part of the
+    // filesystem. tar-stream skips zero blocks and reads on, so the pass notes where the
+    // zero blocks are and where the next header was due, and stops listing there.
+    const zeros = new ZeroBlocks();
+    let nextHeader = 0;
+    let ended = false;
+    const endTar = () => {
+      ended = true;
+      tarDone = true;
+      finish();
+    };
+
     if (!opts.hashOnly) {
       extract = tarStream.extract();
       extract.on('entry', (h, body, next) => {
+        const start = ((h as { byteOffset?: number }).byteOffset ?? 512) - 512;
+        if (!ended && start > nextHeader && zeros.has(nextHeader)) endTar();
+        if (ended) {
+          body.resume();
+          return;
+        }
+        nextHeader = start + 512 + Math.ceil((h.size ?? 0) / 512) * 512;
+        zeros.forgetBefore(nextHeader);
         let e: LayerEntry;
         try {
           e = toEntry(h);
@@ -124,8 +145,8 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         }
       });
       extract.on('finish', () => { tarDone = true; finish(); });
-      extract.on('error', (err) => fail(new LayerdigError('E_BAD_ARCHIVE',
-        `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`)));
+      extract.on('error', (err) => (ended || zeros.has(nextHeader) ? endTar() : fail(new LayerdigError('E_BAD_ARCHIVE',
+        `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`))));
     }
 
     // eStargz and others may put bytes after the tar end blocks: they count in the
@@ -139,6 +160,7 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         return true;
       }
       if (!extract || tarDone) return true;
+      zeros.scan(chunk);
       const ok = extract.write(chunk);
       if (!ok) extract.once('drain', resume);
       return ok;
@@ -194,4 +216,47 @@ function describe(e: unknown, c: Compression | undefined): string {
   if (/unexpected end of file/i.test(msg)) return `truncated ${c ?? ''} data (${msg})`.replace('  ', ' ');
   if (c && c !== 'none') return `cannot decompress ${c} data (${msg})`;
   return msg;
+}
+
+/** Runs of all-zero 512-byte blocks of a tar stream, by offset; forgets what lies behind the reader. */
+class ZeroBlocks {
+  private runs: [number, number][] = [];
+  private pos = 0;
+  private readonly partial = Buffer.alloc(512);
+  private partialLen = 0;
+
+  scan(chunk: Buffer): void {
+    let off = 0;
+    if (this.partialLen > 0) {
+      const take = Math.min(512 - this.partialLen, chunk.length);
+      chunk.copy(this.partial, this.partialLen, 0, take);
+      this.partialLen += take;
+      off = take;
+      if (this.partialLen < 512) return;
+      this.block(this.partial, 0);
+      this.partialLen = 0;
+    }
+    for (; off + 512 <= chunk.length; off += 512) this.block(chunk, off);
+    if (off < chunk.length) {
+      chunk.copy(this.partial, 0, off);
+      this.partialLen = chunk.length - off;
+    }
+  }
+
+  private block(buf: Buffer, off: number): void {
+    const at = this.pos;
+    this.pos += 512;
+    for (let i = off; i < off + 512; i++) if (buf[i] !== 0) return;
+    const last = this.runs[this.runs.length - 1];
+    if (last && last[1] === at) last[1] += 512;
+    else this.runs.push([at, at + 512]);
+  }
+
+  has(offset: number): boolean {
+    return this.runs.some(([a, b]) => offset >= a && offset < b);
+  }
+
+  forgetBefore(offset: number): void {
+    while (this.runs.length && this.runs[0]![1] <= offset) this.runs.shift();
+  }
 }
