@@ -4,7 +4,8 @@ import { inspect } from './inspect.js';
 import { layers } from './layers.js';
 import { history } from './history.js';
 import { efficiency } from './efficiency.js';
+import { ci } from './ci.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, efficiency];
+export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, efficiency, ci];
