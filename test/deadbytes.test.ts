@@ -74,7 +74,7 @@ it('`layerdig efficiency --json` reports the dead bytes per layer and path', () 
 
 // ---- causes on hand-made layers ---------------------------------------------------------------
 
-function f(path: string, size: number, mode = 0o644): LayerEntry {
+function f(path: string, size = 0, mode = 0o644): LayerEntry {
   return classifyWhiteout({ path, type: 'file', size, mode, uid: 0, gid: 0, mtime: 0, linkTarget: null });
 }
 const d = (path: string): LayerEntry => ({ path, type: 'dir', size: 0, mode: 0o755, uid: 0, gid: 0, mtime: 0, linkTarget: null });

@@ -72,6 +72,8 @@ interface Body {
 interface Removal {
   layer: number;
   cause: DeadCause;
+  /** the change that removed the entry (none for a shadowed one) */
+  change?: PathChange;
 }
 
 export function deadBytes(layers: readonly (readonly LayerEntry[])[], ov: Overlay): DeadBytes {
@@ -112,7 +114,7 @@ export function deadBytes(layers: readonly (readonly LayerEntry[])[], ov: Overla
     const whiteouts = new Set(layers[k]!.filter((e) => e.whiteout !== undefined).map((e) => e.whiteout!));
     for (const c of changes) {
       if (!c.before || removedBy.has(c.before.entry)) continue;
-      removedBy.set(c.before.entry, { layer: k, cause: causeOf(c, whiteouts) });
+      removedBy.set(c.before.entry, { layer: k, cause: causeOf(c, whiteouts), change: c });
     }
   });
 
@@ -130,7 +132,11 @@ export function deadBytes(layers: readonly (readonly LayerEntry[])[], ov: Overla
     // an entry neither visible nor removed cannot happen with a consistent overlay; count it as shadowed by its own layer
     last ??= { layer: b.layerIndex, cause: 'shadowed' };
     let cause = last.cause;
-    if (cause === 'overwritten' && sameSizeRewrite(b, last.layer, ov)) cause = 'rewritten-same-size';
+    const c = last.change;
+    // the body's own path written again in the same size as a regular file: a metadata change copies the whole file
+    if (cause === 'overwritten' && c?.before?.entry === b.entry && c.entry?.type === 'file' && c.entry.size === b.entry.size) {
+      cause = 'rewritten-same-size';
+    }
     paths.push({ path: b.entry.path, layerIndex: b.layerIndex, size: b.entry.size, cause, byLayer: last.layer });
     stored.set(b.layerIndex, (stored.get(b.layerIndex) ?? 0) + b.entry.size);
     caused.set(last.layer, (caused.get(last.layer) ?? 0) + b.entry.size);
@@ -152,10 +158,4 @@ function causeOf(c: PathChange, whiteouts: Set<string>): DeadCause {
     default:
       return 'overwritten';
   }
-}
-
-/** the body's own path was rewritten in layer k as a regular file of the same size */
-function sameSizeRewrite(b: Body, k: number, ov: Overlay): boolean {
-  const c = ov.changes[k]?.find((x) => x.change === 'modified' && x.before?.entry === b.entry);
-  return !!c && c.entry?.type === 'file' && c.entry.size === b.entry.size;
 }
