@@ -6,6 +6,10 @@ import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, type EntryType, type LayerEntry } from './entry.js';
+import { installPaxDecoder } from './pax.js';
+
+// xattr values (security.capability) must reach toEntry byte-exact: see pax.ts
+installPaxDecoder();
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
 export interface LayerListing {
@@ -54,7 +58,19 @@ function toEntry(h: tarStream.Header): LayerEntry {
   };
   if (h.pax) {
     for (const [k, v] of Object.entries(h.pax)) {
+      // values are byte-exact binary strings (pax.ts)
       if (k.startsWith('SCHILY.xattr.')) (e.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
+    }
+    for (const [k, v] of Object.entries(h.pax)) {
+      // bsdtar also writes LIBARCHIVE.xattr.<url-encoded name>=<base64>; SCHILY wins when both exist
+      if (!k.startsWith('LIBARCHIVE.xattr.')) continue;
+      let name: string;
+      try {
+        name = decodeURIComponent(k.slice(17));
+      } catch {
+        continue;
+      }
+      if (e.xattrs?.[name] === undefined) (e.xattrs ??= {})[name] = Buffer.from(String(v), 'base64').toString('base64');
     }
   }
   return classifyWhiteout(e);
