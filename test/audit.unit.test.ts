@@ -6,6 +6,7 @@ import { envSecret, isSensitivePath, maskValue, secretEnvName, secretKind } from
 import { classifyWhiteout, type LayerEntry } from '../src/layer/entry.js';
 import { readLayer } from '../src/layer/pass.js';
 import { decodePaxRecords } from '../src/layer/pax.js';
+import { pathUri } from '../src/report/audit.js';
 
 const e = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry =>
   classifyWhiteout({ path, type: 'file', size: 10, mode: 0o644, uid: 0, gid: 0, mtime: 0, linkTarget: null, ...extra });
@@ -158,7 +159,7 @@ describe('audit: the final filesystem', () => {
     const fs = run([[e('root/.ssh/id_rsa', { size: 1679, mode: 0o600 }), e('app/.env', { size: 0 }), e('app/.npmrc', { size: 40 })],
       [wh('app/.wh..npmrc')]]);
     expect(brief(only(fs, 'secret-file'))).toEqual(['secret-file root/.ssh/id_rsa @0']);
-    expect(only(fs, 'secret-file')[0]!.detail).toBe('private key name (id_rsa / id_dsa / id_ecdsa / id_ed25519), 1679 bytes');
+    expect(only(fs, 'secret-file')[0]!.detail).toBe('1679 bytes, named like a private key (id_<type>)');
   });
 
   it('symlinks: absolute; relative climbing above the root (.. against the link\'s directory); relative inside', () => {
@@ -178,7 +179,7 @@ describe('audit: the final filesystem', () => {
       'hardlink-sensitive k/copy @0', 'hardlink-sensitive tmp/s @0', 'hardlink-escapes-root x/out @0',
     ]);
     // the link is reported as a link; the secret once, under its own name
-    expect(only(fs, 'secret-file').map((f) => [f.path, f.detail])).toEqual([['k/server.key', 'private key name (*.key), 5 bytes']]);
+    expect(only(fs, 'secret-file').map((f) => [f.path, f.detail])).toEqual([['k/server.key', '5 bytes, named like a private key (*.key)']]);
   });
 });
 
@@ -217,9 +218,9 @@ describe('audit: files hidden by later layers, still in lower blobs', () => {
     const crit = fs.filter((f) => f.severity === 'critical');
     expect(brief(crit)).toEqual(['recoverable-secret app/.env @0', 'recoverable-secret k/id_ed25519 @0', 'recoverable-secret root/.npmrc @0']);
     expect(crit.map((f) => f.detail)).toEqual([
-      'dotenv file name (.env): 30 bytes in layer 0, deleted by layer 1 (whiteout)',
-      'private key name (id_rsa / id_dsa / id_ecdsa / id_ed25519): hard link to k/blob (9 bytes) in layer 0, deleted by layer 1 (whiteout)',
-      'credentials file name (.npmrc): 50 bytes in layer 0, overwritten by layer 1',
+      '30 bytes in layer 0, deleted by layer 1 (whiteout); named like a dotenv file (.env)',
+      'hard link to k/blob (9 bytes) in layer 0, deleted by layer 1 (whiteout); named like a private key (id_<type>)',
+      '50 bytes in layer 0, overwritten by layer 1; named like a credentials file (.npmrc)',
     ]);
     expect(brief(only(fs, 'recoverable-deleted'))).toEqual(['recoverable-deleted root/.aws/credentials @0']);
   });
@@ -333,5 +334,19 @@ describe('PAX xattr values reach LayerEntry byte-exact', () => {
     expect(Buffer.from(entry.xattrs!['user.b a']!, 'base64')).toEqual(Buffer.from([0xff, 0x00, 0x80]));
     const fs = audit({ config: { User: '1' }, layers: [listing.entries] });
     expect(only(fs, 'file-capability-privileged').map((f) => f.detail)).toEqual(['cap_setuid,cap_net_raw+ep (vfs_cap_data v2)']);
+  });
+});
+
+describe('SARIF artifact URIs', () => {
+  it.each([
+    'opt/fixture/name with spaces.txt', "opt/fixture/quote'single", 'opt/fixture/#hash', 'opt/fixture/back\\slash.txt',
+    'opt/fixture/ünïcödé-名前.txt', 'opt/fixture/emoji-😀.txt', 'a/50%/b?c', 'c:/x', '../../etc/passwd', 'a/./b',
+  ])('%s is a relative URI reference that decodes back', (p) => {
+    const u = pathUri(p);
+    // RFC 3986: only unreserved, sub-delims, ":" "@" "/" and %XX; a first segment without ":" (else it reads as a scheme)
+    expect(u).toMatch(/^([A-Za-z0-9\-._~!$&'()*+,;=@/]|%[0-9A-F]{2})*$/);
+    expect(u.split('/').map(decodeURIComponent).join('/')).toBe(p);
+    // dot segments cannot survive any URI parser (%2E%2E is `..` to WHATWG URL): hostile names only
+    if (!p.split('/').some((x) => x === '..')) expect(new URL(u, 'file:///image/').pathname.startsWith('/image/')).toBe(true);
   });
 });

@@ -168,7 +168,7 @@ export function audit(input: AuditInput): Finding[] {
         : e.type === 'symlink' ? `symlink to ${e.linkTarget}`
           : `${e.type} node`;
     const rule: RuleId = secret && size > 0 ? 'recoverable-secret' : deleted ? 'recoverable-deleted' : 'recoverable-overwritten';
-    add(rule, path, holder, `${rule === 'recoverable-secret' ? `${secretWhat(secret!)}: ` : ''}${what} in layer ${holder}, ${how}`);
+    add(rule, path, holder, `${what} in layer ${holder}, ${how}${rule === 'recoverable-secret' ? `; ${secretWhat(secret!)}` : ''}`);
   };
 
   /** which marker of layer k hid `path`: its own whiteout, an ancestor's, an opaque directory, a type change */
@@ -228,7 +228,7 @@ export function audit(input: AuditInput): Finding[] {
 }
 
 function secretWhat(s: SecretMatch): string {
-  return `${s.kind === 'private-key' ? 'private key' : s.kind === 'env-file' ? 'dotenv file' : 'credentials file'} name (${s.pattern})`;
+  return `named like a ${s.kind === 'private-key' ? 'private key' : s.kind === 'env-file' ? 'dotenv file' : 'credentials file'} (${s.pattern})`;
 }
 
 function finalChecks(path: string, node: Node, add: Add, sizeOf: (e: LayerEntry, k: number) => number): void {
@@ -260,7 +260,7 @@ function finalChecks(path: string, node: Node, add: Add, sizeOf: (e: LayerEntry,
   if (isFile) {
     const s = secretKind(path);
     const size = sizeOf(e, k);
-    if (s && size > 0) add('secret-file', path, k, `${secretWhat(s)}, ${bytes(size)}`);
+    if (s && size > 0) add('secret-file', path, k, `${bytes(size)}, ${secretWhat(s)}`);
   }
   if (e.type === 'symlink' && e.linkTarget !== null) {
     const t = e.linkTarget;

@@ -22,7 +22,7 @@ interface PathRule {
 
 const RULES: PathRule[] = [
   // private keys
-  { kind: 'private-key', pattern: 'id_rsa / id_dsa / id_ecdsa / id_ed25519', re: /^id_(rsa|dsa|ecdsa|ecdsa_sk|ed25519|ed25519_sk)$/ },
+  { kind: 'private-key', pattern: 'id_<type>', re: /^id_(rsa|dsa|ecdsa|ecdsa_sk|ed25519|ed25519_sk)$/ },
   { kind: 'private-key', pattern: 'ssh_host_*_key', re: /^ssh_host_[a-z0-9]+_key$/ },
   { kind: 'private-key', pattern: '*.pem', re: /\.pem$/i },
   { kind: 'private-key', pattern: '*.key', re: /\.key$/i },

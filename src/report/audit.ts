@@ -46,9 +46,9 @@ const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
 const SECURITY_SEVERITY: Record<Severity, string> = { critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0' };
 
-/** A path as a URI reference: each segment percent-encoded (spaces, quotes, `#`, `:`, non-ASCII). */
+/** A path as a URI reference: each segment percent-encoded (spaces, `#`, `?`, `:`, `%`, non-ASCII; `.`/`..` too, so no consumer resolves them). */
 export function pathUri(path: string): string {
-  return path.split('/').map((s) => encodeURIComponent(s)).join('/');
+  return path.split('/').map((s) => (s === '.' ? '%2E' : s === '..' ? '%2E%2E' : encodeURIComponent(s))).join('/');
 }
 
 function imageName(img: Image): string {
