@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './helpers/cli.js';
 import { audit, failsAt, resolveLexically, RULES, runsAsRoot, SEVERITIES, type Finding } from '../src/analysis/audit.js';
 import { capabilityText, decodeCapabilities } from '../src/analysis/capabilities.js';
 import { envSecret, isSensitivePath, maskValue, secretEnvName, secretKind } from '../src/analysis/secrets.js';
@@ -267,6 +270,13 @@ describe('severity', () => {
     expect(failsAt(fs.slice(1), 'high')).toBe(false);
     expect(failsAt(fs.slice(1), 'medium')).toBe(true);
     expect(failsAt([], 'info')).toBe(false);
+  });
+
+  it('the README rules table lists exactly these rules with these severities, in this order', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### `layerdig audit'), readme.indexOf('## Exit codes'));
+    const rows = [...section.matchAll(/^\| `([a-z-]+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(rows).toEqual(RULES.map((r) => `${r.id} ${r.severity}`));
   });
 
   it('every rule has one of the five severities, listed worst first', () => {
