@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { posix, join } from 'node:path';
-import { runJson } from './helpers/cli.js';
+import { runJsonFast as runJson } from './helpers/cli.js';
 import { expectedExternal } from './helpers/truth.js';
 import { FIXTURES } from './helpers/cli.js';
 
@@ -13,15 +13,15 @@ describe.each(Object.keys(expected))('%s matches the independent reader', (name)
   const images = [...(e.images ?? []), ...(e.oci_images ?? [])].filter((i: any) => i.source === 'manifest.json' || !(e.images ?? []).length);
   const path = join(FIXTURES, 'external', name);
 
-  it('images: ids, tags, platform', () => {
-    const rows = runJson<{ id: string; repoTags: string[]; platform: string }[]>(['images', path]);
+  it('images: ids, tags, platform', async () => {
+    const rows = await runJson<{ id: string; repoTags: string[]; platform: string }[]>(['images', path]);
     expect(rows.map((r) => r.id)).toEqual(images.map((i: any) => i.image_id));
     expect(rows.map((r) => r.repoTags)).toEqual(images.map((i: any) => i.refs));
     expect(rows.map((r) => r.platform)).toEqual(images.map((i: any) => `${i.os}/${i.architecture}`));
   });
 
-  it('layers: diffIDs, chainIDs, digests, links resolved, DiffSize, content', () => {
-    const docs = runJson<LayersDoc[]>(['layers', path, '--no-trunc']);
+  it('layers: diffIDs, chainIDs, digests, links resolved, DiffSize, content', async () => {
+    const docs = await runJson<LayersDoc[]>(['layers', path, '--no-trunc']);
     expect(docs).toHaveLength(images.length);
     images.forEach((img: any, i: number) => {
       const d = docs[i]!;
