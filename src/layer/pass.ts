@@ -5,6 +5,7 @@ import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
+import { TarEndTracker } from './tar-end.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, type EntryType, type LayerEntry } from './entry.js';
 import { installPaxDecoder } from './pax.js';
 
@@ -105,6 +106,7 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
     let tarDone = opts.hashOnly === true;
     let streamDone = false;
     let current = '';
+    const tarEnd = new TarEndTracker();
     const finish = () => {
       if (!tarDone || !streamDone || failed) return;
       resolve({
@@ -155,7 +157,9 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         return true;
       }
       if (!extract || tarDone) return true;
-      const ok = extract.write(chunk);
+      const forTar = tarEnd.take(chunk);
+      if (forTar.length === 0) return true;
+      const ok = extract.write(forTar);
       if (!ok) extract.once('drain', resume);
       return ok;
     };
