@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, run } from './helpers/cli.js';
+import { FIXTURES, run, runInProcess, type RunResult } from './helpers/cli.js';
 import { finalFs, type Truth } from './helpers/truth.js';
 
 /**
@@ -84,8 +84,12 @@ const py = pythonLayers();
 
 describe.each(VARIANTS)('audit of fixture.%s matches the truth files', (variant) => {
   const t = truthOf(variant);
-  const r = run(['audit', join(DIR, t.archive), '--json']);
-  const doc = JSON.parse(r.stdout) as Doc;
+  let r: RunResult;
+  let doc: Doc;
+  beforeAll(async () => {
+    r = await runInProcess(['audit', join(DIR, t.archive), '--json']);
+    doc = JSON.parse(r.stdout) as Doc;
+  });
   const byRule = (...rules: string[]) => doc.findings.filter((f) => rules.includes(f.rule));
 
   it('exits 0 without --fail-on; JSON keys are exactly {image, findings:[{rule, severity, path, layerIndex, detail}]}', () => {
