@@ -5,7 +5,12 @@ import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
+import { TarEndTracker } from './tar-end.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, type EntryType, type LayerEntry } from './entry.js';
+import { installPaxDecoder } from './pax.js';
+
+// xattr values (security.capability) must reach toEntry byte-exact: see pax.ts
+installPaxDecoder();
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
 export interface LayerListing {
@@ -54,7 +59,19 @@ function toEntry(h: tarStream.Header): LayerEntry {
   };
   if (h.pax) {
     for (const [k, v] of Object.entries(h.pax)) {
+      // values are byte-exact binary strings (pax.ts)
       if (k.startsWith('SCHILY.xattr.')) (e.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
+    }
+    for (const [k, v] of Object.entries(h.pax)) {
+      // bsdtar also writes LIBARCHIVE.xattr.<url-encoded name>=<base64>; SCHILY wins when both exist
+      if (!k.startsWith('LIBARCHIVE.xattr.')) continue;
+      let name: string;
+      try {
+        name = decodeURIComponent(k.slice(17));
+      } catch {
+        continue;
+      }
+      if (e.xattrs?.[name] === undefined) (e.xattrs ??= {})[name] = Buffer.from(String(v), 'base64').toString('base64');
     }
   }
   return classifyWhiteout(e);
@@ -89,6 +106,7 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
     let tarDone = opts.hashOnly === true;
     let streamDone = false;
     let current = '';
+    const tarEnd = new TarEndTracker();
     const finish = () => {
       if (!tarDone || !streamDone || failed) return;
       resolve({
@@ -99,30 +117,9 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
       });
     };
 
-    // The tar ends at a zero block where a header should be (GNU tar stops there, Go's
-    // archive/tar at two): what follows (eStargz's TOC entry, padding) is not part of the
-    // filesystem. tar-stream skips zero blocks and reads on, so the pass notes where the
-    // zero blocks are and where the next header was due, and stops listing there.
-    const zeros = new ZeroBlocks();
-    let nextHeader = 0;
-    let ended = false;
-    const endTar = () => {
-      ended = true;
-      tarDone = true;
-      finish();
-    };
-
     if (!opts.hashOnly) {
       extract = tarStream.extract();
       extract.on('entry', (h, body, next) => {
-        const start = ((h as { byteOffset?: number }).byteOffset ?? 512) - 512;
-        if (!ended && start > nextHeader && zeros.has(nextHeader)) endTar();
-        if (ended) {
-          body.resume();
-          return;
-        }
-        nextHeader = start + 512 + Math.ceil((h.size ?? 0) / 512) * 512;
-        zeros.forgetBefore(nextHeader);
         let e: LayerEntry;
         try {
           e = toEntry(h);
@@ -145,8 +142,8 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         }
       });
       extract.on('finish', () => { tarDone = true; finish(); });
-      extract.on('error', (err) => (ended || zeros.has(nextHeader) ? endTar() : fail(new LayerdigError('E_BAD_ARCHIVE',
-        `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`))));
+      extract.on('error', (err) => fail(new LayerdigError('E_BAD_ARCHIVE',
+        `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`)));
     }
 
     // eStargz and others may put bytes after the tar end blocks: they count in the
@@ -160,8 +157,9 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         return true;
       }
       if (!extract || tarDone) return true;
-      zeros.scan(chunk);
-      const ok = extract.write(chunk);
+      const forTar = tarEnd.take(chunk);
+      if (forTar.length === 0) return true;
+      const ok = extract.write(forTar);
       if (!ok) extract.once('drain', resume);
       return ok;
     };
@@ -216,47 +214,4 @@ function describe(e: unknown, c: Compression | undefined): string {
   if (/unexpected end of file/i.test(msg)) return `truncated ${c ?? ''} data (${msg})`.replace('  ', ' ');
   if (c && c !== 'none') return `cannot decompress ${c} data (${msg})`;
   return msg;
-}
-
-/** Runs of all-zero 512-byte blocks of a tar stream, by offset; forgets what lies behind the reader. */
-class ZeroBlocks {
-  private runs: [number, number][] = [];
-  private pos = 0;
-  private readonly partial = Buffer.alloc(512);
-  private partialLen = 0;
-
-  scan(chunk: Buffer): void {
-    let off = 0;
-    if (this.partialLen > 0) {
-      const take = Math.min(512 - this.partialLen, chunk.length);
-      chunk.copy(this.partial, this.partialLen, 0, take);
-      this.partialLen += take;
-      off = take;
-      if (this.partialLen < 512) return;
-      this.block(this.partial, 0);
-      this.partialLen = 0;
-    }
-    for (; off + 512 <= chunk.length; off += 512) this.block(chunk, off);
-    if (off < chunk.length) {
-      chunk.copy(this.partial, 0, off);
-      this.partialLen = chunk.length - off;
-    }
-  }
-
-  private block(buf: Buffer, off: number): void {
-    const at = this.pos;
-    this.pos += 512;
-    for (let i = off; i < off + 512; i++) if (buf[i] !== 0) return;
-    const last = this.runs[this.runs.length - 1];
-    if (last && last[1] === at) last[1] += 512;
-    else this.runs.push([at, at + 512]);
-  }
-
-  has(offset: number): boolean {
-    return this.runs.some(([a, b]) => offset >= a && offset < b);
-  }
-
-  forgetBefore(offset: number): void {
-    while (this.runs.length && this.runs[0]![1] <= offset) this.runs.shift();
-  }
 }

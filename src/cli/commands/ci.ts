@@ -14,13 +14,19 @@ import type { Archive } from '../../archive.js';
 import type { Image } from '../../image/model.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import { diffSizeOf } from '../../layer/entry.js';
+import type { Overlay } from '../../analysis/filetree.js';
+import { audit, type RuleId } from '../../analysis/audit.js';
 
-/** What a gate provider gets: one image, its archive and its layers' entries (already read). */
+/** What a gate provider gets: one image, its archive, its layers' entries (already read) and their overlay. */
 export interface GateContext {
   archive: Archive;
   image: Image;
   layers: LayerEntry[][];
+  overlay: Overlay;
 }
+
+/** audit's rules about secrets anyone holding the image can read */
+const SECRET_RULES = new Set<RuleId>(['recoverable-secret', 'secret-file', 'secret-env']);
 
 /**
  * The seam for rules whose analysis belongs to other commands. Each returns
@@ -35,7 +41,12 @@ export interface GateProviders {
 
 export const gateProviders: GateProviders = {
   verify: async () => null,
-  secrets: async () => null,
+  secrets: async ({ image, layers, overlay }) => audit({ config: image.config.config, layers, overlay })
+    .filter((f) => SECRET_RULES.has(f.rule))
+    .map((f) => ({
+      where: f.path === null ? '(config)' : `/${f.path}${f.layerIndex === null ? '' : ` (layer ${f.layerIndex})`}`,
+      what: `${f.rule}: ${f.detail}`,
+    })),
 };
 
 type Args = GlobalArgs & { input: string; image?: string; config?: string; junit?: string; top: number } & Partial<Record<RuleName, string>>;
@@ -48,7 +59,7 @@ const DESCRIBE: Record<RuleName, string> = {
   maxLayerCount: 'most layers allowed',
   maxDeadBytes: 'most dead bytes allowed, e.g. 10MB',
   forbidSetuid: 'fail on setuid files in the final filesystem (true/false)',
-  forbidSecrets: 'fail on recoverable secrets (true/false; needs the secret audit)',
+  forbidSecrets: "fail on secrets anyone with the image can read: audit's recoverable-secret, secret-file, secret-env (true/false)",
   requireVerify: 'fail unless verify passes (true/false; needs verify)',
 };
 
@@ -102,7 +113,7 @@ export const ci: CommandModule<object, Args> = {
     for (const img of imgs) {
       const layers = entries.get(img)!;
       const w = analyseWaste(layers);
-      const ctx: GateContext = { archive: ar!, image: img, layers };
+      const ctx: GateContext = { archive: ar!, image: img, layers, overlay: w.overlay };
       const gate = evaluateGate(settings, {
         efficiency: w.dive.efficiency,
         wastedBytes: w.dive.wastedBytes,

@@ -5,7 +5,8 @@ import { layers } from './layers.js';
 import { history } from './history.js';
 import { efficiency } from './efficiency.js';
 import { ci } from './ci.js';
+import { auditCmd } from './audit.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, efficiency, ci];
+export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, efficiency, ci, auditCmd];
