@@ -17,7 +17,7 @@ type Ent = { name: string; body?: string; type?: 'file' | 'directory' | 'symlink
 async function tarOf(entries: Ent[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((res) => pack.on('end', () => res()));
   for (const e of entries) {
     await new Promise<void>((res, rej) => pack.entry({
@@ -66,7 +66,7 @@ beforeAll(async () => {
   }));
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const end = new Promise<void>((res) => pack.on('end', () => res()));
   const add = (name: string, body: Buffer) => new Promise<void>((res, rej) => pack.entry({ name, size: body.length }, body, (e) => (e ? rej(e) : res())));
   await add('l0/layer.tar', l0);
