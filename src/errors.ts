@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'E_NOT_FOUND'        // image, layer or path not found in the input
   | 'E_AMBIGUOUS'        // a selector matched several things
   | 'E_UNSAFE_PATH'      // extraction refused a member that would escape the output directory
-  | 'E_UNSUPPORTED';     // a feature this runtime lacks (e.g. zstd without a decoder)
+  | 'E_UNSUPPORTED'      // a feature this runtime lacks (e.g. zstd without a decoder)
+  | 'E_CONFIG';          // a configuration file (.dive-ci) that cannot be read or has a bad value
 
 export class LayerdigError extends Error {
   readonly code: ErrorCode;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, type Stats, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { FIXTURES, ROOT, run, runJson } from './helpers/cli.js';
+import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
 import { finalFs, realArchives, type FinalFsEntry } from './helpers/truth.js';
 
 /**
@@ -35,20 +35,20 @@ describe('cat', () => {
   const src = archive('fixture', 'docker-archive.tar');
   const truth = new Map(finalFs('fixture').map((e) => [e.path, e]));
 
-  it.each(['opt/fixture/data/random-2M.bin', 'opt/fixture/sub/hard-c', 'opt/fixture/ünïcödé-名前.txt', 'opt/fixture/no-perms.txt', 'etc/shadow'])('%s: sha256 equals final-fs.json', (p) => {
+  it.each(['opt/fixture/data/random-2M.bin', 'opt/fixture/sub/hard-c', 'opt/fixture/ünïcödé-名前.txt', 'opt/fixture/no-perms.txt', 'etc/shadow'])('%s: sha256 equals final-fs.json', async (p) => {
     const r = catBytes([src, p]);
     expect(r.code).toBe(0);
     expect(sha(r.stdout)).toBe(truth.get(p)!.sha256);
   });
 
-  it('follows symlinks inside the image (bin → usr/bin, absolute, chained)', () => {
+  it('follows symlinks inside the image (bin → usr/bin, absolute, chained)', async () => {
     expect(sha(catBytes([src, 'bin/hello']).stdout)).toBe(truth.get('usr/bin/hello')!.sha256);
     expect(sha(catBytes([src, 'opt/fixture/link-abs']).stdout)).toBe(truth.get('opt/fixture/modify-me.txt')!.sha256);
     expect(sha(catBytes([src, 'opt/fixture/link-chain']).stdout)).toBe(truth.get('opt/fixture/keep.txt')!.sha256);
     expect(sha(catBytes([src, '/opt/fixture/link-to-dir/new-1.txt']).stdout)).toBe(truth.get('opt/fixture/replace-dir/new-1.txt')!.sha256);
   });
 
-  it('--layer N recovers a file a later layer deleted: the bytes GNU tar extracts from that layer blob', () => {
+  it('--layer N recovers a file a later layer deleted: the bytes GNU tar extracts from that layer blob', async () => {
     const gone = catBytes([src, 'opt/fixture/lifecycle.txt']);
     expect(gone.code).toBe(4);
     expect(gone.stderr).toMatch(/layer 4 wrote it; layer 5 deleted it: read it with --layer 4/);
@@ -59,7 +59,7 @@ describe('cat', () => {
     }
   });
 
-  it('a directory, a dangling link, a missing path', () => {
+  it('a directory, a dangling link, a missing path', async () => {
     expect(catBytes([src, 'etc']).code).toBe(2);
     expect(catBytes([src, 'opt/fixture/link-dangling']).code).toBe(4);
     expect(catBytes([src, 'no/such/file']).code).toBe(4);
@@ -106,30 +106,30 @@ function expectTreeMatches(root: string, truth: FinalFsEntry[], opts: { rewritte
 }
 
 describe('extract', () => {
-  it.each([['fixture', 'oci-zstd'], ['fixture', 'docker-archive-gz.tar.gz'], ['opaque', 'oci-archive.tar'], ['gnutar', 'dir-gzip']])('%s %s: everything (/) equals final-fs.json (sha256, modes, links, hard links)', (image, variant) => {
+  it.each([['fixture', 'oci-zstd'], ['fixture', 'docker-archive-gz.tar.gz'], ['opaque', 'oci-archive.tar'], ['gnutar', 'dir-gzip']])('%s %s: everything (/) equals final-fs.json (sha256, modes, links, hard links)', async (image, variant) => {
     const out = join(tmp, `extract-${image}-${variant}`);
-    const r = runJson<{ files: number; hardlinks: number; output: string }>(['extract', archive(image, variant), '/', '-o', out]);
+    const r = await runJsonFast<{ files: number; hardlinks: number; output: string }>(['extract', archive(image, variant), '/', '-o', out]);
     expect(r.output).toBe(out);
     expectTreeMatches(out, finalFs(image), { rewrittenLinks: true });
     if (image === 'fixture') expect(statSync(join(out, 'opt/fixture/hard-a')).ino).toBe(statSync(join(out, 'opt/fixture/sub/hard-c')).ino);
   });
 
-  it('a subtree, a hard link without its file, and --layer N (bytes as GNU tar extracts them)', () => {
+  it('a subtree, a hard link without its file, and --layer N (bytes as GNU tar extracts them)', async () => {
     const src = archive('fixture', 'docker-archive.tar');
     const out = join(tmp, 'extract-parts');
-    const r = run(['extract', src, 'opt/fixture/sub', 'etc', '-o', out]);
+    const r = await runInProcess(['extract', src, 'opt/fixture/sub', 'etc', '-o', out]);
     expect(r.code).toBe(0);
     expect([...walk(out).keys()].sort()).toEqual(['etc', 'etc/group', 'etc/os-release', 'etc/passwd', 'etc/shadow', 'opt', 'opt/fixture', 'opt/fixture/sub', 'opt/fixture/sub/hard-c']);
     expect(sha(readFileSync(join(out, 'opt/fixture/sub/hard-c')))).toBe(finalFs('fixture').find((e) => e.path === 'opt/fixture/sub/hard-c')!.sha256);
     const old = join(tmp, 'extract-layer2');
-    expect(run(['extract', src, '--layer', '2', 'opt/fixture/delete-dir', 'opt/fixture/lifecycle.txt', '-o', old]).code).toBe(0);
+    expect((await runInProcess(['extract', src, '--layer', '2', 'opt/fixture/delete-dir', 'opt/fixture/lifecycle.txt', '-o', old])).code).toBe(0);
     for (const m of ['opt/fixture/delete-dir/a.txt', 'opt/fixture/delete-dir/sub/b.txt', 'opt/fixture/lifecycle.txt']) {
       expect(readFileSync(join(old, m)).equals(gnuTarMember(src, 2, m))).toBe(true);
     }
   });
 
-  it('a path the image does not have', () => {
-    expect(run(['extract', archive('base', 'docker-archive.tar'), 'nope', '-o', join(tmp, 'nope')]).code).toBe(4);
+  it('a path the image does not have', async () => {
+    expect((await runInProcess(['extract', archive('base', 'docker-archive.tar'), 'nope', '-o', join(tmp, 'nope')])).code).toBe(4);
   });
 });
 
@@ -151,9 +151,9 @@ const permString = (mode: number) => {
 };
 
 describe.each(IMAGES)('export %s: GNU tar lists and extracts exactly final-fs.json', (image) => {
-  it.each(['docker-archive.tar', 'docker-archive-gz.tar.gz', 'oci-zstd'])('%s', (variant) => {
+  it.each(['docker-archive.tar', 'docker-archive-gz.tar.gz', 'oci-zstd'])('%s', async (variant) => {
     const out = join(tmp, `export-${image}-${variant}.tar`);
-    const doc = runJson<{ tarBytes: number; files: number; hardlinks: number }>(['export', archive(image, variant), '-o', out]);
+    const doc = await runJsonFast<{ tarBytes: number; files: number; hardlinks: number }>(['export', archive(image, variant), '-o', out]);
     expect(statSync(out).size).toBe(doc.tarBytes);
     const lines = execFileSync('tar', ['-tvf', out, '--numeric-owner', '--utc', '--quoting-style=literal'], { encoding: 'utf8' }).trim().split('\n').map(parseTv);
     const truth = finalFs(image);
@@ -178,9 +178,9 @@ describe.each(IMAGES)('export %s: GNU tar lists and extracts exactly final-fs.js
 });
 
 describe('export keeps xattrs byte for byte (python tarfile reads both the layer and the export)', () => {
-  it('security.capability and user.* of the fixture image', () => {
+  it('security.capability and user.* of the fixture image', async () => {
     const out = join(tmp, 'export-xattrs.tar');
-    expect(run(['export', archive('fixture', 'oci-gzip'), '-o', out]).code).toBe(0);
+    expect((await runInProcess(['export', archive('fixture', 'oci-gzip'), '-o', out])).code).toBe(0);
     const py = `
 import tarfile, json, base64, sys
 def xattrs(t):
@@ -197,7 +197,7 @@ print(json.dumps(xattrs(tarfile.open(sys.argv[1]))))
     expect(got).toEqual(want);
   });
 
-  it('-o - writes the tar to stdout', () => {
+  it('-o - writes the tar to stdout', async () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'layerdig.js'), 'export', archive('base', 'oci'), '-o', '-', '-q'], { cwd: ROOT, maxBuffer: 64 << 20 });
     expect(r.status).toBe(0);
     const p = join(tmp, 'stdout.tar');
@@ -226,8 +226,8 @@ describe('diff', () => {
   const truthOf = (name: string) => realArchives().find((a) => a.name === name)!.truth.images[0]!;
   const common = (x: string[], y: string[]) => { let n = 0; while (n < x.length && n < y.length && x[n] === y[n]) n++; return n; };
 
-  it.each([['app1-old', 'app1'], ['app1', 'app2'], ['base', 'fixture'], ['app2', 'opaque']])('%s → %s: files as final-fs.json says, shared layers as the truth chainIDs say', (a, b) => {
-    const doc = runJson<DiffDoc>(['diff', archive(a, 'docker-archive.tar'), archive(b, 'oci-zstd')]);
+  it.each([['app1-old', 'app1'], ['app1', 'app2'], ['base', 'fixture'], ['app2', 'opaque']])('%s → %s: files as final-fs.json says, shared layers as the truth chainIDs say', async (a, b) => {
+    const doc = await runJsonFast<DiffDoc>(['diff', archive(a, 'docker-archive.tar'), archive(b, 'oci-zstd')]);
     expect(doc.files.map((f) => `${f.change} ${f.path}`).sort()).toEqual(expectedDiff(a, b));
     const ca = truthOf(`${a}/${a}.docker-archive.tar`).chain_ids;
     const cb = truthOf(`${b}/${b}.oci-zstd`).chain_ids;
@@ -237,18 +237,18 @@ describe('diff', () => {
     }
   });
 
-  it('-i twice in one archive equals the same images from two archives', () => {
+  it('-i twice in one archive equals the same images from two archives', async () => {
     const multi = realArchives().find((x) => x.name === 'multi/multi.docker-archive.tar')!;
     const old = multi.truth.images.find((i) => i.untagged)!;
-    const one = runJson<DiffDoc>(['diff', multi.path, '-i', old.image_id.slice(7, 19), '-i', 'localhost/rw/app1:latest']);
-    const two = runJson<DiffDoc>(['diff', archive('app1-old', 'docker-archive.tar'), archive('app1', 'docker-archive.tar')]);
+    const one = await runJsonFast<DiffDoc>(['diff', multi.path, '-i', old.image_id.slice(7, 19), '-i', 'localhost/rw/app1:latest']);
+    const two = await runJsonFast<DiffDoc>(['diff', archive('app1-old', 'docker-archive.tar'), archive('app1', 'docker-archive.tar')]);
     expect(one.files).toEqual(two.files);
     expect(one.files.map((f) => `${f.change} ${f.path}`).sort()).toEqual(expectedDiff('app1-old', 'app1'));
-    expect(run(['diff', multi.path]).code).toBe(2);
+    expect((await runInProcess(['diff', multi.path])).code).toBe(2);
   });
 
-  it('an image against itself: every layer shared, no files', () => {
-    const doc = runJson<DiffDoc>(['diff', archive('fixture', 'docker-archive.tar'), archive('fixture', 'dir')]);
+  it('an image against itself: every layer shared, no files', async () => {
+    const doc = await runJsonFast<DiffDoc>(['diff', archive('fixture', 'docker-archive.tar'), archive('fixture', 'dir')]);
     expect(doc.files).toEqual([]);
     expect(doc.sharedLayers).toBe(truthOf('fixture/fixture.docker-archive.tar').layer_count);
   });

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, run, runJson } from './helpers/cli.js';
+import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
 import { finalFs, realArchives } from './helpers/truth.js';
 
 /**
@@ -23,8 +23,8 @@ const archive = (image: string, variant: string) => join(FIXTURES, 'real', image
 const norm = (m: string) => m.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 
 describe.each(IMAGES)('ls --merged --json equals final-fs.json: %s', (image) => {
-  it.each(['docker-archive.tar', 'oci-zstd', 'docker-archive-gz.tar.gz'])('%s', (variant) => {
-    const doc = runJson<LsDoc>(['ls', archive(image, variant), '--merged']);
+  it.each(['docker-archive.tar', 'oci-zstd', 'docker-archive-gz.tar.gz'])('%s', async (variant) => {
+    const doc = await runJsonFast<LsDoc>(['ls', archive(image, variant), '--merged']);
     expect(doc.layer).toBeNull();
     const truth = finalFs(image);
     expect(doc.entries.map((e) => e.path)).toEqual(truth.map((t) => t.path).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -55,7 +55,7 @@ print(json.dumps(out))
   const path = archive('fixture', 'docker-archive.tar');
   const expected = JSON.parse(execFileSync('python3', ['-c', py, path], { encoding: 'utf8' })) as Record<string, { layer: number; xattrs: Record<string, string> }>;
 
-  it('the fixture has a cap_net_raw capability and a user.* xattr (sanity of the truth)', () => {
+  it('the fixture has a cap_net_raw capability and a user.* xattr (sanity of the truth)', async () => {
     const cap = Buffer.from(expected['opt/fixture/bin/cap-tool']!.xattrs['security.capability']!, 'base64');
     // VFS_CAP_REVISION_2, permitted bit 13 (CAP_NET_RAW)
     expect(cap.readUInt32LE(0) & 0xff000000).toBe(0x02000000);
@@ -63,11 +63,11 @@ print(json.dumps(out))
     expect(Object.keys(expected['opt/fixture/xattr.txt']!.xattrs)).toEqual(['user.rw.comment']);
   });
 
-  it.each(['docker-archive.tar', 'oci-gzip', 'oci-archive-zstd.tar'])('ls --merged and ls --layer show them: %s', (variant) => {
-    const merged = runJson<LsDoc>(['ls', archive('fixture', variant)]);
+  it.each(['docker-archive.tar', 'oci-gzip', 'oci-archive-zstd.tar'])('ls --merged and ls --layer show them: %s', async (variant) => {
+    const merged = await runJsonFast<LsDoc>(['ls', archive('fixture', variant)]);
     for (const e of merged.entries) expect([e.path, e.xattrs]).toEqual([e.path, expected[e.path]?.xattrs ?? null]);
     for (const [p, x] of Object.entries(expected)) {
-      const layer = runJson<LsDoc>(['ls', archive('fixture', variant), '--layer', String(x.layer), p]);
+      const layer = await runJsonFast<LsDoc>(['ls', archive('fixture', variant), '--layer', String(x.layer), p]);
       expect(layer.entries.find((e) => e.path === p)!.xattrs).toEqual(x.xattrs);
     }
   });
@@ -75,16 +75,16 @@ print(json.dumps(out))
 
 // every variant of an image holds the same layers (same diffIDs): one variant per image, plus the multi-image archives
 describe.each(realArchives().filter((a) => a.name.endsWith('.docker-archive.tar') || a.name === 'multi/multi.oci-gzip'))('ls --layer N --json equals the truth member list: $name', ({ path, truth }) => {
-  it('every layer of every image', () => {
+  it('every layer of every image', async () => {
     for (const t of truth.images) {
       for (const tl of t.layers) {
-        const doc = runJson<LsDoc>(['ls', path, '-i', t.image_id, '--layer', String(tl.index)]);
+        const doc = await runJsonFast<LsDoc>(['ls', path, '-i', t.image_id, '--layer', String(tl.index)]);
         expect(doc.layer).toEqual({ index: tl.index, diffId: t.diff_ids[tl.index] });
         const want = tl.members.map(norm).filter((m) => m !== '').sort();
         expect(doc.entries.map((e) => e.path).sort()).toEqual(want);
         // by diffID too
         if (tl.index === t.layers.length - 1) {
-          const byId = runJson<LsDoc>(['ls', path, '-i', t.image_id, '--layer', t.diff_ids[tl.index]!.slice(7, 19)]);
+          const byId = await runJsonFast<LsDoc>(['ls', path, '-i', t.image_id, '--layer', t.diff_ids[tl.index]!.slice(7, 19)]);
           expect(byId.entries.length).toBe(want.length);
         }
       }
@@ -121,8 +121,8 @@ describe('file finds every path of the truth member lists, with its layer and fi
   let hits: FileHit[];
   const key = (archive: string, id: string, k: number, p: string) => `${archive}\0${id}\0${k}\0${p}`;
   const index = new Map<string, FileHit[]>();
-  beforeAll(() => {
-    const r = run(['file', '**', 'fixtures/real', '--json', '-q'], { timeoutMs: 300_000 });
+  beforeAll(async () => {
+    const r = await runInProcess(['file', '**', 'fixtures/real', '--json', '-q']);
     expect(r.code).toBe(0);
     hits = JSON.parse(r.stdout) as FileHit[];
     for (const h of hits) {
@@ -131,7 +131,7 @@ describe('file finds every path of the truth member lists, with its layer and fi
     }
   });
 
-  it.each(realArchives())('$name', ({ name, truth }) => {
+  it.each(realArchives())('$name', async ({ name, truth }) => {
     const ar = `fixtures/real/${name}`;
     const image = name.split('/')[0]!;
     for (const t of truth.images) {
@@ -179,17 +179,17 @@ describe('file finds every path of the truth member lists, with its layer and fi
     }
   });
 
-  it('an opaque directory shows as deletion rows of every lower child', () => {
+  it('an opaque directory shows as deletion rows of every lower child', async () => {
     const rows = hits.filter((h) => h.image.archive === 'fixtures/real/opaque/opaque.docker-archive.tar' && h.layerIndex === 3 && h.change === 'deleted');
     expect(rows.map((r) => r.path).sort()).toEqual(['srv/data/a.txt', 'srv/data/b.txt', 'srv/data/sub', 'srv/data/sub/c.txt', 'srv/other/gone.txt']);
   });
 });
 
 describe('file: patterns and exit codes', () => {
-  it('a name without / matches the last component anywhere; no match exits 4', () => {
-    const hits = runJson<FileHit[]>(['file', 'passwd', archive('base', 'docker-archive.tar')]);
+  it('a name without / matches the last component anywhere; no match exits 4', async () => {
+    const hits = await runJsonFast<FileHit[]>(['file', 'passwd', archive('base', 'docker-archive.tar')]);
     expect(hits.map((h) => [h.path, h.layerIndex, h.change, h.inFinalImage])).toEqual([['etc/passwd', 0, 'added', true]]);
-    const r = run(['file', 'no-such-name', archive('base', 'docker-archive.tar'), '--json']);
+    const r = await runInProcess(['file', 'no-such-name', archive('base', 'docker-archive.tar'), '--json']);
     expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout)).toEqual([]);
   });
@@ -209,10 +209,10 @@ describe('file --content finds bytes under any name (expected digests from GNU t
   };
   const sha256sum = (p: string) => execFileSync('sha256sum', [p], { encoding: 'utf8' }).split(' ')[0]!;
 
-  it('a host file with another name finds the file and both of its hard links', () => {
+  it('a host file with another name finds the file and both of its hard links', async () => {
     const host = extract(2, 'opt/fixture/hard-a', 'some-other-name.bin');
     expect(sha256sum(host)).toBe(finalFs('fixture').find((e) => e.path === 'opt/fixture/hard-a')!.sha256);
-    const hits = runJson<FileHit[]>(['file', '--content', host, src, archive('fixture', 'oci-zstd')]);
+    const hits = await runJsonFast<FileHit[]>(['file', '--content', host, src, archive('fixture', 'oci-zstd')]);
     for (const a of [src, archive('fixture', 'oci-zstd')]) {
       expect(hits.filter((h) => h.image.archive === a).map((h) => [h.layerIndex, h.path, h.inFinalImage, h.deletedInLayer, h.size]).sort()).toEqual([
         [2, 'opt/fixture/hard-a', true, null, 20], [2, 'opt/fixture/hard-b', false, 4, 20], [2, 'opt/fixture/sub/hard-c', true, null, 20],
@@ -220,14 +220,14 @@ describe('file --content finds bytes under any name (expected digests from GNU t
     }
   });
 
-  it('sha256:<digest> of the 2 MiB random file (no size known: every file hashed)', () => {
+  it('sha256:<digest> of the 2 MiB random file (no size known: every file hashed)', async () => {
     const host = extract(3, 'opt/fixture/data/random-2M.bin', 'copy.bin');
-    const hits = runJson<FileHit[]>(['file', '--content', `sha256:${sha256sum(host)}`, src]);
+    const hits = await runJsonFast<FileHit[]>(['file', '--content', `sha256:${sha256sum(host)}`, src]);
     expect(hits.map((h) => [h.layerIndex, h.path, h.change, h.inFinalImage, h.size])).toEqual([[3, 'opt/fixture/data/random-2M.bin', 'added', true, 2097152]]);
   });
 
-  it('a bad digest is a usage error', () => {
-    expect(run(['file', '--content', 'sha256:xyz', src]).code).toBe(2);
+  it('a bad digest is a usage error', async () => {
+    expect((await runInProcess(['file', '--content', 'sha256:xyz', src])).code).toBe(2);
   });
 
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));

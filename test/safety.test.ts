@@ -4,7 +4,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
-import { run } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { writeDockerArchive } from './helpers/hostile-archive.js';
 import { SafeDirWriter } from '../src/export/dir-writer.js';
 
@@ -73,10 +73,10 @@ function expectNothingEscaped(before: string[]) {
 }
 
 describe('extract refuses every escaping member of a hostile archive', () => {
-  it('default: exit 3 (E_UNSAFE_PATH), the members named, nothing written at all', () => {
+  it('default: exit 3 (E_UNSAFE_PATH), the members named, nothing written at all', async () => {
     const before = snapshot(outside);
     const out = join(root, 'out-refused');
-    const r = run(['extract', hostile, '/', '-o', out]);
+    const r = await runInProcess(['extract', hostile, '/', '-o', out]);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/refused "\.\.\/evil\.txt" \(layer 0\)/);
@@ -85,10 +85,10 @@ describe('extract refuses every escaping member of a hostile archive', () => {
     expectNothingEscaped(before);
   });
 
-  it('--skip-unsafe: the rest is written inside the output directory only (exit 1)', () => {
+  it('--skip-unsafe: the rest is written inside the output directory only (exit 1)', async () => {
     const before = snapshot(outside);
     const out = join(root, 'out-skip');
-    const r = run(['extract', hostile, '/', '-o', out, '--json', '--skip-unsafe']);
+    const r = await runInProcess(['extract', hostile, '/', '-o', out, '--json', '--skip-unsafe']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { refused: { path: string }[] };
     expect(doc.refused.map((x) => x.path).sort()).toEqual(REFUSED);
@@ -105,17 +105,17 @@ describe('extract refuses every escaping member of a hostile archive', () => {
 });
 
 describe('export refuses every escaping member of a hostile archive', () => {
-  it('default: exit 3, no tar (not even a partial one)', () => {
+  it('default: exit 3, no tar (not even a partial one)', async () => {
     const out = join(root, 'rootfs-refused.tar');
-    const r = run(['export', hostile, '-o', out]);
+    const r = await runInProcess(['export', hostile, '-o', out]);
     expect(r.code).toBe(3);
     for (const m of REFUSED) expect(r.stderr).toContain(JSON.stringify(m));
     expect(readdirSync(root).filter((n) => n.startsWith('rootfs-refused'))).toEqual([]);
   });
 
-  it('--skip-unsafe: GNU tar finds no escaping name or link in the tar', () => {
+  it('--skip-unsafe: GNU tar finds no escaping name or link in the tar', async () => {
     const out = join(root, 'rootfs-skip.tar');
-    expect(run(['export', hostile, '-o', out, '--skip-unsafe']).code).toBe(1);
+    expect((await runInProcess(['export', hostile, '-o', out, '--skip-unsafe'])).code).toBe(1);
     const lines = execFileSync('tar', ['-tvf', out, '--quoting-style=literal'], { encoding: 'utf8' }).trim().split('\n');
     const names = execFileSync('tar', ['-tf', out, '--quoting-style=literal'], { encoding: 'utf8' }).trim().split('\n');
     expect(names.sort()).toEqual(['a/', 'abs-link', 'etc/', 'etc/passwd', 'lnk/', 'lnk/pwned.txt']);
@@ -125,23 +125,23 @@ describe('export refuses every escaping member of a hostile archive', () => {
 });
 
 describe('the writer never writes through a link already in the output directory', () => {
-  it('a directory symlink planted in -o DIR is refused, not followed', () => {
+  it('a directory symlink planted in -o DIR is refused, not followed', async () => {
     const before = snapshot(outside);
     const out = join(root, 'out-planted');
     mkdirSync(out);
     symlinkSync(outside, join(out, 'etc'));
-    const r = run(['extract', benign, 'etc', '-o', out]);
+    const r = await runInProcess(['extract', benign, 'etc', '-o', out]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/refused "etc".*symbolic link/);
     expectNothingEscaped(before);
   });
 
-  it('a file symlink planted where a file goes is replaced, its target untouched', () => {
+  it('a file symlink planted where a file goes is replaced, its target untouched', async () => {
     const before = snapshot(outside);
     const out = join(root, 'out-planted-file');
     mkdirSync(join(out, 'etc'), { recursive: true });
     symlinkSync(join(outside, 'target.txt'), join(out, 'etc', 'passwd'));
-    expect(run(['extract', benign, 'etc', '-o', out]).code).toBe(0);
+    expect((await runInProcess(['extract', benign, 'etc', '-o', out])).code).toBe(0);
     expect(lstatSync(join(out, 'etc', 'passwd')).isFile()).toBe(true);
     expect(readFileSync(join(out, 'etc', 'passwd'), 'utf8')).toBe('benign\n');
     expectNothingEscaped(before);

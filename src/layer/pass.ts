@@ -5,7 +5,12 @@ import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
+import { TarEndTracker } from './tar-end.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, unsafeReason, type EntryType, type LayerEntry } from './entry.js';
+import { installPaxDecoder } from './pax.js';
+
+// xattr values (security.capability) must reach toEntry byte-exact: see pax.ts
+installPaxDecoder();
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
 export interface LayerListing {
@@ -40,47 +45,6 @@ const TYPES: Record<string, EntryType> = {
   'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
 };
 
-/**
- * PAX records as bytes. tar-stream decodes every PAX value as UTF-8, which
- * corrupts binary xattrs (a `security.capability` with cap_setuid holds byte
- * 0x80); here `SCHILY.xattr.*` values keep one char per byte (latin1) and the
- * rest are UTF-8 as the standard says.
- */
-export function decodePaxRecords(buf: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let rest = buf;
-  while (rest.length) {
-    const sp = rest.indexOf(0x20);
-    if (sp <= 0) break;
-    const len = parseInt(rest.subarray(0, sp).toString('latin1'), 10);
-    if (!(len > sp + 1) || len > rest.length) break;
-    const rec = rest.subarray(sp + 1, len - 1); // without the trailing newline
-    const eq = rec.indexOf(0x3d);
-    if (eq === -1) break;
-    const key = rec.subarray(0, eq).toString('utf8');
-    const val = rec.subarray(eq + 1);
-    out[key] = key.startsWith('SCHILY.xattr.') ? val.toString('latin1') : val.toString('utf8');
-    rest = rest.subarray(len);
-  }
-  return out;
-}
-
-interface ExtractInternals { _header: { type: string } | null; _pax: Record<string, string> | null; _paxGlobal: Record<string, string> | null }
-
-/** tar-stream's extractor with byte-exact PAX decoding (it is the one override of its internals; tested). */
-function tarExtract(): tarStream.Extract {
-  const x = tarStream.extract();
-  const self = x as unknown as ExtractInternals & { _decodeLongHeader(buf: Buffer): void };
-  const inherited = self._decodeLongHeader.bind(x);
-  self._decodeLongHeader = (buf: Buffer) => {
-    const type = self._header?.type;
-    if (type === 'pax-global-header') self._paxGlobal = decodePaxRecords(buf);
-    else if (type === 'pax-header') self._pax = { ...(self._paxGlobal ?? {}), ...decodePaxRecords(buf) };
-    else inherited(buf);
-  };
-  return x;
-}
-
 function toEntry(h: tarStream.Header): LayerEntry {
   const type = TYPES[h.type ?? 'file'] ?? 'other';
   const e: LayerEntry = {
@@ -98,7 +62,19 @@ function toEntry(h: tarStream.Header): LayerEntry {
   if (unsafe) e.unsafe = unsafe;
   if (h.pax) {
     for (const [k, v] of Object.entries(h.pax)) {
+      // values are byte-exact binary strings (pax.ts)
       if (k.startsWith('SCHILY.xattr.')) (e.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
+    }
+    for (const [k, v] of Object.entries(h.pax)) {
+      // bsdtar also writes LIBARCHIVE.xattr.<url-encoded name>=<base64>; SCHILY wins when both exist
+      if (!k.startsWith('LIBARCHIVE.xattr.')) continue;
+      let name: string;
+      try {
+        name = decodeURIComponent(k.slice(17));
+      } catch {
+        continue;
+      }
+      if (e.xattrs?.[name] === undefined) (e.xattrs ??= {})[name] = Buffer.from(String(v), 'base64').toString('base64');
     }
   }
   return classifyWhiteout(e);
@@ -133,6 +109,7 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
     let tarDone = opts.hashOnly === true;
     let streamDone = false;
     let current = '';
+    const tarEnd = new TarEndTracker();
     const finish = () => {
       if (!tarDone || !streamDone || failed) return;
       resolve({
@@ -144,7 +121,7 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
     };
 
     if (!opts.hashOnly) {
-      extract = tarExtract();
+      extract = tarStream.extract();
       extract.on('entry', (h, body, next) => {
         let e: LayerEntry;
         try {
@@ -188,7 +165,9 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         return true;
       }
       if (!extract || tarDone) return true;
-      const ok = extract.write(chunk);
+      const forTar = tarEnd.take(chunk);
+      if (forTar.length === 0) return true;
+      const ok = extract.write(forTar);
       if (!ok) extract.once('drain', resume);
       return ok;
     };

@@ -9,7 +9,10 @@ import { cat } from './cat.js';
 import { extract } from './extract.js';
 import { exportCmd } from './export.js';
 import { diff } from './diff.js';
+import { efficiency } from './efficiency.js';
+import { ci } from './ci.js';
+import { auditCmd } from './audit.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff];
+export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff, efficiency, ci, auditCmd];

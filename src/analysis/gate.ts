@@ -1,0 +1,178 @@
+import {
+  ALL_RULES, goParseFloat, isRuleDisabled, parseBytes, parseCount, parseSwitch,
+  type GateSettings, type RuleName,
+} from './gate-config.js';
+
+/**
+ * The CI gate: each rule compares one measured value with its threshold,
+ * with dive's comparisons for dive's rules (all strict):
+ * - lowestEfficiency fails when threshold > efficiency (0 ≤ threshold ≤ 1);
+ * - highestWastedBytes fails when wasted bytes > threshold (go-humanize sizes);
+ * - highestUserWastedPercent fails when user wasted percent > threshold
+ *   (0 ≤ threshold ≤ 1); a NaN percent (one-layer image) passes, as in dive.
+ * layerdig's rules fail when the value exceeds the threshold: maxImageSize
+ * (Σ Docker DiffSize), maxLayerCount, maxDeadBytes, and, as switches,
+ * forbidSetuid / forbidSecrets / requireVerify (threshold 0 findings).
+ * Pure: settings and facts in, results out.
+ */
+
+export type RuleStatus = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface RuleResult {
+  name: RuleName;
+  status: RuleStatus;
+  /** the measured value (null when it could not be measured) */
+  value: number | null;
+  /** the threshold in effect (null when the rule is off) */
+  threshold: number | null;
+  message: string;
+}
+
+/** What verify or the secret audit found, when they are available in this build. */
+export interface Finding {
+  /** where (a path in the image, a layer, a member) */
+  where: string;
+  what: string;
+}
+
+export interface GateFacts {
+  efficiency: number;
+  wastedBytes: number;
+  userWastedPercent: number;
+  /** Σ Docker DiffSize of the layers: what `docker images` shows */
+  imageSize: number;
+  layerCount: number;
+  deadBytes: number;
+  /** final-tree paths of setuid regular files */
+  setuidPaths: string[];
+  /** null: this build has no secret audit */
+  secrets: Finding[] | null;
+  /** null: this build has no verify */
+  verifyProblems: Finding[] | null;
+}
+
+export interface GateResult {
+  pass: boolean;
+  rules: RuleResult[];
+}
+
+/** A settings problem: which rule, which value, why (the CLI reports it as an error, like dive 0.13). */
+export function settingsProblems(s: GateSettings): string[] {
+  const out: string[] = [];
+  for (const name of ALL_RULES) {
+    const { value, source } = s[name];
+    if (isRuleDisabled(value)) continue;
+    const where = source === 'flag' ? `--${name}` : source === 'file' ? `${FILE_KEY[name]}` : `default ${name}`;
+    const bad = (why: string) => out.push(`${where}: ${why} (given "${value}")`);
+    switch (name) {
+      case 'lowestEfficiency':
+      case 'highestUserWastedPercent': {
+        const v = goParseFloat(value);
+        if (v === null) bad('not a number');
+        else if (v < 0 || v > 1) bad('outside the allowed range 0-1');
+        break;
+      }
+      case 'highestWastedBytes':
+      case 'maxImageSize':
+      case 'maxDeadBytes':
+        if (parseBytes(value) === null) bad('not a size (like 20MB, 1.5GiB or 1000)');
+        break;
+      case 'maxLayerCount':
+        if (parseCount(value) === null) bad('not a whole number');
+        break;
+      default:
+        if (parseSwitch(value) === null) bad('not a switch (true or false)');
+    }
+  }
+  return out;
+}
+
+const FILE_KEY: Record<RuleName, string> = {
+  lowestEfficiency: 'rules.lowestEfficiency',
+  highestWastedBytes: 'rules.highestWastedBytes',
+  highestUserWastedPercent: 'rules.highestUserWastedPercent',
+  maxImageSize: 'layerdig.maxImageSize',
+  maxLayerCount: 'layerdig.maxLayerCount',
+  maxDeadBytes: 'layerdig.maxDeadBytes',
+  forbidSetuid: 'layerdig.forbidSetuid',
+  forbidSecrets: 'layerdig.forbidSecrets',
+  requireVerify: 'layerdig.requireVerify',
+};
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+function listed(items: string[], max = 5): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+/** Evaluate every rule. Call settingsProblems first: a rule with a bad value here fails. */
+export function evaluateGate(s: GateSettings, f: GateFacts): GateResult {
+  const rules: RuleResult[] = [];
+  const skip = (name: RuleName, value: number | null, message: string) => rules.push({ name, status: 'SKIP', value, threshold: null, message });
+
+  for (const name of ALL_RULES) {
+    const raw = s[name].value;
+    const isSwitch = name === 'forbidSetuid' || name === 'forbidSecrets' || name === 'requireVerify';
+    const off = isSwitch ? parseSwitch(raw) === false : isRuleDisabled(raw);
+    if (isSwitch && parseSwitch(raw) === null) {
+      rules.push({ name, status: 'FAIL', value: null, threshold: null, message: `invalid value "${raw}": not a switch` });
+      continue;
+    }
+    switch (name) {
+      case 'lowestEfficiency': {
+        if (off) { skip(name, f.efficiency, 'rule disabled'); break; }
+        const t = goParseFloat(raw) ?? NaN;
+        const fail = !(t <= 1 && t >= 0) || t > f.efficiency;
+        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value: finite(f.efficiency), threshold: finite(t),
+          message: fail ? `image efficiency is too low (efficiency=${f.efficiency} < threshold=${t})` : '' });
+        break;
+      }
+      case 'highestWastedBytes': {
+        if (off) { skip(name, f.wastedBytes, 'rule disabled'); break; }
+        const t = parseBytes(raw);
+        const fail = t === null || f.wastedBytes > t;
+        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value: f.wastedBytes, threshold: t,
+          message: fail ? `too many bytes wasted (wasted-bytes=${f.wastedBytes} > threshold=${t})` : '' });
+        break;
+      }
+      case 'highestUserWastedPercent': {
+        if (off) { skip(name, finite(f.userWastedPercent), 'rule disabled'); break; }
+        const t = goParseFloat(raw) ?? NaN;
+        const fail = !(t <= 1 && t >= 0) || f.userWastedPercent > t;
+        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value: finite(f.userWastedPercent), threshold: finite(t),
+          message: fail ? `too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes=${f.userWastedPercent} > threshold=${t})`
+            : Number.isNaN(f.userWastedPercent) ? 'no user layers: the ratio is 0/0, which passes as in dive' : '' });
+        break;
+      }
+      case 'maxImageSize':
+      case 'maxDeadBytes':
+      case 'maxLayerCount': {
+        const value = name === 'maxImageSize' ? f.imageSize : name === 'maxDeadBytes' ? f.deadBytes : f.layerCount;
+        if (off) { skip(name, value, 'rule disabled'); break; }
+        const t = name === 'maxLayerCount' ? parseCount(raw) : parseBytes(raw);
+        const fail = t === null || value > t;
+        const what = name === 'maxImageSize' ? 'image size (bytes)' : name === 'maxDeadBytes' ? 'dead bytes' : 'layer count';
+        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value, threshold: t, message: fail ? `${what} ${value} > threshold ${t}` : '' });
+        break;
+      }
+      case 'forbidSetuid': {
+        if (off) { skip(name, f.setuidPaths.length, 'rule disabled'); break; }
+        const n = f.setuidPaths.length;
+        rules.push({ name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
+          message: n > 0 ? `setuid files: ${listed(f.setuidPaths.map((p) => `/${p}`))}` : '' });
+        break;
+      }
+      case 'forbidSecrets':
+      case 'requireVerify': {
+        const found = name === 'forbidSecrets' ? f.secrets : f.verifyProblems;
+        if (off) { skip(name, found ? found.length : null, 'rule disabled'); break; }
+        if (found === null) { skip(name, null, `unavailable: this layerdig has no ${name === 'forbidSecrets' ? 'secret audit' : 'verify'} yet`); break; }
+        const n = found.length;
+        rules.push({ name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
+          message: n > 0 ? `${name === 'forbidSecrets' ? 'recoverable secrets' : 'verify problems'}: ${listed(found.map((x) => `${x.where}: ${x.what}`), 3)}` : '' });
+        break;
+      }
+    }
+  }
+  return { pass: rules.every((r) => r.status !== 'FAIL'), rules };
+}
