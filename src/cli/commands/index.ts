@@ -3,7 +3,11 @@ import { images } from './images.js';
 import { inspect } from './inspect.js';
 import { layers } from './layers.js';
 import { history } from './history.js';
+import { relation } from './relation.js';
+import { none } from './none.js';
+import { base } from './base.js';
+import { indexCmd } from './catalog-index.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history];
+export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, relation, none, base, indexCmd];
