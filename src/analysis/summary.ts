@@ -114,3 +114,11 @@ export function summaryRef(s: ImageSummary) {
   };
 }
 export type SummaryRef = ReturnType<typeof summaryRef>;
+
+/**
+ * Archive order, the same for a direct scan and the catalog: by archive path
+ * (code-unit order, as SQLite's BINARY collation), images in archive order.
+ */
+export function sortByArchive<T extends { archive: string }>(images: T[]): T[] {
+  return images.sort((a, b) => (a.archive < b.archive ? -1 : a.archive > b.archive ? 1 : 0));
+}

@@ -4,7 +4,7 @@ import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import type { ImageSummary } from '../analysis/summary.js';
-import { namesOf } from '../analysis/summary.js';
+import { namesOf, sortByArchive } from '../analysis/summary.js';
 import { absolute, display, fingerprint, sameFingerprint, within, type Fingerprint } from './fingerprint.js';
 import { loadSqlite, type Database, type Statement } from './sqlite.js';
 
@@ -252,7 +252,7 @@ export class Catalog {
       s.archive = display(r.archive);
       images.push(s);
     }
-    return { images, stale, archives: trusted.size };
+    return { images: sortByArchive(images), stale, archives: trusted.size };
   }
 }
 

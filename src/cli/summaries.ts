@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { resolve } from 'node:path';
 import { LayerdigError } from '../errors.js';
-import { summarize, type ImageSummary } from '../analysis/summary.js';
+import { sortByArchive, summarize, type ImageSummary } from '../analysis/summary.js';
 import { parsePlatform } from '../image/select.js';
 import { Catalog } from '../catalog/catalog.js';
 import { absolute, defaultDbPath, display, within } from '../catalog/fingerprint.js';
@@ -41,7 +41,7 @@ export async function loadSummaries(a: GlobalArgs & { db?: string }, inputs: str
     try {
       // shown as the catalog shows them, so both answers read the same
       const images = archives.flatMap((ar) => ar.images.map((img) => ({ ...summarize(img), archive: display(resolve(img.archive)) })));
-      return platformFilter(images, a.platform);
+      return platformFilter(sortByArchive(images), a.platform);
     } finally {
       for (const ar of archives) ar.close();
     }
