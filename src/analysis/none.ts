@@ -37,11 +37,18 @@ export function sharedPrefix(a: ImageSummary, b: ImageSummary): number {
   return i;
 }
 
+const diffIdSets = new WeakMap<ImageSummary, Set<string>>();
+function diffIdSet(s: ImageSummary): Set<string> {
+  let set = diffIdSets.get(s);
+  if (!set) diffIdSets.set(s, (set = new Set(s.layers.map((l) => l.diffId))));
+  return set;
+}
+
+/** diffIDs in common as a set, well-known empty layers not counted. */
 export function sharedSet(a: ImageSummary, b: ImageSummary): number {
-  const mine = new Set(a.layers.map((l) => l.diffId).filter((d) => !EMPTY_TAR_DIFF_IDS.has(d)));
-  const theirs = new Set(b.layers.map((l) => l.diffId));
+  const theirs = diffIdSet(b);
   let n = 0;
-  for (const d of mine) if (theirs.has(d)) n++;
+  for (const d of diffIdSet(a)) if (!EMPTY_TAR_DIFF_IDS.has(d) && theirs.has(d)) n++;
   return n;
 }
 
@@ -64,17 +71,27 @@ function newer(a: string | null, b: string | null): number {
  * Images sharing nothing are not candidates.
  */
 export function rankCandidates(subject: ImageSummary, pool: readonly ImageSummary[], top = 3): NoneResult {
+  return rankIn(subject, taggedGroups(pool), top);
+}
+
+/** Tagged images grouped by image ID and platform (one candidate each), archives sorted. */
+function taggedGroups(pool: readonly ImageSummary[]): ImageSummary[][] {
   const groups = new Map<string, ImageSummary[]>();
   for (const s of pool) {
-    if (s === subject || !isTagged(s)) continue;
+    if (!isTagged(s)) continue;
     const k = `${s.id}\0${s.platform}`;
     const g = groups.get(k) ?? [];
     g.push(s);
     groups.set(k, g);
   }
+  return [...groups.values()].map((g) => g.sort(byArchive));
+}
+
+function rankIn(subject: ImageSummary, groups: ImageSummary[][], top: number): NoneResult {
   const candidates: NoneCandidate[] = [];
-  for (const g of groups.values()) {
-    g.sort(byArchive);
+  for (const all of groups) {
+    const g = all.filter((s) => s !== subject);
+    if (g.length === 0) continue;
     const local = g.find((s) => s.archive === subject.archive);
     const rep = local ?? g[0]!;
     const c: NoneCandidate = {
@@ -122,10 +139,12 @@ export function subjectsFor(query: string, pool: readonly ImageSummary[]): Image
 
 /** `none <IMAGE-ID>`: one result per occurrence of that image. */
 export function noneFor(query: string, pool: readonly ImageSummary[], top = 3): NoneResult[] {
-  return subjectsFor(query, pool).map((s) => rankCandidates(s, pool, top));
+  const groups = taggedGroups(pool);
+  return subjectsFor(query, pool).map((s) => rankIn(s, groups, top));
 }
 
 /** `none --all`: every untagged image found, in archive order. */
 export function noneAll(pool: readonly ImageSummary[], top = 3): NoneResult[] {
-  return pool.filter((s) => !isTagged(s)).map((s) => rankCandidates(s, pool, top));
+  const groups = taggedGroups(pool);
+  return pool.filter((s) => !isTagged(s)).map((s) => rankIn(s, groups, top));
 }

@@ -55,8 +55,10 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
     opts.onArchive?.(a);
   };
 
+  const seen = new Set<string>();
   const walk = async (p: string, named: boolean, depth: number): Promise<void> => {
     const abs = absolute(p);
+    seen.add(abs);
     const fp = fingerprint(abs);
     if (!fp) {
       if (named) throw new LayerdigError('E_IO', `${p}: no such file or directory`);
@@ -133,7 +135,7 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
   // entries under the inputs whose archive is gone: moved or deleted
   const roots = inputs.map(absolute).filter((r) => isDir(r));
   for (const a of cat.archives()) {
-    if (!roots.some((r) => within(a.path, r)) || fingerprint(a.path)) continue;
+    if (seen.has(a.path) || !roots.some((r) => within(a.path, r)) || fingerprint(a.path)) continue;
     cat.removeArchive(a.path);
     done({ archive: display(a.path), status: 'removed', format: a.format, images: 0, layersListed: 0, reason: 'gone (moved or deleted)' });
   }
