@@ -51,13 +51,18 @@ CREATE INDEX IF NOT EXISTS layers_diff_id ON layers(diff_id);
 CREATE INDEX IF NOT EXISTS layers_chain_id ON layers(chain_id);
 CREATE INDEX IF NOT EXISTS layers_digest ON layers(digest);
 CREATE TABLE IF NOT EXISTS layer_files (
-  diff_id    TEXT PRIMARY KEY,
+  id         INTEGER PRIMARY KEY,
+  diff_id    TEXT NOT NULL UNIQUE,
   entries    INTEGER NOT NULL,
   indexed_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dirs (
+  id   INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS files (
-  diff_id     TEXT NOT NULL,
-  path        TEXT NOT NULL,
+  layer       INTEGER NOT NULL REFERENCES layer_files(id) ON DELETE CASCADE,
+  dir         INTEGER NOT NULL,
   name        TEXT NOT NULL,
   type        TEXT NOT NULL,
   size        INTEGER NOT NULL,
@@ -66,13 +71,14 @@ CREATE TABLE IF NOT EXISTS files (
   gid         INTEGER NOT NULL,
   mtime       INTEGER NOT NULL,
   link_target TEXT,
-  whiteout    TEXT,
-  opaque      INTEGER NOT NULL DEFAULT 0
+  marker      INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS files_diff_id ON files(diff_id);
-CREATE INDEX IF NOT EXISTS files_path ON files(path);
+CREATE INDEX IF NOT EXISTS files_layer ON files(layer);
 CREATE INDEX IF NOT EXISTS files_name ON files(name);
 `;
+
+/** `files.marker`: a plain entry, a whiteout (`.wh.<name>`), an opaque-directory marker. */
+export const MARKER = { none: 0, whiteout: 1, opaque: 2 } as const;
 
 export interface ArchiveRecord {
   /** absolute */
@@ -108,12 +114,14 @@ export class Catalog {
       imageCount: db.prepare('SELECT count(*) AS n FROM images WHERE archive = ?'),
       images: db.prepare('SELECT archive, summary FROM images ORDER BY archive, position'),
       hasFiles: db.prepare('SELECT 1 FROM layer_files WHERE diff_id = ?'),
-      putLayerFiles: db.prepare('INSERT OR REPLACE INTO layer_files (diff_id, entries, indexed_at) VALUES (?, ?, ?)'),
-      delFiles: db.prepare('DELETE FROM files WHERE diff_id = ?'),
-      prune: db.prepare('DELETE FROM files WHERE diff_id NOT IN (SELECT diff_id FROM layers)'),
+      delLayerFiles: db.prepare('DELETE FROM layer_files WHERE diff_id = ?'),
+      putLayerFiles: db.prepare('INSERT INTO layer_files (diff_id, entries, indexed_at) VALUES (?, ?, ?)'),
       pruneLayers: db.prepare('DELETE FROM layer_files WHERE diff_id NOT IN (SELECT diff_id FROM layers)'),
-      putFile: db.prepare(`INSERT INTO files (diff_id, path, name, type, size, mode, uid, gid, mtime, link_target, whiteout, opaque)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      pruneDirs: db.prepare('DELETE FROM dirs WHERE id NOT IN (SELECT dir FROM files)'),
+      dirId: db.prepare('SELECT id FROM dirs WHERE path = ?'),
+      putDir: db.prepare('INSERT INTO dirs (path) VALUES (?)'),
+      putFile: db.prepare(`INSERT INTO files (layer, dir, name, type, size, mode, uid, gid, mtime, link_target, marker)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     };
   }
 
@@ -193,34 +201,48 @@ export class Catalog {
   /** Drop file listings no recorded image uses any more. Returns how many layers were dropped. */
   prune(): number {
     return this.db.transaction(() => {
-      this.st.prune!.run();
-      return this.st.pruneLayers!.run().changes;
+      const n = this.st.pruneLayers!.run().changes;
+      if (n > 0) {
+        this.st.pruneDirs!.run();
+        this.dirIds.clear();
+      }
+      return n;
     })();
+  }
+
+  private readonly dirIds = new Map<string, number | bigint>();
+  private dirId(path: string): number | bigint {
+    let id = this.dirIds.get(path);
+    if (id === undefined) {
+      const row = this.st.dirId!.get(path) as { id: number } | undefined;
+      id = row ? row.id : this.st.putDir!.run(path).lastInsertRowid;
+      this.dirIds.set(path, id);
+    }
+    return id;
   }
 
   hasLayerFiles(diffId: Digest): boolean {
     return this.st.hasFiles!.get(diffId) !== undefined;
   }
 
-  /** Record one layer's file listing (whiteouts and opaque markers included), keyed by diffID. */
+  /**
+   * Record one layer's file listing (whiteouts and opaque markers included),
+   * keyed by diffID. Paths are stored as a directory id and a base name: a
+   * listing repeats its directories thousands of times.
+   */
   putLayerFiles(diffId: Digest, entries: readonly LayerEntry[]): void {
     this.db.transaction(() => {
-      this.st.delFiles!.run(diffId);
+      this.st.delLayerFiles!.run(diffId);
+      const layer = this.st.putLayerFiles!.run(diffId, entries.length, new Date().toISOString()).lastInsertRowid;
       for (const e of entries) {
         const slash = e.path.lastIndexOf('/');
-        this.st.putFile!.run(diffId, e.path, e.path.slice(slash + 1), e.type, e.size, e.mode, e.uid, e.gid, e.mtime,
-          e.linkTarget, e.whiteout ?? null, e.opaque !== undefined ? 1 : 0);
+        const marker = e.whiteout !== undefined ? MARKER.whiteout : e.opaque !== undefined ? MARKER.opaque : MARKER.none;
+        this.st.putFile!.run(layer, this.dirId(slash === -1 ? '' : e.path.slice(0, slash)), e.path.slice(slash + 1), e.type,
+          e.size, e.mode, e.uid, e.gid, e.mtime, e.linkTarget, marker);
       }
-      this.st.putLayerFiles!.run(diffId, entries.length, new Date().toISOString());
     })();
   }
 
-  /**
-   * The images of every archive in scope (all, or those under `roots`), with
-   * archive paths shown relative to the working directory. Entries whose
-   * archive is gone or changed since it was indexed are returned as stale and
-   * their images left out.
-   */
   /** Archives in scope (all, or those under `roots`) whose size+mtime still match, and the stale ones. */
   trusted(roots: string[] | null): { trusted: Set<string>; stale: StaleEntry[] } {
     const absRoots = roots?.map(absolute) ?? null;
