@@ -2,11 +2,14 @@
 # Second-run speedup of the catalog over a direct scan, for relation, none --all and
 # base --against, on all of fixtures/ at once and on N hard-linked copies of it
 # (a disk of many archives). Wall time of the whole command, median of RUNS runs.
-# Usage: bench/catalog-speedup.sh [COPIES=10] [RUNS=5]   (after npm run build)
+# A third case is one big whole-gzipped `docker save` (BIG_MB of random layer data), which a
+# direct scan must decompress to the end to find its JSON members.
+# Usage: bench/catalog-speedup.sh [COPIES=10] [RUNS=5] [BIG_MB=300]   (after npm run build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COPIES=${1:-10}
 RUNS=${2:-5}
+BIG_MB=${3:-300}
 L="node bin/layerdig.js"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -57,3 +60,19 @@ bench fixtures/ "$TMP/a.db"
 mkdir -p "$TMP/disk"
 for i in $(seq "$COPIES"); do cp -al fixtures "$TMP/disk/copy$i"; done
 bench "$TMP/disk" "$TMP/b.db"
+
+# one big whole-gzipped docker save, and the fixtures beside it
+mkdir -p "$TMP/big/rootfs" "$TMP/big/save"
+head -c "${BIG_MB}M" /dev/urandom > "$TMP/big/rootfs/blob.bin"
+tar -C "$TMP/big/rootfs" -cf "$TMP/big/layer.tar" .
+DIFF=$(sha256sum "$TMP/big/layer.tar" | cut -d' ' -f1)
+mv "$TMP/big/layer.tar" "$TMP/big/save/$DIFF.tar"
+printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$DIFF" > "$TMP/big/save/config.json"
+CFG=$(sha256sum "$TMP/big/save/config.json" | cut -d' ' -f1)
+mv "$TMP/big/save/config.json" "$TMP/big/save/$CFG.json"
+printf '[{"Config":"%s.json","RepoTags":["big:1"],"Layers":["%s.tar"]}]' "$CFG" "$DIFF" > "$TMP/big/save/manifest.json"
+mkdir -p "$TMP/bigdisk"
+tar -C "$TMP/big/save" -cf - . | gzip -1 > "$TMP/bigdisk/big.docker-archive.tar.gz"
+cp -al fixtures "$TMP/bigdisk/fixtures"
+rm -rf "$TMP/big"
+bench "$TMP/bigdisk" "$TMP/c.db"

@@ -15,7 +15,7 @@ import { loadSqlite, type Database, type Statement } from './sqlite.js';
  * absolute path and remembered with their size+mtime, so re-indexing skips
  * unchanged ones and queries can tell a stale entry from a good one.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS archives (
