@@ -63,6 +63,15 @@ export function parseDescriptor(v: unknown, archive: string, member: string, wha
   return d;
 }
 
+/** A manifest's own `annotations`, over those of the descriptor that pointed to it. */
+export function manifestAnnotations(manifest: Record<string, unknown>, descriptor?: Descriptor): Record<string, string> {
+  const out: Record<string, string> = { ...(descriptor?.annotations ?? {}) };
+  if (isObject(manifest.annotations)) {
+    for (const [k, v] of Object.entries(manifest.annotations)) if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
 export function blobPath(d: Digest): string {
   return `blobs/sha256/${d.slice(7)}`;
 }

@@ -3,7 +3,7 @@ import { badArchive } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
-import { isObject, layerSource, readConfig, readJsonMember } from './common.js';
+import { isObject, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
 import { imageFromOciEntry } from './oci-layout.js';
 import type { Format } from './format.js';
@@ -80,7 +80,7 @@ export const dockerArchive: Format = {
         configMember: cfg.member,
         config: cfg.config,
         manifest: match
-          ? { digest: match.descriptor.digest, mediaType: match.descriptor.mediaType, size: match.descriptor.size, member: match.member }
+          ? { digest: match.descriptor.digest, mediaType: match.descriptor.mediaType, size: match.descriptor.size, member: match.member, annotations: manifestAnnotations(match.manifest, match.descriptor) }
           : null,
         repoTags,
         refName: match?.refName ?? null,

@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { FormatName, ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
-import { blobPath, layerSource, readConfig, readJsonMember } from './common.js';
+import { blobPath, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
 import type { Format } from './format.js';
 
@@ -18,7 +18,7 @@ export async function imageFromOciEntry(store: Store, e: OciManifestEntry, forma
     configDigest: cfg.digest,
     configMember: cfg.member,
     config: cfg.config,
-    manifest: { digest: e.descriptor.digest, mediaType: e.descriptor.mediaType || String(e.manifest.mediaType ?? ''), size: e.descriptor.size, member: e.member },
+    manifest: { digest: e.descriptor.digest, mediaType: e.descriptor.mediaType || String(e.manifest.mediaType ?? ''), size: e.descriptor.size, member: e.member, annotations: manifestAnnotations(e.manifest, e.descriptor) },
     repoTags: e.containerdName ? [e.containerdName] : [],
     refName: e.refName,
     indexPlatform: e.platform,

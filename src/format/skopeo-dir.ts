@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { ImageSource, RawConfig, RawHistory } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import {
-  INDEX_TYPES, isObject, layerSource, MEDIA, parseDescriptor, readConfig, readJsonMember,
+  INDEX_TYPES, isObject, layerSource, manifestAnnotations, MEDIA, parseDescriptor, readConfig, readJsonMember,
 } from './common.js';
 import type { Format } from './format.js';
 
@@ -69,7 +69,7 @@ async function fromManifest(store: Store, member: string, notes: string[]): Prom
   return {
     archive: store.path, format: 'skopeo-dir',
     configDigest: cfg.digest, configMember: cfg.member, config: cfg.config,
-    manifest: { digest, mediaType: typeof value.mediaType === 'string' ? value.mediaType : MEDIA.ociManifest, size: bytes.length, member },
+    manifest: { digest, mediaType: typeof value.mediaType === 'string' ? value.mediaType : MEDIA.ociManifest, size: bytes.length, member, annotations: manifestAnnotations(value) },
     repoTags: [], refName: null, indexPlatform: null, layers,
     declaredDiffIds: configDiffIds(cfg.config, store.path, cfg.member), notes,
   };

@@ -55,6 +55,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     id: src.configDigest,
     manifestDigest: src.manifest?.digest ?? null,
     manifestMediaType: src.manifest?.mediaType ?? null,
+    annotations: src.manifest?.annotations ?? {},
     repoTags: src.repoTags,
     refName: src.refName,
     created: typeof src.config.created === 'string' ? src.config.created : null,

@@ -62,7 +62,7 @@ export interface ImageSource {
   configDigest: Digest;
   configMember: string;
   config: RawConfig;
-  manifest: { digest: Digest; mediaType: string; size: number; member: string | null } | null;
+  manifest: { digest: Digest; mediaType: string; size: number; member: string | null; annotations?: Record<string, string> } | null;
   repoTags: string[];
   /** `org.opencontainers.image.ref.name` of an OCI layout */
   refName: string | null;
@@ -107,6 +107,8 @@ export interface Image {
   id: Digest;
   manifestDigest: Digest | null;
   manifestMediaType: string | null;
+  /** the manifest's annotations (over the index descriptor's), e.g. org.opencontainers.image.base.name */
+  annotations: Record<string, string>;
   repoTags: string[];
   refName: string | null;
   created: string | null;

@@ -9,10 +9,17 @@ import { cat } from './cat.js';
 import { extract } from './extract.js';
 import { exportCmd } from './export.js';
 import { diff } from './diff.js';
+import { relation } from './relation.js';
+import { none } from './none.js';
+import { base } from './base.js';
+import { indexCmd } from './catalog-index.js';
 import { efficiency } from './efficiency.js';
 import { ci } from './ci.js';
 import { auditCmd } from './audit.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: CommandModule<any, any>[] = [images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff, efficiency, ci, auditCmd];
+export const COMMANDS: CommandModule<any, any>[] = [
+  images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff,
+  relation, none, base, indexCmd, efficiency, ci, auditCmd,
+];

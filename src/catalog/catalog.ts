@@ -1,0 +1,294 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import type { LayerEntry } from '../layer/entry.js';
+import type { ImageSummary } from '../analysis/summary.js';
+import { namesOf, sortByArchive } from '../analysis/summary.js';
+import { absolute, display, fingerprint, sameFingerprint, within, type Fingerprint } from './fingerprint.js';
+import { loadSqlite, type Database, type Statement } from './sqlite.js';
+
+/**
+ * The catalog: archives, their images (as ImageSummary, the same data the
+ * analyses get from a direct scan), every layer's identities, and optionally
+ * every layer's file listing, in one SQLite file. Archives are keyed by
+ * absolute path and remembered with their size+mtime, so re-indexing skips
+ * unchanged ones and queries can tell a stale entry from a good one.
+ */
+export const SCHEMA_VERSION = 2;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS archives (
+  path       TEXT PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  size       INTEGER NOT NULL,
+  mtime_ms   INTEGER NOT NULL,
+  entries    INTEGER NOT NULL,
+  format     TEXT NOT NULL,
+  notes      TEXT NOT NULL,
+  files      INTEGER NOT NULL DEFAULT 0,
+  indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+  id       INTEGER PRIMARY KEY,
+  archive  TEXT NOT NULL REFERENCES archives(path) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  image_id TEXT NOT NULL,
+  names    TEXT NOT NULL,
+  summary  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS images_archive ON images(archive);
+CREATE INDEX IF NOT EXISTS images_id ON images(image_id);
+CREATE TABLE IF NOT EXISTS layers (
+  image    INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  diff_id  TEXT NOT NULL,
+  chain_id TEXT NOT NULL,
+  digest   TEXT
+);
+CREATE INDEX IF NOT EXISTS layers_image ON layers(image);
+CREATE INDEX IF NOT EXISTS layers_diff_id ON layers(diff_id);
+CREATE INDEX IF NOT EXISTS layers_chain_id ON layers(chain_id);
+CREATE INDEX IF NOT EXISTS layers_digest ON layers(digest);
+CREATE TABLE IF NOT EXISTS layer_files (
+  id         INTEGER PRIMARY KEY,
+  diff_id    TEXT NOT NULL UNIQUE,
+  entries    INTEGER NOT NULL,
+  indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dirs (
+  id   INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS files (
+  layer       INTEGER NOT NULL REFERENCES layer_files(id) ON DELETE CASCADE,
+  dir         INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  mode        INTEGER NOT NULL,
+  uid         INTEGER NOT NULL,
+  gid         INTEGER NOT NULL,
+  mtime       INTEGER NOT NULL,
+  link_target TEXT,
+  marker      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_layer ON files(layer);
+CREATE INDEX IF NOT EXISTS files_name ON files(name);
+`;
+
+/** `files.marker`: a plain entry, a whiteout (`.wh.<name>`), an opaque-directory marker. */
+export const MARKER = { none: 0, whiteout: 1, opaque: 2 } as const;
+
+export interface ArchiveRecord {
+  /** absolute */
+  path: string;
+  fingerprint: Fingerprint;
+  format: string;
+  notes: string[];
+  /** every layer's file listing was recorded (`index --files`) */
+  files: boolean;
+  indexedAt: string;
+}
+
+/** A catalog entry that can no longer be trusted. */
+export interface StaleEntry {
+  /** as shown to the user */
+  archive: string;
+  why: 'gone' | 'changed';
+}
+
+export class Catalog {
+  private readonly st: Record<string, Statement>;
+
+  private constructor(readonly path: string, readonly db: Database) {
+    this.st = {
+      archive: db.prepare('SELECT * FROM archives WHERE path = ?'),
+      archives: db.prepare('SELECT * FROM archives ORDER BY path'),
+      delArchive: db.prepare('DELETE FROM archives WHERE path = ?'),
+      putArchive: db.prepare(`INSERT INTO archives (path, kind, size, mtime_ms, entries, format, notes, files, indexed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      setFiles: db.prepare('UPDATE archives SET files = ? WHERE path = ?'),
+      putImage: db.prepare('INSERT INTO images (archive, position, image_id, names, summary) VALUES (?, ?, ?, ?, ?)'),
+      putLayer: db.prepare('INSERT INTO layers (image, position, diff_id, chain_id, digest) VALUES (?, ?, ?, ?, ?)'),
+      imageCount: db.prepare('SELECT count(*) AS n FROM images WHERE archive = ?'),
+      images: db.prepare('SELECT archive, summary FROM images ORDER BY archive, position'),
+      hasFiles: db.prepare('SELECT 1 FROM layer_files WHERE diff_id = ?'),
+      delLayerFiles: db.prepare('DELETE FROM layer_files WHERE diff_id = ?'),
+      putLayerFiles: db.prepare('INSERT INTO layer_files (diff_id, entries, indexed_at) VALUES (?, ?, ?)'),
+      pruneLayers: db.prepare('DELETE FROM layer_files WHERE diff_id NOT IN (SELECT diff_id FROM layers)'),
+      pruneDirs: db.prepare('DELETE FROM dirs WHERE id NOT IN (SELECT dir FROM files)'),
+      dirId: db.prepare('SELECT id FROM dirs WHERE path = ?'),
+      putDir: db.prepare('INSERT INTO dirs (path) VALUES (?)'),
+      putFile: db.prepare(`INSERT INTO files (layer, dir, name, type, size, mode, uid, gid, mtime, link_target, marker)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    };
+  }
+
+  /** Open (or, with `create`, create) a catalog file. */
+  static open(path: string, opts: { create: boolean }): Catalog {
+    const Db = loadSqlite();
+    const file = absolute(path);
+    if (opts.create) mkdirSync(dirname(file), { recursive: true });
+    let db: Database;
+    try {
+      db = new Db(file, { fileMustExist: !opts.create, timeout: 10_000 });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!opts.create && /does not exist|unable to open/i.test(msg)) {
+        throw new LayerdigError('E_NOT_FOUND', `${path}: no catalog there: create it with \`layerdig index <archive|dir>… --db ${path}\``);
+      }
+      throw new LayerdigError('E_IO', `${path}: cannot open the catalog (${msg})`);
+    }
+    try {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+      if (version !== SCHEMA_VERSION && (version !== 0 || tables !== 0)) {
+        throw new LayerdigError('E_BAD_ARCHIVE', `${path}: not a layerdig catalog of schema ${SCHEMA_VERSION} (user_version ${version}): delete it or choose another --db`);
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      if (version === 0) {
+        db.exec(SCHEMA);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
+      return new Catalog(file, db);
+    } catch (e) {
+      db.close();
+      if (e instanceof LayerdigError) throw e;
+      throw new LayerdigError('E_BAD_ARCHIVE', `${path}: not a usable catalog (${(e as Error).message})`);
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  archive(absPath: string): ArchiveRecord | null {
+    const r = this.st.archive!.get(absPath) as ArchiveRow | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  archives(): ArchiveRecord[] {
+    return (this.st.archives!.all() as ArchiveRow[]).map(toRecord);
+  }
+
+  /** Replace everything recorded for one archive, in one transaction. */
+  putArchive(rec: ArchiveRecord, images: readonly ImageSummary[]): void {
+    this.db.transaction(() => {
+      this.st.delArchive!.run(rec.path);
+      const f = rec.fingerprint;
+      this.st.putArchive!.run(rec.path, f.kind, f.size, f.mtimeMs, f.entries, rec.format, JSON.stringify(rec.notes), rec.files ? 1 : 0, rec.indexedAt);
+      images.forEach((s, i) => {
+        const { lastInsertRowid } = this.st.putImage!.run(rec.path, i, s.id, JSON.stringify(namesOf(s)), JSON.stringify({ ...s, archive: rec.path }));
+        s.layers.forEach((l, j) => this.st.putLayer!.run(lastInsertRowid, j, l.diffId, l.chainId, l.digest));
+      });
+    })();
+  }
+
+  imageCount(absPath: string): number {
+    return (this.st.imageCount!.get(absPath) as { n: number }).n;
+  }
+
+  removeArchive(absPath: string): void {
+    this.st.delArchive!.run(absPath);
+  }
+
+  setFiles(absPath: string, files: boolean): void {
+    this.st.setFiles!.run(files ? 1 : 0, absPath);
+  }
+
+  /** Drop file listings no recorded image uses any more. Returns how many layers were dropped. */
+  prune(): number {
+    return this.db.transaction(() => {
+      const n = this.st.pruneLayers!.run().changes;
+      if (n > 0) {
+        this.st.pruneDirs!.run();
+        this.dirIds.clear();
+      }
+      return n;
+    })();
+  }
+
+  private readonly dirIds = new Map<string, number | bigint>();
+  private dirId(path: string): number | bigint {
+    let id = this.dirIds.get(path);
+    if (id === undefined) {
+      const row = this.st.dirId!.get(path) as { id: number } | undefined;
+      id = row ? row.id : this.st.putDir!.run(path).lastInsertRowid;
+      this.dirIds.set(path, id);
+    }
+    return id;
+  }
+
+  hasLayerFiles(diffId: Digest): boolean {
+    return this.st.hasFiles!.get(diffId) !== undefined;
+  }
+
+  /**
+   * Record one layer's file listing (whiteouts and opaque markers included),
+   * keyed by diffID. Paths are stored as a directory id and a base name: a
+   * listing repeats its directories thousands of times.
+   */
+  putLayerFiles(diffId: Digest, entries: readonly LayerEntry[]): void {
+    this.db.transaction(() => {
+      this.st.delLayerFiles!.run(diffId);
+      const layer = this.st.putLayerFiles!.run(diffId, entries.length, new Date().toISOString()).lastInsertRowid;
+      for (const e of entries) {
+        const slash = e.path.lastIndexOf('/');
+        const marker = e.whiteout !== undefined ? MARKER.whiteout : e.opaque !== undefined ? MARKER.opaque : MARKER.none;
+        this.st.putFile!.run(layer, this.dirId(slash === -1 ? '' : e.path.slice(0, slash)), e.path.slice(slash + 1), e.type,
+          e.size, e.mode, e.uid, e.gid, e.mtime, e.linkTarget, marker);
+      }
+    })();
+  }
+
+  /** Archives in scope (all, or those under `roots`) whose size+mtime still match, and the stale ones. */
+  trusted(roots: string[] | null): { trusted: Set<string>; stale: StaleEntry[] } {
+    const absRoots = roots?.map(absolute) ?? null;
+    const inScope = (p: string) => absRoots === null || absRoots.some((r) => within(p, r));
+    const trusted = new Set<string>();
+    const stale: StaleEntry[] = [];
+    for (const a of this.archives()) {
+      if (!inScope(a.path)) continue;
+      const now = fingerprint(a.path);
+      if (!now) stale.push({ archive: display(a.path), why: 'gone' });
+      else if (!sameFingerprint(now, a.fingerprint)) stale.push({ archive: display(a.path), why: 'changed' });
+      else trusted.add(a.path);
+    }
+    return { trusted, stale };
+  }
+
+  /**
+   * The images of every archive in scope (all, or those under `roots`), with
+   * archive paths shown relative to the working directory. Entries whose
+   * archive is gone or changed since it was indexed are returned as stale and
+   * their images left out.
+   */
+  summaries(roots: string[] | null): { images: ImageSummary[]; stale: StaleEntry[]; archives: number } {
+    const { trusted, stale } = this.trusted(roots);
+    const images: ImageSummary[] = [];
+    for (const r of this.st.images!.iterate() as IterableIterator<{ archive: string; summary: string }>) {
+      if (!trusted.has(r.archive)) continue;
+      const s = JSON.parse(r.summary) as ImageSummary;
+      s.archive = display(r.archive);
+      images.push(s);
+    }
+    return { images: sortByArchive(images), stale, archives: trusted.size };
+  }
+}
+
+interface ArchiveRow {
+  path: string; kind: 'file' | 'dir'; size: number; mtime_ms: number; entries: number; format: string; notes: string; files: number; indexed_at: string;
+}
+
+function toRecord(r: ArchiveRow): ArchiveRecord {
+  return {
+    path: r.path,
+    fingerprint: { kind: r.kind, size: r.size, mtimeMs: r.mtime_ms, entries: r.entries },
+    format: r.format,
+    notes: JSON.parse(r.notes) as string[],
+    files: r.files === 1,
+    indexedAt: r.indexed_at,
+  };
+}

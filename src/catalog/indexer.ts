@@ -1,0 +1,144 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openArchive, type Archive } from '../archive.js';
+import { LayerdigError } from '../errors.js';
+import type { Layer } from '../image/model.js';
+import { readLayer } from '../layer/pass.js';
+import { summarize } from '../analysis/summary.js';
+import type { Catalog } from './catalog.js';
+import { absolute, display, fingerprint, sameFingerprint, within } from './fingerprint.js';
+
+export type IndexStatus = 'indexed' | 'updated' | 'unchanged' | 'removed' | 'failed';
+
+export interface IndexedArchive {
+  archive: string;
+  status: IndexStatus;
+  format: string | null;
+  images: number;
+  /** layers whose file listing this run read (0 without --files, or when all were known by diffID) */
+  layersListed: number;
+  /** for `failed` and `removed`: why */
+  reason: string | null;
+}
+
+export interface IndexOptions {
+  /** also record every layer's file listing (reads layer bodies) */
+  files: boolean;
+  /** a path found inside a directory that is not an archive */
+  onSkip?: (path: string, why: string) => void;
+  onNote?: (msg: string) => void;
+  /** one archive done */
+  onArchive?: (a: IndexedArchive) => void;
+}
+
+const isDir = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Record every archive under `inputs` in the catalog. An archive whose
+ * size+mtime are those recorded is skipped without being opened (unless
+ * `--files` asks for listings it lacks); a layer whose diffID already has a
+ * listing is not read again. Catalog entries under the inputs whose archive is
+ * gone are removed (and reported). A broken archive is reported and the rest
+ * indexed.
+ */
+export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOptions): Promise<IndexedArchive[]> {
+  const out: IndexedArchive[] = [];
+  const listedThisRun = new Set<string>();
+  const done = (a: IndexedArchive) => {
+    out.push(a);
+    opts.onArchive?.(a);
+  };
+
+  const seen = new Set<string>();
+  const walk = async (p: string, named: boolean, depth: number): Promise<void> => {
+    const abs = absolute(p);
+    seen.add(abs);
+    const fp = fingerprint(abs);
+    if (!fp) {
+      if (named) throw new LayerdigError('E_IO', `${p}: no such file or directory`);
+      return;
+    }
+    const known = cat.archive(abs);
+    if (known && sameFingerprint(known.fingerprint, fp) && (!opts.files || known.files)) {
+      done({ archive: display(abs), status: 'unchanged', format: known.format, images: cat.imageCount(abs), layersListed: 0, reason: null });
+      return;
+    }
+    let ar: Archive;
+    try {
+      ar = await openArchive(p);
+    } catch (e) {
+      const notArchive = e instanceof LayerdigError && e.code === 'E_NOT_AN_ARCHIVE';
+      if (known) {
+        cat.removeArchive(abs);
+        done({ archive: display(abs), status: 'removed', format: known.format, images: 0, layersListed: 0, reason: e instanceof Error ? e.message : String(e) });
+      }
+      if (notArchive && fp.kind === 'dir') {
+        if (depth > 32) return;
+        for (const name of readdirSync(p).sort()) await walk(join(p, name), false, depth + 1);
+        return;
+      }
+      if (notArchive) {
+        if (named) throw e;
+        opts.onSkip?.(p, (e as Error).message);
+        return;
+      }
+      if (!(e instanceof LayerdigError)) throw e;
+      done({ archive: display(abs), status: 'failed', format: null, images: 0, layersListed: 0, reason: e.message });
+      return;
+    }
+    try {
+      for (const n of ar.notes) opts.onNote?.(`${p}: ${n}`);
+      const summaries = ar.images.map(summarize);
+      let listed = 0;
+      if (opts.files) {
+        const todo = new Map<string, Layer>();
+        for (const img of ar.images) {
+          for (const l of img.layers) {
+            if (!listedThisRun.has(l.diffId) && !cat.hasLayerFiles(l.diffId) && !todo.has(l.member)) todo.set(l.member, l);
+          }
+        }
+        await ar.store.each([...todo.keys()], async (member, body) => {
+          const l = todo.get(member)!;
+          const listing = await readLayer(body, { where: l.storage });
+          if (listing.diffId !== l.diffId) {
+            opts.onNote?.(`${l.storage}: layer ${l.index} hashes to ${listing.diffId}, not its diffID ${l.diffId}: its listing is not recorded`);
+            return;
+          }
+          cat.putLayerFiles(l.diffId, listing.entries);
+          listedThisRun.add(l.diffId);
+          listed++;
+        });
+      }
+      // the archive counts as listed when every one of its layers has a listing, whoever recorded it
+      const files = ar.images.every((img) => img.layers.every((l) => listedThisRun.has(l.diffId) || cat.hasLayerFiles(l.diffId)));
+      cat.putArchive({
+        path: abs, fingerprint: fp, format: ar.format, notes: ar.notes, files,
+        indexedAt: new Date().toISOString(),
+      }, summaries);
+      done({ archive: display(abs), status: known ? 'updated' : 'indexed', format: ar.format, images: summaries.length, layersListed: listed, reason: null });
+    } catch (e) {
+      if (!(e instanceof LayerdigError)) throw e;
+      done({ archive: display(abs), status: 'failed', format: ar.format, images: 0, layersListed: 0, reason: e.message });
+    } finally {
+      ar.close();
+    }
+  };
+
+  for (const p of inputs) await walk(p, true, 0);
+
+  // entries under the inputs whose archive is gone: moved or deleted
+  const roots = inputs.map(absolute).filter((r) => isDir(r));
+  for (const a of cat.archives()) {
+    if (seen.has(a.path) || !roots.some((r) => within(a.path, r)) || fingerprint(a.path)) continue;
+    cat.removeArchive(a.path);
+    done({ archive: display(a.path), status: 'removed', format: a.format, images: 0, layersListed: 0, reason: 'gone (moved or deleted)' });
+  }
+  cat.prune();
+  return out;
+}

@@ -1,0 +1,37 @@
+import type { CommandModule } from 'yargs';
+import { EXIT } from '../../errors.js';
+import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
+import { dbPath } from '../summaries.js';
+import { Catalog } from '../../catalog/catalog.js';
+import { defaultDbPath } from '../../catalog/fingerprint.js';
+import { indexInputs } from '../../catalog/indexer.js';
+import { indexReport, renderIndex } from '../../report/catalog.js';
+
+interface Args extends GlobalArgs { inputs: string[]; db?: string; files: boolean }
+
+export const indexCmd: CommandModule<object, Args> = {
+  command: 'index <inputs..>',
+  describe: 'record archives, images, layers (and with --files every layer\'s file listing) in the catalog',
+  builder: (y) => globalOptions(y)
+    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
+    .option('db', { type: 'string', describe: `the catalog file (default ${defaultDbPath()})` })
+    .option('files', { type: 'boolean', default: false, describe: 'also record every layer\'s file listing (reads each layer once; layers already listed by diffID are skipped)' })
+    .example('$0 index /evidence', 'metadata of every archive under /evidence into the default catalog')
+    .example('$0 index /evidence --files --db case42.db', 'with file listings, into a catalog of its own') as never,
+  async handler(a) {
+    applyLimits(a);
+    const db = dbPath(a.db ?? '');
+    const cat = Catalog.open(db, { create: true });
+    try {
+      const archives = await indexInputs(cat, a.inputs, {
+        files: a.files,
+        onSkip: (p, why) => note(a, `skipped ${p}: ${why}`),
+        onNote: (m) => note(a, m),
+      });
+      emit(a, indexReport(db, archives), () => renderIndex(db, archives));
+      if (archives.some((x) => x.status === 'failed')) process.exitCode = EXIT.unreadable;
+    } finally {
+      cat.close();
+    }
+  },
+};
