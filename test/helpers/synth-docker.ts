@@ -25,7 +25,7 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 export async function layerTar(entries: SynthEntry[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((res, rej) => {
     pack.on('end', res);
     pack.on('error', rej);
@@ -51,7 +51,7 @@ export async function writeDockerArchive(dir: string, name: string, images: Synt
   mkdirSync(dir, { recursive: true });
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((res, rej) => {
     pack.on('end', res);
     pack.on('error', rej);
