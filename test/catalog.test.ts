@@ -6,7 +6,9 @@ import { FIXTURES, ROOT, run } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
 import { truthPool } from './helpers/truth-pool.js';
 import { Catalog } from '../src/catalog/catalog.js';
-import { findFiles } from '../src/catalog/files.js';
+import { openArchive } from '../src/archive.js';
+import { LayerReader } from '../src/layer/reader.js';
+import type { LayerEntry } from '../src/layer/entry.js';
 import { defaultDbPath } from '../src/catalog/fingerprint.js';
 
 let tmp: string;
@@ -134,20 +136,20 @@ describe('stale entries are reported, not trusted; re-indexing fixes them', () =
   });
 });
 
-describe('file listings (--files) and findFiles() for the `file` command', () => {
+describe('file --db: the listings recorded by index --files, through the same analysis as a direct scan', () => {
   let db: string;
-  const subset = ['real/base/base.oci-gzip', 'real/opaque/opaque.docker-archive.tar', 'real/fixture/fixture.oci-archive-zstd.tar'];
-  const truths = realArchives().filter((a) => subset.some((s) => a.path.endsWith(s)));
+  const truths = realArchives();
 
   beforeAll(() => {
     db = join(tmp, 'files.db');
-    const r = cli(['index', ...subset.map((s) => `fixtures/${s}`), '--db', db, '--files', '--json', '-q']);
+    const r = cli(['index', 'fixtures/', '--db', db, '--files', '--json', '-q']);
     expect(r.code).toBe(0);
   });
 
   it('lists each distinct layer once (by diffID), and a re-run lists none', () => {
-    const distinct = new Set(truths.flatMap((t) => t.truth.images.flatMap((i) => i.diff_ids)));
-    const again = json<IndexDoc>(['index', ...subset.map((s) => `fixtures/${s}`), '--db', db, '--files', '-q']);
+    // every image of fixtures/ (real, external, synthetic: the truth pool)
+    const distinct = new Set(pool.flatMap((p) => p.diffIds));
+    const again = json<IndexDoc>(['index', 'fixtures/', '--db', db, '--files', '-q']);
     expect(again.archives.every((a) => a.status === 'unchanged' && a.layersListed === 0)).toBe(true);
     const cat = Catalog.open(db, { create: false });
     try {
@@ -159,32 +161,100 @@ describe('file listings (--files) and findFiles() for the `file` command', () =>
     }
   });
 
-  /** (diffID, archive, layer index) of every layer whose truth member list has `path` */
-  const truthHits = (test: (m: string) => boolean) => truths.flatMap(({ path, truth }) => truth.images.flatMap((img) => img.layers
-    .filter((l) => l.members.some((m) => test(m.replace(/^\.\//, '').replace(/\/$/, ''))))
-    .map((l) => `${l.diff_id} ${relative(ROOT, path)} ${l.index}`))).sort();
-
-  const hitsOf = (r: ReturnType<typeof findFiles>) => r.hits.flatMap((h) => h.uses.map((u) => `${h.diffId} ${u.archive} ${u.layerIndex}`)).sort();
-
-  it('an exact path, a base-name glob and a path glob', () => {
+  it('a listing reads back as the layer pass produced it, in stored order, whiteouts and opaque markers rebuilt', async () => {
+    const ar = await openArchive(join(FIXTURES, 'real/opaque/opaque.docker-archive.tar'));
     const cat = Catalog.open(db, { create: false });
-    const cwd = process.cwd();
-    process.chdir(ROOT);
     try {
-      const exact = findFiles(cat, '/etc/os-release');
-      expect(exact.unlisted).toBe(0);
-      expect(hitsOf(exact)).toEqual(truthHits((m) => m === 'etc/os-release'));
-      expect(exact.hits.every((h) => h.type === 'file' && h.size === 196)).toBe(true);
-      const glob = findFiles(cat, 'os-rel*');
-      expect(hitsOf(glob)).toEqual(truthHits((m) => /(^|\/)os-rel[^/]*$/.test(m)));
-      const path = findFiles(cat, 'usr/bin/*');
-      expect(hitsOf(path)).toEqual(truthHits((m) => m.startsWith('usr/bin/') && m.length > 8));
-      // whiteouts are listed too: opaque deletes srv/other/gone.txt
-      const wh = findFiles(cat, 'srv/other/gone.txt');
-      expect(wh.hits.map((h) => [h.path, h.whiteout])).toContainEqual(['srv/other/.wh.gone.txt', 'srv/other/gone.txt']);
+      const reader = new LayerReader();
+      let markers = 0;
+      for (const l of ar.images[0]!.layers) {
+        const { entries } = await reader.listing(ar.store, l);
+        const strip = ({ xattrs: _x, device: _d, unsafe: _u, ...e }: LayerEntry) => e;
+        expect(cat.layerEntries(l.diffId)).toEqual(entries.map(strip));
+        markers += entries.filter((e) => e.whiteout !== undefined || e.opaque !== undefined).length;
+      }
+      expect(markers).toBeGreaterThan(0);
+      expect(cat.layerEntries('sha256:0000000000000000000000000000000000000000000000000000000000000000')).toBeNull();
     } finally {
-      process.chdir(cwd);
       cat.close();
+      ar.close();
     }
+  });
+
+  interface Hit { image: { archive: string; id: string }; layerIndex: number; diffId: string; path: string; change: string }
+  /** (diffID, archive, layer index) of every layer whose truth member list has a member `test` accepts */
+  const truthHits = (test: (m: string) => boolean) => [...new Set(truths.flatMap(({ path, truth }) => truth.images.flatMap((img) => img.layers
+    .filter((l) => l.members.some((m) => test(m.replace(/^\.\//, '').replace(/\/$/, ''))))
+    .map((l) => `${l.diff_id} ${relative(ROOT, path)} ${l.index}`))))].sort();
+  const layersOf = (hits: Hit[], deleted: boolean) => [...new Set(hits.filter((h) => (h.change === 'deleted') === deleted)
+    .map((h) => `${h.diffId} ${h.image.archive} ${h.layerIndex}`))].sort();
+
+  it.each([
+    ['/etc/os-release', (m: string) => m === 'etc/os-release'],
+    ['os-rel*', (m: string) => /(^|\/)os-rel[^/]*$/.test(m)],
+    ['usr/bin/*', (m: string) => m.startsWith('usr/bin/') && m.length > 8 && !m.slice(8).includes('/')],
+    ['**', null],
+  ] as const)('file %s fixtures/ and file %s --db give the same JSON; the layers are those whose truth member list has it', (pattern, test) => {
+    const direct = cli(['file', pattern, 'fixtures/', '--json', '-q']);
+    const fromDb = cli(['file', pattern, '--db', db, '--json', '-q']);
+    expect(direct.code).toBe(0);
+    expect(fromDb.code).toBe(0);
+    expect(fromDb.stderr).toBe('');
+    expect(fromDb.stdout).toBe(direct.stdout);
+    if (test) expect(layersOf(JSON.parse(fromDb.stdout) as Hit[], false)).toEqual(truthHits(test));
+    // narrowed to a directory: the same as a direct scan of it
+    const narrow = cli(['file', pattern, 'fixtures/real/opaque', '--db', db, '--json', '-q']);
+    expect(narrow.stdout).toBe(cli(['file', pattern, 'fixtures/real/opaque', '--json', '-q']).stdout);
+  });
+
+  it('a deletion: the layer whose truth member list has the whiteout deletes the path', () => {
+    const r = cli(['file', 'srv/other/gone.txt', '--db', db, '--json', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(cli(['file', 'srv/other/gone.txt', 'fixtures/', '--json', '-q']).stdout);
+    const hits = JSON.parse(r.stdout) as Hit[];
+    expect(layersOf(hits, true)).toEqual(truthHits((m) => m === 'srv/other/.wh.gone.txt'));
+    expect(layersOf(hits, true).length).toBeGreaterThan(0);
+  });
+
+  it('images with a layer indexed without --files are not searched, and stderr says how to fix it', () => {
+    const part = join(tmp, 'partial.db');
+    expect(cli(['index', 'fixtures/real/base', '--db', part, '--files', '-q']).code).toBe(0);
+    expect(cli(['index', 'fixtures/real/app2/app2.oci', '--db', part, '-q']).code).toBe(0);
+    const r = cli(['file', 'etc/os-release', '--db', part, '--json']);
+    expect(r.code).toBe(0);
+    // app2's base layer is listed (by diffID, from base), its own layers are not
+    const app2 = truths.find((t) => t.name === 'app2/app2.oci')!.truth.images[0]!;
+    const missing = app2.diff_ids.filter((d) => !truths.filter((t) => t.name.startsWith('base/')).some((t) => t.truth.images.some((i) => i.diff_ids.includes(d))));
+    expect(missing.length).toBeGreaterThan(0);
+    expect(r.stderr).toContain(`1 image not searched: ${missing.length} of its layers ${missing.length === 1 ? 'has' : 'have'} no file listing in the catalog`);
+    expect(r.stderr).toContain(`run \`layerdig index --files fixtures/real/app2/app2.oci --db ${part}\``);
+    const archives = new Set((JSON.parse(r.stdout) as Hit[]).map((h) => h.image.archive));
+    expect([...archives].every((a) => a.startsWith('fixtures/real/base/'))).toBe(true);
+    // the command it gives fixes it
+    expect(cli(['index', '--files', 'fixtures/real/app2/app2.oci', '--db', part, '-q']).code).toBe(0);
+    const fixed = cli(['file', 'etc/os-release', '--db', part, '--json']);
+    expect(fixed.stderr).toBe('');
+    expect(fixed.stdout).toBe(cli(['file', 'etc/os-release', 'fixtures/real/base', 'fixtures/real/app2/app2.oci', '--json', '-q']).stdout);
+  });
+
+  it('a changed archive is reported and left out, like the other --db commands', () => {
+    const dir = join(tmp, 'file-stale');
+    mkdirSync(dir, { recursive: true });
+    const tar = join(dir, 'base.docker-archive.tar');
+    cpSync(join(FIXTURES, 'real/base/base.docker-archive.tar'), tar);
+    const sdb = join(tmp, 'file-stale.db');
+    expect(cli(['index', dir, '--db', sdb, '--files', '-q']).code).toBe(0);
+    expect((JSON.parse(cli(['file', 'etc/os-release', '--db', sdb, '--json']).stdout) as Hit[]).map((h) => h.image.archive)).toEqual([tar]);
+    utimesSync(tar, new Date(), new Date(Date.now() + 5000));
+    const r = cli(['file', 'etc/os-release', '--db', sdb, '--json']);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(r.stderr).toContain(`${tar}: in the catalog but changed since it was indexed: not used`);
+  });
+
+  it('--content with --db is refused: the catalog holds no bytes', () => {
+    const r = cli(['file', '--content', 'README.md', 'fixtures/real/base', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--content needs the files\' bytes and the catalog records only listings');
   });
 });

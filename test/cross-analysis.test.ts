@@ -28,7 +28,7 @@ function img(name: string | null, diffIds: string[], extra: Partial<ImageSummary
     created: '2024-01-01T00:00:00Z',
     labels: {},
     annotations: {},
-    layers: diffIds.map((x, i) => ({ diffId: x, chainId: chains[i]!, digest: x, compressedSize: 10 })),
+    layers: diffIds.map((x, i) => ({ diffId: x, chainId: chains[i]!, digest: x, compressedSize: 10, member: `${i}/layer.tar` })),
     history: diffIds.map((_, i) => ({ created: null, createdBy: `step ${i}`, comment: null, emptyLayer: false, layerIndex: i })),
     ...extra,
   };

@@ -1,5 +1,4 @@
 import type { Digest } from '../digest.js';
-import type { Image } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { overlay, type Change, type Overlay } from './filetree.js';
 
@@ -36,8 +35,20 @@ export interface FileRow {
   fate: RowFate;
 }
 
+/**
+ * What a hit says about its image: an archive's Image has it, and so has an
+ * image rebuilt from the catalog (`file --db`).
+ */
+export interface FileImage {
+  archive: string;
+  id: Digest;
+  repoTags: string[];
+  refName: string | null;
+  layers: readonly { diffId: Digest; storage: string }[];
+}
+
 export interface FileHit extends FileRow {
-  image: Image;
+  image: FileImage;
   diffId: Digest;
   storage: string;
 }
@@ -115,7 +126,7 @@ export function findRows(layers: readonly (readonly LayerEntry[])[], query: File
  * The seam for every source of listings (archives now, the catalog later): one
  * image, its listings in layer order, a query → hits naming image and layer.
  */
-export function findFiles(image: Image, listings: readonly (readonly LayerEntry[])[], query: FileQuery, ov?: Overlay): FileHit[] {
+export function findFiles(image: FileImage, listings: readonly (readonly LayerEntry[])[], query: FileQuery, ov?: Overlay): FileHit[] {
   return findRows(listings, query, ov).map((r) => {
     const l = image.layers[r.layerIndex]!;
     return { ...r, image, diffId: l.diffId, storage: l.storage };

@@ -40,6 +40,8 @@ export interface LayerSummary {
   /** blob digest; null when no descriptor or name gives it (it needs a read) */
   digest: Digest | null;
   compressedSize: number;
+  /** the archive member holding the blob (where its bytes live: `memberStorage` of the archive and this) */
+  member: string;
 }
 
 export interface HistorySummary {
@@ -86,7 +88,7 @@ export function summarize(img: Image): ImageSummary {
     created: img.created,
     labels: configLabels(img),
     annotations: { ...(img.annotations ?? {}) },
-    layers: img.layers.map((l) => ({ diffId: l.diffId, chainId: l.chainId, digest: l.digest, compressedSize: l.compressedSize })),
+    layers: img.layers.map((l) => ({ diffId: l.diffId, chainId: l.chainId, digest: l.digest, compressedSize: l.compressedSize, member: l.member })),
     history: img.history.map((h) => ({
       created: h.created, createdBy: h.createdBy, comment: h.comment, emptyLayer: h.emptyLayer, layerIndex: h.layerIndex,
     })),

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
-import type { LayerEntry } from '../layer/entry.js';
+import { classifyWhiteout, type EntryType, type LayerEntry } from '../layer/entry.js';
 import type { ImageSummary } from '../analysis/summary.js';
 import { namesOf, sortByArchive } from '../analysis/summary.js';
 import { absolute, display, fingerprint, sameFingerprint, within, type Fingerprint } from './fingerprint.js';
@@ -15,7 +15,7 @@ import { loadSqlite, type Database, type Statement } from './sqlite.js';
  * absolute path and remembered with their size+mtime, so re-indexing skips
  * unchanged ones and queries can tell a stale entry from a good one.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS archives (
@@ -114,6 +114,10 @@ export class Catalog {
       imageCount: db.prepare('SELECT count(*) AS n FROM images WHERE archive = ?'),
       images: db.prepare('SELECT archive, summary FROM images ORDER BY archive, position'),
       hasFiles: db.prepare('SELECT 1 FROM layer_files WHERE diff_id = ?'),
+      dirs: db.prepare('SELECT id, path FROM dirs'),
+      layerFiles: db.prepare(`SELECT d.path AS dir, f.name AS name, f.type AS type, f.size AS size, f.mode AS mode, f.uid AS uid, f.gid AS gid,
+        f.mtime AS mtime, f.link_target AS linkTarget
+        FROM layer_files l JOIN files f ON f.layer = l.id JOIN dirs d ON d.id = f.dir WHERE l.diff_id = ? ORDER BY f.rowid`),
       delLayerFiles: db.prepare('DELETE FROM layer_files WHERE diff_id = ?'),
       putLayerFiles: db.prepare('INSERT INTO layer_files (diff_id, entries, indexed_at) VALUES (?, ?, ?)'),
       pruneLayers: db.prepare('DELETE FROM layer_files WHERE diff_id NOT IN (SELECT diff_id FROM layers)'),
@@ -223,6 +227,56 @@ export class Catalog {
 
   hasLayerFiles(diffId: Digest): boolean {
     return this.st.hasFiles!.get(diffId) !== undefined;
+  }
+
+  /**
+   * One layer's listing as recorded, in the layer's own order, as LayerEntry
+   * (whiteout and opaque markers rebuilt from the names, as the layer pass does);
+   * null when it was indexed without `--files`. What is not stored is absent:
+   * xattrs, device numbers, the unsafe-name reason.
+   */
+  layerEntries(diffId: Digest): LayerEntry[] | null {
+    if (!this.hasLayerFiles(diffId)) return null;
+    const rows = this.st.layerFiles!.all(diffId) as {
+      dir: string; name: string; type: EntryType; size: number; mode: number; uid: number; gid: number; mtime: number; linkTarget: string | null;
+    }[];
+    return rows.map((r) => classifyWhiteout({
+      path: r.dir === '' ? r.name : `${r.dir}/${r.name}`, type: r.type, size: r.size, mode: r.mode, uid: r.uid, gid: r.gid, mtime: r.mtime, linkTarget: r.linkTarget,
+    }));
+  }
+
+  /**
+   * The listed layers (by diffID) holding an entry whose path, or any
+   * directory above it, `match` accepts: every path a `file` query can report
+   * for an image (an entry, or a deletion of something a lower layer put
+   * there) is one of those. One pass over the listings, no entry objects: it
+   * lets `file --db` skip the images that cannot match before reading their
+   * listings back and running the analysis on them.
+   */
+  layersMatching(match: (path: string) => boolean): Set<Digest> {
+    const dirPath = new Map((this.st.dirs!.all() as { id: number; path: string }[]).map((r) => [r.id, r.path]));
+    const dirHit = new Map<number, boolean>();
+    const dirMatches = (id: number): boolean => {
+      let hit = dirHit.get(id);
+      if (hit === undefined) {
+        const p = dirPath.get(id) ?? '';
+        hit = false;
+        for (let q = p; ; q = q.slice(0, Math.max(0, q.lastIndexOf('/')))) {
+          if (match(q)) { hit = true; break; }
+          if (q === '') break;
+        }
+        dirHit.set(id, hit);
+      }
+      return hit;
+    };
+    this.db.function('layerdig_match', { deterministic: true }, ((dir: number, name: string) => {
+      if (dirMatches(dir)) return 1;
+      const p = dirPath.get(dir) ?? '';
+      return match(p === '' ? name : `${p}/${name}`) ? 1 : 0;
+    }) as never);
+    const rows = this.db.prepare(`SELECT l.diff_id AS d FROM layer_files l
+      WHERE EXISTS (SELECT 1 FROM files f WHERE f.layer = l.id AND layerdig_match(f.dir, f.name))`).all() as { d: Digest }[];
+    return new Set(rows.map((r) => r.d));
   }
 
   /**

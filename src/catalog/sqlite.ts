@@ -18,6 +18,7 @@ export interface Database {
   prepare(sql: string): Statement;
   exec(sql: string): void;
   pragma(sql: string, opts?: { simple?: boolean }): unknown;
+  function(name: string, opts: { deterministic?: boolean; varargs?: boolean }, fn: (...args: never[]) => unknown): Database;
   transaction<F extends (...args: never[]) => unknown>(fn: F): F;
   close(): void;
   readonly open: boolean;

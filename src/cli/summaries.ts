@@ -19,7 +19,7 @@ export function dbPath(db: string): string {
   return db === '' ? defaultDbPath() : db;
 }
 
-function platformFilter(images: ImageSummary[], platform: string | undefined): ImageSummary[] {
+export function platformFilter(images: ImageSummary[], platform: string | undefined): ImageSummary[] {
   if (!platform) return images;
   const want = parsePlatform(platform);
   return images.filter((s) => {
@@ -52,19 +52,24 @@ export async function loadSummaries(a: GlobalArgs & { db?: string }, inputs: str
 export function fromCatalog(db: string, roots: string[] | null): ImageSummary[] {
   const cat = Catalog.open(db, { create: false });
   try {
-    const { images, stale } = cat.summaries(roots);
-    for (const s of stale) {
-      warn(`${s.archive}: in the catalog but ${s.why === 'gone' ? 'gone (moved or deleted)' : 'changed since it was indexed'}: not used (run \`layerdig index\` again)`);
-    }
-    if (roots) {
-      const known = cat.archives().map((r) => r.path);
-      for (const r of roots) {
-        const abs = absolute(r);
-        if (!known.some((k) => within(k, abs) || within(abs, k))) warn(`${r}: not in the catalog ${db} (run \`layerdig index ${r} --db ${db}\`)`);
-      }
-    }
-    return images;
+    return catalogSummaries(cat, db, roots);
   } finally {
     cat.close();
   }
+}
+
+/** The trusted images of an open catalog under `roots`; stale entries and roots the catalog does not know are reported on stderr. */
+export function catalogSummaries(cat: Catalog, db: string, roots: string[] | null): ImageSummary[] {
+  const { images, stale } = cat.summaries(roots);
+  for (const s of stale) {
+    warn(`${s.archive}: in the catalog but ${s.why === 'gone' ? 'gone (moved or deleted)' : 'changed since it was indexed'}: not used (run \`layerdig index\` again)`);
+  }
+  if (roots) {
+    const known = cat.archives().map((r) => r.path);
+    for (const r of roots) {
+      const abs = absolute(r);
+      if (!known.some((k) => within(k, abs) || within(abs, k))) warn(`${r}: not in the catalog ${db} (run \`layerdig index ${r} --db ${db}\`)`);
+    }
+  }
+  return images;
 }

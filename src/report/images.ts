@@ -29,7 +29,7 @@ export function imagesReport(images: Image[]) {
 }
 
 /** Repository and tag for display: RepoTags, else the OCI ref name, else `<none>`. */
-export function namesFor(img: Image): { repository: string; tag: string }[] {
+export function namesFor(img: Pick<Image, 'repoTags' | 'refName'>): { repository: string; tag: string }[] {
   if (img.repoTags.length) return img.repoTags.map(splitReference);
   if (img.refName) return [isFullReference(img.refName) ? splitReference(img.refName) : { repository: '<none>', tag: img.refName }];
   return [{ repository: '<none>', tag: '<none>' }];

@@ -6,7 +6,7 @@ import { badArchive, LayerdigError, where } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
 import { normalizeMemberName } from './tar-header.js';
-import { tooBig, type Member, type MemberType, type Store } from './store.js';
+import { tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
 
 const HEAD_BYTES = 512;
 
@@ -165,7 +165,7 @@ export class CompressedTarStore implements Store {
   }
 
   storage(name: string): string {
-    return `${this.path}!${name}`;
+    return memberStorage(this.path, false, name);
   }
 
   close(): void {}

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { LayerdigError, badArchive } from '../errors.js';
 import { limits } from '../limits.js';
 import { READ_CHUNK } from '../compression/index.js';
-import { eachSequential, tooBig, type Member, type Store } from './store.js';
+import { eachSequential, tooBig, memberStorage, type Member, type Store } from './store.js';
 
 /**
  * A directory input (OCI image layout, skopeo `dir:`). Names are relative to
@@ -111,7 +111,7 @@ export class DirStore implements Store {
   }
 
   storage(name: string): string {
-    return join(this.path, name);
+    return memberStorage(this.path, true, name);
   }
 
   close(): void {}

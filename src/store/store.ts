@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { LayerdigError, badArchive, where } from '../errors.js';
 import type { Compression } from '../compression/index.js';
 
@@ -16,6 +16,15 @@ export interface Member {
   type: MemberType;
   size: number;
   linkname?: string;
+}
+
+/**
+ * Where a member's bytes live, for the user: `app.tar!blobs/sha256/…` inside a
+ * tar, a file path inside a directory. One function for the stores and for the
+ * catalog (which rebuilds it from the archive path, its kind and the member).
+ */
+export function memberStorage(archivePath: string, isDir: boolean, member: string): string {
+  return isDir ? join(archivePath, member) : `${archivePath}!${member}`;
 }
 
 export interface Store {

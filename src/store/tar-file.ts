@@ -6,7 +6,7 @@ import { READ_CHUNK } from '../compression/index.js';
 import {
   BLOCK, isZeroBlock, normalizeMemberName, paddedSize, parseHeader, parsePax, type TarType,
 } from './tar-header.js';
-import { eachSequential, tooBig, type Member, type MemberType, type Store } from './store.js';
+import { eachSequential, tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
 
 interface TarMember extends Member {
   offset: number;
@@ -141,7 +141,7 @@ export class TarFileStore implements Store {
   }
 
   storage(name: string): string {
-    return `${this.path}!${name}`;
+    return memberStorage(this.path, false, name);
   }
 
   close(): void {
