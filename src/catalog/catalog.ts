@@ -74,7 +74,6 @@ CREATE TABLE IF NOT EXISTS files (
   marker      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_layer ON files(layer);
-CREATE INDEX IF NOT EXISTS files_name ON files(name);
 `;
 
 /** `files.marker`: a plain entry, a whiteout (`.wh.<name>`), an opaque-directory marker. */
