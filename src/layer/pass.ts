@@ -71,7 +71,7 @@ function fromTarStream(h: tarStream.Header): WalkHeader {
 }
 
 /** Decompressed bytes queued between the inflater and the consumers before the inflater is paused. */
-const QUEUE_HIGH = 4 * 1024 * 1024;
+const QUEUE_HIGH = 2 * 1024 * 1024;
 
 /**
  * One streaming pass over a layer blob: sniff → inflate → tee into sha256 and

@@ -109,28 +109,36 @@ export class LayerReader {
     });
   }
 
-  /** Largest first, so the last layer to finish is a small one; results recorded in layer order. */
+  /**
+   * n lanes: this thread and n-1 workers, each taking the largest layer left, so
+   * the last to finish is a small one (this thread is otherwise idle: using it
+   * saves a worker's memory). Results are recorded in layer order.
+   */
   private async prefetchParallel(store: Store, layers: Layer[], n: number): Promise<void> {
-    const pool = new LayerPool(n);
+    const pool = new LayerPool(n - 1);
     const results = new Map<Layer, LayerListing>();
-    try {
-      const order = [...layers].sort((a, b) => b.compressedSize - a.compressedSize);
-      const failures: { index: number; error: unknown }[] = [];
-      await Promise.all(order.map(async (layer) => {
+    const queue = [...layers].sort((a, b) => b.compressedSize - a.compressedSize);
+    const failures: { index: number; error: unknown }[] = [];
+    const lane = async (read: (layer: Layer) => Promise<LayerListing>) => {
+      for (let layer = queue.shift(); layer; layer = queue.shift()) {
         try {
-          const at = store.locate!(layer.member)!;
-          const listing = await pool.run({ ...at, where: layer.storage }, this.onBytes(layer));
+          const listing = await read(layer);
           this.finished(layer);
           results.set(layer, listing);
         } catch (error) {
           failures.push({ index: layers.indexOf(layer), error });
         }
-      }));
-      // the same error a sequential read would have met first
-      if (failures.length) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
+      }
+    };
+    const here = (layer: Layer) => readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
+    try {
+      await Promise.all([lane(here), ...Array.from({ length: n - 1 }, () => lane(there))]);
     } finally {
       await pool.close();
     }
+    // the same error a sequential read would have met first
+    if (failures.length) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
     for (const layer of layers) this.record({ store, layer }, results.get(layer)!);
   }
 
