@@ -53,11 +53,10 @@ export class ProgressView implements ReadProgress {
     return this.opts.now ? this.opts.now() : Date.now();
   }
 
-  plan(items: { where: string; total: number }[]): void {
-    const n = this.items.size + items.length;
+  plan(items: { where: string; total: number; label?: string }[]): void {
     for (const it of items) {
       if (this.items.has(it.where)) continue;
-      this.items.set(it.where, { where: it.where, label: `layer ${this.items.size + 1}/${n}`, total: it.total, bytes: 0, started: null, done: false });
+      this.items.set(it.where, { where: it.where, label: it.label ?? `layer ${this.items.size + 1}`, total: it.total, bytes: 0, started: null, done: false });
     }
     this.schedule();
   }
@@ -98,7 +97,7 @@ export class ProgressView implements ReadProgress {
   frame(): string[] {
     const now = this.now();
     const all = [...this.items.values()];
-    const width = Math.max(40, (this.out.columns ?? 80) - 1);
+    const width = Math.max(40, (this.out.columns || 80) - 1);
     const lines: string[] = [];
     for (const it of all) {
       if (it.done || it.started === null) continue;

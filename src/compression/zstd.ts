@@ -50,8 +50,8 @@ class ZstdProcess extends Duplex {
       this.finished = true;
       if (code === 0) this.push(null);
       else if (!this.destroyed) {
-        const msg = this.stderr.trim().replace(/^zstd: \/\*stdin\*\\?: ?/m, '').split('\n').pop() || `zstd exited with ${code ?? signal}`;
-        this.destroy(new Error(/premature end|truncated/i.test(msg) ? `unexpected end of file (${msg})` : msg));
+        const msg = this.stderr.trim().split('\n').pop()!.replace(/^zstd: /, '').replace(/\/\*stdin\*\\ ?: /, '').replace(/^Read error \(\d+\) : /, '') || `zstd exited with ${code ?? signal}`;
+        this.destroy(new Error(/premature end|truncated/i.test(msg) ? 'unexpected end of file' : msg));
       }
     });
   }

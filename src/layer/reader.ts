@@ -13,7 +13,7 @@ export interface LayerRef {
 /** What a long read reports as it goes (the CLI draws it on a TTY). */
 export interface ReadProgress {
   /** the layers about to be read: `where` names each, `total` is its blob size */
-  plan?(items: { where: string; total: number }[]): void;
+  plan?(items: { where: string; total: number; label?: string }[]): void;
   /** `bytes` of the blob read so far */
   update(where: string, bytes: number, total: number): void;
   /** that layer is read */
@@ -95,7 +95,7 @@ export class LayerReader {
     }
     if (todo.size === 0) return;
     const layers = [...todo.values()];
-    this.progress?.plan?.(layers.map((l) => ({ where: l.storage, total: l.compressedSize })));
+    this.progress?.plan?.(layers.map((l) => ({ where: l.storage, total: l.compressedSize, label: `layer ${l.index}` })));
     const n = this.workerCount(layers, store);
     if (n >= 2) {
       await this.prefetchParallel(store, layers, n);
