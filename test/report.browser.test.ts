@@ -105,6 +105,13 @@ describe.skipIf(!has)('report in headless Chromium', () => {
     await rect.hover({ position: { x: 3, y: 3 } });
     expect(await page.locator('#tm-info').textContent()).toContain(`/${bigDir}`);
 
+    // efficiency and audit sections: every setuid/setgid file of buildah's rootfs has a row
+    expect(await page.locator('#efficiency').count()).toBe(1);
+    const flagged = await page.locator('#audit tr td.mono').allTextContents();
+    const special = finalFs(image).filter((e) => e.type === 'f' && (parseInt(e.mode, 8) & 0o6000) !== 0).map((e) => e.path);
+    for (const p of special) expect(flagged.some((t) => t.replace(/^\//, '') === p), p).toBe(true);
+    if (image === 'fixture') expect(special.length).toBeGreaterThan(0);
+
     await page.screenshot({ path: join(ARTIFACTS, `report-${image}-${variant}.png`), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();

@@ -83,7 +83,7 @@ export interface EfficiencySection {
   sizeBytes: number;
   userSizeBytes?: number;
   wastedBytes: number;
-  userWastedPercent: number;
+  userWastedPercent: number | null;
   inefficiencies?: { path: string; count: number; cumulativeSize: number }[];
   deadBytes?: number;
   deadByLayer?: { layerIndex: number; bytes: number }[];

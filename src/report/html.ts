@@ -180,7 +180,7 @@ export function renderHtmlReport(d: ReportData): string {
       ['efficiency', esc(`${(e.efficiency * 100).toFixed(4)} %`)],
       ['image size', esc(humanSize(e.sizeBytes))],
       ['wasted bytes', esc(humanSize(e.wastedBytes))],
-      ['user wasted', esc(`${(e.userWastedPercent * 100).toFixed(2)} %`)],
+      ['user wasted', esc(e.userWastedPercent === null ? '—' : `${(e.userWastedPercent * 100).toFixed(2)} %`)],
       ...(e.deadBytes !== undefined ? [['dead bytes', esc(humanSize(e.deadBytes))] as [string, string]] : []),
     ]));
     if (e.inefficiencies?.length) {

@@ -12,21 +12,31 @@ import type { Image } from '../../image/model.js';
 import { buildReportData, type OptionalSections } from '../../report/html-data.js';
 import { renderHtmlReport } from '../../report/html.js';
 import { humanSize } from '../../report/format.js';
+import { analyseWaste } from '../../analysis/waste.js';
+import { efficiencyReport } from '../../report/efficiency.js';
+import { audit } from '../../analysis/audit.js';
+import { auditReport } from '../../report/audit.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; output?: string }
 
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 /**
- * THE SEAM for analyses built elsewhere: efficiency (dive's numbers, dead bytes),
- * verify and audit. Each returns its command's JSON document for this image;
- * put it in the matching key and the page renders its section (absent keys are
- * listed as "not in this report"). Shapes: EfficiencySection, VerifySection,
- * AuditSection in src/report/html-data.ts. Example once merged:
- *   return { efficiency: efficiencyReport(img, listings), audit: auditReport(img, listings, o) };
+ * The analyses other commands own, for this image: each section is that
+ * command's JSON document (efficiency, audit; verify once it is wired here),
+ * and the page renders a section for each key present (absent keys are listed
+ * as "not in this report"). Shapes: src/report/html-data.ts.
  */
-export async function optionalSections(_ar: Archive, _img: Image, _listings: LayerListing[], _o: Overlay): Promise<OptionalSections> {
-  return {};
+export async function optionalSections(_ar: Archive, img: Image, listings: LayerListing[], _o: Overlay): Promise<OptionalSections> {
+  const layers = listings.map((l) => l.entries);
+  const waste = analyseWaste(layers);
+  const diffIdMismatches = img.layers
+    .filter((l, k) => listings[k]!.diffId !== l.diffId)
+    .map((l) => ({ layerIndex: l.index, declared: l.diffId, actual: listings[l.index]!.diffId }));
+  return {
+    efficiency: efficiencyReport(img, waste.dive, waste.dead),
+    audit: auditReport({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) }),
+  };
 }
 
 export const report: CommandModule<object, Args> = {
