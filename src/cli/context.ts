@@ -2,6 +2,9 @@ import type { Argv } from 'yargs';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import { openInputs } from '../inputs.js';
 import type { Archive } from '../archive.js';
+import { LayerReader } from '../layer/reader.js';
+import { clearProgress, progressFor } from './progress.js';
+import { paint } from './color.js';
 
 /** Options every command takes. */
 export interface GlobalArgs {
@@ -12,6 +15,7 @@ export interface GlobalArgs {
   maxJsonBytes?: number;
   maxLayerBytes?: number;
   maxRatio?: number;
+  jobs?: number;
 }
 
 export function globalOptions<T>(y: Argv<T>) {
@@ -19,6 +23,7 @@ export function globalOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print JSON (stable keys) instead of a table' })
     .option('trunc', { type: 'boolean', default: true, describe: 'shorten ids to 12 hex; --no-trunc prints full sha256:… digests' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no notes or progress on stderr' })
+    .option('jobs', { alias: 'j', type: 'number', describe: 'layers read at once in worker threads (default: the cores, at most 4; 1: none)' })
     .option('platform', { type: 'string', describe: 'only images for os/arch[/variant]' })
     .option('max-json-bytes', { type: 'number', describe: 'largest JSON member read (default 16 MiB)' })
     .option('max-layer-bytes', { type: 'number', describe: 'largest decompressed layer read (default 64 GiB)' })
@@ -35,15 +40,27 @@ export function applyLimits(a: GlobalArgs): void {
 }
 
 export function note(a: Pick<GlobalArgs, 'quiet'>, msg: string): void {
+  clearProgress();
   if (!a.quiet) process.stderr.write(`layerdig: ${msg}\n`);
 }
 
 export function warn(msg: string): void {
-  process.stderr.write(`layerdig: WARNING: ${msg}\n`);
+  clearProgress();
+  process.stderr.write(`layerdig: ${paint(process.stderr, 'yellow', 'WARNING')}: ${msg}\n`);
+}
+
+/**
+ * The layer reader for a command: worker threads per `--jobs`, and progress on
+ * stderr when stderr is a terminal (never with --quiet; cleared before any output).
+ */
+export function layerReader(a: Pick<GlobalArgs, 'quiet' | 'jobs'>): LayerReader {
+  const progress = progressFor(a);
+  return new LayerReader({ ...(progress ? { progress } : {}), ...(a.jobs !== undefined ? { jobs: a.jobs } : {}) });
 }
 
 /** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */
 export function emit(a: Pick<GlobalArgs, 'json'>, json: unknown, text: () => string): void {
+  clearProgress();
   process.stdout.write(a.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
 }
 

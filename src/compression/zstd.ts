@@ -1,19 +1,87 @@
 import * as zlib from 'node:zlib';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsc } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createRequire } from 'node:module';
-import type { Transform } from 'node:stream';
+import { Duplex, type Transform } from 'node:stream';
 import { LayerdigError } from '../errors.js';
 
 /**
- * zstd: Node >= 22.15 has it in zlib; on Node 20 we fall back to the optional
- * native `zstd-napi` (measured ~2.5x the pure-JS decoders here).
+ * zstd decoders, fastest first (measured on Node 20, 2 cores; README "Performance"):
+ * - `zlib`: Node >= 22.15 has zstd in zlib (thread pool, like gunzip);
+ * - `zstd-cli`: the system `zstd -dc` in a child process: decoding runs on
+ *   another core while this thread hashes and lists (~1.3-1.5x zstd-napi here);
+ * - `zstd-napi`: the optional native package, synchronous on the calling thread.
+ * (The pure-JS `fzstd` decoded at under half zstd-napi's speed: not used.)
+ * `LAYERDIG_ZSTD=zlib|zstd-cli|zstd-napi` forces one (benchmarks, debugging).
  */
+export type ZstdBackend = 'zlib' | 'zstd-cli' | 'zstd-napi';
 type Factory = () => Transform;
 
-let factory: Factory | null | undefined;
+let chosen: { backend: ZstdBackend; make: Factory } | null | undefined;
 
-function findFactory(): Factory | null {
+function onPath(bin: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, bin);
+    try {
+      accessSync(p, fsc.X_OK);
+      return p;
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+/** `zstd -dc` as a Duplex: compressed bytes in, decompressed out; a failure carries zstd's message. */
+class ZstdProcess extends Duplex {
+  private readonly child: ChildProcess;
+  private stderr = '';
+  private finished = false;
+
+  constructor(bin: string) {
+    super({ readableHighWaterMark: 1024 * 1024 });
+    this.child = spawn(bin, ['-d', '-c', '-q', '--no-progress'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const { stdin, stdout, stderr } = this.child;
+    stdin!.on('error', () => { /* EPIPE when zstd stops early: its exit status tells why */ });
+    stderr!.on('data', (d: Buffer) => { if (this.stderr.length < 4096) this.stderr += d.toString(); });
+    stdout!.on('data', (c: Buffer) => { if (!this.push(c)) stdout!.pause(); });
+    this.child.on('error', (e) => this.destroy(e));
+    this.child.on('close', (code, signal) => {
+      this.finished = true;
+      if (code === 0) this.push(null);
+      else if (!this.destroyed) {
+        const msg = this.stderr.trim().split('\n').pop()!.replace(/^zstd: /, '').replace(/\/\*stdin\*\\ ?: /, '').replace(/^Read error \(\d+\) : /, '') || `zstd exited with ${code ?? signal}`;
+        this.destroy(new Error(/premature end|truncated/i.test(msg) ? 'unexpected end of file' : msg));
+      }
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.child.stdin!.write(chunk)) cb();
+    else this.child.stdin!.once('drain', () => cb());
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.child.stdin!.end();
+    cb();
+  }
+
+  override _read(): void {
+    this.child.stdout!.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (!this.finished) this.child.kill();
+    cb(err);
+  }
+}
+
+function builtinFactory(): Factory | null {
   const builtin = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
-  if (typeof builtin === 'function') return () => builtin({ chunkSize: 256 * 1024 });
+  return typeof builtin === 'function' ? () => builtin({ chunkSize: 256 * 1024 }) : null;
+}
+
+function napiFactory(): Factory | null {
   try {
     const require = createRequire(import.meta.url);
     const napi = require('zstd-napi') as { DecompressStream: new () => Transform };
@@ -23,20 +91,36 @@ function findFactory(): Factory | null {
   }
 }
 
-export function zstdBackend(): 'zlib' | 'zstd-napi' | null {
-  const f = factory === undefined ? (factory = findFactory()) : factory;
-  if (!f) return null;
-  const builtin = (zlib as unknown as { createZstdDecompress?: unknown }).createZstdDecompress;
-  return typeof builtin === 'function' ? 'zlib' : 'zstd-napi';
+function cliFactory(): Factory | null {
+  const bin = onPath('zstd');
+  return bin ? () => new ZstdProcess(bin) as unknown as Transform : null;
+}
+
+function choose(): { backend: ZstdBackend; make: Factory } | null {
+  const forced = process.env.LAYERDIG_ZSTD as ZstdBackend | undefined;
+  const all: [ZstdBackend, () => Factory | null][] = [['zlib', builtinFactory], ['zstd-cli', cliFactory], ['zstd-napi', napiFactory]];
+  for (const [backend, f] of all) {
+    if (forced && forced !== backend) continue;
+    const make = f();
+    if (make) return { backend, make };
+  }
+  return null;
+}
+
+export function zstdBackend(): ZstdBackend | null {
+  if (chosen === undefined) chosen = choose();
+  return chosen?.backend ?? null;
 }
 
 export function zstdDecompressor(): Transform {
-  if (factory === undefined) factory = findFactory();
-  if (!factory) {
+  if (chosen === undefined) chosen = choose();
+  if (!chosen) {
     throw new LayerdigError(
       'E_UNSUPPORTED',
-      'this layer is zstd-compressed and this Node has no zstd decoder: use Node >= 22.15 or install the optional package zstd-napi',
+      process.env.LAYERDIG_ZSTD
+        ? `this layer is zstd-compressed and the zstd decoder LAYERDIG_ZSTD=${process.env.LAYERDIG_ZSTD} is not available`
+        : 'this layer is zstd-compressed and this Node has no zstd decoder: use Node >= 22.15, install the zstd command, or install the optional package zstd-napi',
     );
   }
-  return factory();
+  return chosen.make();
 }

@@ -6,6 +6,7 @@ import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
 import { TarEndTracker } from './tar-end.js';
+import { TarWalker, type WalkHeader } from './tar-walk.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, unsafeReason, type EntryType, type LayerEntry } from './entry.js';
 import { installPaxDecoder } from './pax.js';
 
@@ -36,7 +37,7 @@ export interface PassOptions {
   /** skip the tar reader: only hash (diffID computation for formats without a config) */
   hashOnly?: boolean;
   onEntry?: EntryVisitor;
-  /** progress: decompressed bytes so far */
+  /** progress: bytes of the blob (as stored) read so far */
   onProgress?: (compressedBytes: number) => void;
 }
 
@@ -45,7 +46,8 @@ const TYPES: Record<string, EntryType> = {
   'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
 };
 
-function toEntry(h: tarStream.Header): LayerEntry {
+/** A tar header from either reader (tar-stream for bodies, TarWalker for listings). */
+function toEntry(h: WalkHeader): LayerEntry {
   const type = TYPES[h.type ?? 'file'] ?? 'other';
   const e: LayerEntry = {
     path: normalizeEntryPath(h.name),
@@ -54,10 +56,10 @@ function toEntry(h: tarStream.Header): LayerEntry {
     mode: (h.mode ?? 0) & 0o7777,
     uid: h.uid ?? 0,
     gid: h.gid ?? 0,
-    mtime: h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0,
+    mtime: Math.floor(h.mtime),
     linkTarget: h.linkname ? (type === 'hardlink' ? normalizeEntryPath(h.linkname) : h.linkname) : null,
   };
-  if (type === 'char' || type === 'block') e.device = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+  if (type === 'char' || type === 'block') e.device = { major: h.devmajor, minor: h.devminor };
   const unsafe = unsafeReason(h.name, type === 'hardlink' ? h.linkname ?? '' : null);
   if (unsafe) e.unsafe = unsafe;
   if (h.pax) {
@@ -80,9 +82,25 @@ function toEntry(h: tarStream.Header): LayerEntry {
   return classifyWhiteout(e);
 }
 
+function fromTarStream(h: tarStream.Header): WalkHeader {
+  return {
+    name: h.name, type: h.type ?? null, size: h.size ?? 0, mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0,
+    mtime: h.mtime ? h.mtime.getTime() / 1000 : 0, linkname: h.linkname ?? null, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0,
+    pax: (h.pax as Record<string, string> | undefined) ?? null,
+  };
+}
+
+/** Decompressed bytes queued between the inflater and the consumers before the inflater is paused. */
+const QUEUE_HIGH = 2 * 1024 * 1024;
+
 /**
  * One streaming pass over a layer blob: sniff → inflate → tee into sha256 and
  * a tar entry reader. Never holds more than a few chunks of the layer.
+ *
+ * Throughput (measured, see README "Performance"): the inflater runs on libuv's
+ * thread pool (zlib) or in a child process (zstd CLI); its output is handed to
+ * the consumers (sha256 + tar) one `setImmediate` hop later, so the next chunk
+ * inflates while this one is hashed instead of after it.
  */
 export async function readLayer(blob: Readable, opts: PassOptions): Promise<LayerListing> {
   const rawHash = createHash('sha256');
@@ -96,19 +114,25 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
 
   return new Promise<LayerListing>((resolve, reject) => {
     let failed = false;
+    let inflate = null as Transform | null;
     const fail = (e: unknown) => {
       if (failed) return;
       failed = true;
       blob.destroy();
+      inflate?.destroy();
       const err = e instanceof LayerdigError ? e
         : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
       reject(err);
     };
 
+    // Listing only: the synchronous TarWalker. With a visitor: tar-stream, whose
+    // entry streams carry the bodies.
     let extract: tarStream.Extract | null = null;
+    let walker: TarWalker | null = null;
     let tarDone = opts.hashOnly === true;
     let streamDone = false;
     let current = '';
+    /** tar-stream reads on past the end-of-archive marker; the walker stops there itself */
     const tarEnd = new TarEndTracker();
     const finish = () => {
       if (!tarDone || !streamDone || failed) return;
@@ -119,66 +143,134 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         compressedSize, uncompressedSize, size, entries,
       });
     };
+    const tarError = (err: Error) => new LayerdigError('E_BAD_ARCHIVE',
+      `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`);
+    const onHeader = (h: WalkHeader): LayerEntry => {
+      const e = toEntry(h);
+      current = e.path;
+      if (e.path !== '') {
+        entries.push(e);
+        size += diffSizeOf(e);
+      }
+      return e;
+    };
 
-    if (!opts.hashOnly) {
+    if (!opts.hashOnly && !opts.onEntry) {
+      walker = new TarWalker(onHeader);
+    } else if (!opts.hashOnly) {
+      const visitor = opts.onEntry!;
       extract = tarStream.extract();
       extract.on('entry', (h, body, next) => {
         let e: LayerEntry;
         try {
-          e = toEntry(h);
+          e = onHeader(fromTarStream(h));
         } catch (err) {
           fail(err);
           return;
         }
-        current = e.path;
-        if (e.path !== '') {
-          entries.push(e);
-          size += diffSizeOf(e);
-        }
         // the next entry starts only when this body has ended AND the visitor is done with it
         // (an async visitor may still be writing what it read when the body ends)
-        const visit = opts.onEntry && e.path !== '';
-        let ended = false;
+        const visit = e.path !== '';
+        let bodyEnded = false;
         let handled = !visit;
-        const maybeNext = () => { if (ended && handled && !failed) next(); };
-        body.on('end', () => { ended = true; maybeNext(); });
+        const maybeNext = () => { if (bodyEnded && handled && !failed) next(); };
+        body.on('end', () => { bodyEnded = true; maybeNext(); });
         body.on('error', fail);
         if (visit) {
-          Promise.resolve(opts.onEntry!(e, body as unknown as Readable)).then(() => { handled = true; body.resume(); maybeNext(); }, fail);
+          Promise.resolve(visitor(e, body as unknown as Readable)).then(() => { handled = true; body.resume(); maybeNext(); }, fail);
         } else {
           body.resume();
         }
       });
       extract.on('finish', () => { tarDone = true; finish(); });
-      extract.on('error', (err) => fail(new LayerdigError('E_BAD_ARCHIVE',
-        `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`)));
+      extract.on('error', (err) => fail(tarError(err)));
     }
 
+    // ---- consumers: sha256 of the decompressed stream + the tar reader ----
     // eStargz and others may put bytes after the tar end blocks: they count in the
     // diffID but the tar reader must not choke on them, so stop feeding it once it finished.
-    const feed = (chunk: Buffer, resume: () => void): boolean => {
-      diffHash.update(chunk);
-      uncompressedSize += chunk.length;
-      if (uncompressedSize > maxLayerBytes
-        || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
-        fail(new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed: stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`));
-        return true;
-      }
-      if (!extract || tarDone) return true;
-      const forTar = tarEnd.take(chunk);
-      if (forTar.length === 0) return true;
-      const ok = extract.write(forTar);
-      if (!ok) extract.once('drain', resume);
-      return ok;
-    };
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let scheduled = false;
+    let waitingForTar = false;
+    let ended = false; // the decompressed stream ended (after the queue drains: endAll)
+    let upstreamPaused = false;
+    let pauseUpstream: () => void = () => {};
+    let resumeUpstream: () => void = () => {};
 
-    let inflate = null as Transform | null;
     const endAll = () => {
       streamDone = true;
+      if (walker) {
+        try {
+          walker.end();
+        } catch (err) {
+          fail(tarError(err as Error));
+          return;
+        }
+        tarDone = true;
+      }
       if (extract && !tarDone) (extract as unknown as { end(): void }).end();
       finish();
     };
 
+    const drain = () => {
+      scheduled = false;
+      while (queue.length && !failed) {
+        const chunk = queue.shift()!;
+        queued -= chunk.length;
+        diffHash.update(chunk);
+        uncompressedSize += chunk.length;
+        if (uncompressedSize > maxLayerBytes
+          || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
+          fail(new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed: stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`));
+          return;
+        }
+        if (walker) {
+          try {
+            walker.write(chunk);
+          } catch (err) {
+            fail(tarError(err as Error));
+            return;
+          }
+        } else if (extract && !tarDone) {
+          const forTar = tarEnd.take(chunk);
+          if (forTar.length === 0 || extract.write(forTar)) continue;
+          // the tar reader is full (an onEntry visitor reads slowly): wait for it
+          waitingForTar = true;
+          extract.once('drain', () => { waitingForTar = false; drain(); });
+          return;
+        }
+      }
+      if (failed) return;
+      if (upstreamPaused && queued < QUEUE_HIGH / 2) {
+        upstreamPaused = false;
+        resumeUpstream();
+      }
+      if (ended && queue.length === 0) endAll();
+    };
+
+    const push = (chunk: Buffer) => {
+      if (failed) return;
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued >= QUEUE_HIGH && !upstreamPaused) {
+        upstreamPaused = true;
+        pauseUpstream();
+      }
+      if (!scheduled && !waitingForTar) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    };
+    const pushEnd = () => {
+      ended = true;
+      if (!scheduled && !waitingForTar) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    };
+
+    // ---- producer: the blob, inflated when compressed ----
     blob.on('error', fail);
     blob.on('data', (chunk: Buffer) => {
       if (failed) return;
@@ -191,12 +283,16 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
             fail(e);
             return;
           }
-          inflate.on('data', (out: Buffer) => {
-            if (!feed(out, () => inflate!.resume())) inflate!.pause();
-          });
-          inflate.on('error', fail);
-          inflate.on('end', endAll);
-          inflate.on('drain', () => blob.resume());
+          const inf = inflate;
+          pauseUpstream = () => inf.pause();
+          resumeUpstream = () => inf.resume();
+          inf.on('data', push);
+          inf.on('error', fail);
+          inf.on('end', pushEnd);
+          inf.on('drain', () => blob.resume());
+        } else {
+          pauseUpstream = () => blob.pause();
+          resumeUpstream = () => blob.resume();
         }
       }
       rawHash.update(chunk);
@@ -204,15 +300,15 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
       opts.onProgress?.(compressedSize);
       if (inflate) {
         if (!inflate.write(chunk)) blob.pause();
-      } else if (!feed(chunk, () => blob.resume())) {
-        blob.pause();
+      } else {
+        push(chunk);
       }
     });
     blob.on('end', () => {
       if (failed) return;
       if (compression === undefined) compression = 'none'; // empty blob
       if (inflate) inflate.end();
-      else endAll();
+      else pushEnd();
     });
   });
 }

@@ -3,23 +3,59 @@ import { LayerdigError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Image, Layer } from '../image/model.js';
 import { readLayer, type EntryVisitor, type LayerListing } from './pass.js';
+import { defaultJobs, LayerPool, workersAvailable } from './pool.js';
 
 export interface LayerRef {
   store: Store;
   layer: Layer;
 }
 
+/** What a long read reports as it goes (the CLI draws it on a TTY). */
+export interface ReadProgress {
+  /** the layers about to be read: `where` names each, `total` is its blob size */
+  plan?(items: { where: string; total: number; label?: string }[]): void;
+  /** `bytes` of the blob read so far */
+  update(where: string, bytes: number, total: number): void;
+  /** that layer is read */
+  done?(where: string): void;
+}
+
+export interface ReaderOptions {
+  progress?: ReadProgress;
+  /**
+   * Layers read at once in worker threads. Undefined/0: automatic (the cores, at
+   * most 4, when at least two layers and 8 MiB of blobs are to be read); 1: all
+   * on this thread; n ≥ 2: up to n workers whatever the sizes.
+   */
+  jobs?: number;
+}
+
+/** Below this many blob bytes in one prefetch, workers cost more than they save (automatic mode). */
+const WORKER_MIN_BYTES = 8 * 1024 * 1024;
+
 /**
  * Reads layers at most once per run: listings are cached by diffID, so a layer
- * shared by several images or archives is read once. For a compressed outer
- * archive, `prefetch` reads all wanted layers in one sequential pass.
+ * shared by several images or archives is read once. `prefetch` reads all
+ * wanted layers in the cheapest way: in parallel worker threads when their
+ * bytes sit in files (tar members, layout blobs), else in one sequential pass
+ * (a compressed outer archive).
  */
 export class LayerReader {
   private readonly cache = new Map<Digest, LayerListing>();
   /** diffIDs whose content hashed to something else: a finding, reported loudly */
   readonly mismatches: { layer: Layer; actual: Digest; where: string }[] = [];
+  private readonly progress: ReadProgress | undefined;
+  private readonly jobs: number | undefined;
 
-  constructor(private readonly onProgress?: (where: string, bytes: number, total: number) => void) {}
+  /** A bare function is the older progress form: `(where, bytes, total)`. */
+  constructor(opts?: ReaderOptions | ((where: string, bytes: number, total: number) => void)) {
+    if (typeof opts === 'function') {
+      this.progress = { update: opts };
+    } else {
+      this.progress = opts?.progress;
+      this.jobs = opts?.jobs;
+    }
+  }
 
   cached(diffId: Digest): LayerListing | undefined {
     return this.cache.get(diffId);
@@ -34,6 +70,23 @@ export class LayerReader {
     return listing;
   }
 
+  private onBytes(layer: Layer): ((b: number) => void) | undefined {
+    const p = this.progress;
+    return p ? (b) => p.update(layer.storage, b, layer.compressedSize) : undefined;
+  }
+
+  private finished(layer: Layer): void {
+    this.progress?.update(layer.storage, layer.compressedSize, layer.compressedSize);
+    this.progress?.done?.(layer.storage);
+  }
+
+  private workerCount(layers: Layer[], store: Store): number {
+    if (!store.locate || !workersAvailable() || layers.length < 2) return 1;
+    if (this.jobs !== undefined && this.jobs > 0) return Math.min(this.jobs, layers.length);
+    const bytes = layers.reduce((s, l) => s + l.compressedSize, 0);
+    return bytes < WORKER_MIN_BYTES ? 1 : Math.min(defaultJobs(), layers.length);
+  }
+
   /** Read every layer of these images that is not cached yet, in the cheapest order. */
   async prefetch(store: Store, images: Image[]): Promise<void> {
     const todo = new Map<string, Layer>();
@@ -41,23 +94,59 @@ export class LayerReader {
       for (const l of img.layers) if (!this.cache.has(l.diffId) && !todo.has(l.member)) todo.set(l.member, l);
     }
     if (todo.size === 0) return;
+    const layers = [...todo.values()];
+    this.progress?.plan?.(layers.map((l) => ({ where: l.storage, total: l.compressedSize, label: `layer ${l.index}` })));
+    const n = this.workerCount(layers, store);
+    if (n >= 2) {
+      await this.prefetchParallel(store, layers, n);
+      return;
+    }
     await store.each([...todo.keys()], async (member, body) => {
       const layer = todo.get(member)!;
-      const listing = await readLayer(body, {
-        where: layer.storage,
-        onProgress: this.onProgress ? (b) => this.onProgress!(layer.storage, b, layer.compressedSize) : undefined,
-      });
+      const listing = await readLayer(body, { where: layer.storage, onProgress: this.onBytes(layer) });
+      this.finished(layer);
       this.record({ store, layer }, listing);
     });
+  }
+
+  /**
+   * n lanes: this thread and n-1 workers, each taking the largest layer left, so
+   * the last to finish is a small one (this thread is otherwise idle: using it
+   * saves a worker's memory). Results are recorded in layer order.
+   */
+  private async prefetchParallel(store: Store, layers: Layer[], n: number): Promise<void> {
+    const pool = new LayerPool(n - 1);
+    const results = new Map<Layer, LayerListing>();
+    const queue = [...layers].sort((a, b) => b.compressedSize - a.compressedSize);
+    const failures: { index: number; error: unknown }[] = [];
+    const lane = async (read: (layer: Layer) => Promise<LayerListing>) => {
+      for (let layer = queue.shift(); layer; layer = queue.shift()) {
+        try {
+          const listing = await read(layer);
+          this.finished(layer);
+          results.set(layer, listing);
+        } catch (error) {
+          failures.push({ index: layers.indexOf(layer), error });
+        }
+      }
+    };
+    const here = (layer: Layer) => readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
+    try {
+      await Promise.all([lane(here), ...Array.from({ length: n - 1 }, () => lane(there))]);
+    } finally {
+      await pool.close();
+    }
+    // the same error a sequential read would have met first
+    if (failures.length) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
+    for (const layer of layers) this.record({ store, layer }, results.get(layer)!);
   }
 
   async listing(store: Store, layer: Layer): Promise<LayerListing> {
     const hit = this.cache.get(layer.diffId);
     if (hit) return hit;
-    const listing = await readLayer(store.open(layer.member), {
-      where: layer.storage,
-      onProgress: this.onProgress ? (b) => this.onProgress!(layer.storage, b, layer.compressedSize) : undefined,
-    });
+    const listing = await readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    this.finished(layer);
     return this.record({ store, layer }, listing);
   }
 

@@ -106,6 +106,11 @@ export class DirStore implements Store {
     return createReadStream(this.regular(name).p, { highWaterMark: READ_CHUNK });
   }
 
+  locate(name: string): { file: string; start: number; length: number } {
+    const { p, m } = this.regular(name);
+    return { file: p, start: 0, length: m.size };
+  }
+
   each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void> {
     return eachSequential(this, names, fn);
   }

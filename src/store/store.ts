@@ -48,6 +48,12 @@ export interface Store {
    * cheapest for this store (archive order for a compressed tar: one pass).
    */
   each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void>;
+  /**
+   * Where a regular member's bytes sit in a file on disk, when they do (a tar
+   * member's byte range, a file of a directory): lets worker threads read it
+   * themselves. Absent or null for a compressed archive.
+   */
+  locate?(name: string): { file: string; start: number; length: number } | null;
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
   storage(name: string): string;
   close(): void;

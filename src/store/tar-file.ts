@@ -136,6 +136,11 @@ export class TarFileStore implements Store {
     return createReadStream(this.path, { start: m.offset, end: m.offset + m.size - 1, highWaterMark: READ_CHUNK });
   }
 
+  locate(name: string): { file: string; start: number; length: number } {
+    const m = this.regular(name);
+    return { file: this.path, start: m.offset, length: m.size };
+  }
+
   each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void> {
     return eachSequential(this, names, fn);
   }

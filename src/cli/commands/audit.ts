@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { globalOptions, openAll, warn, type GlobalArgs } from '../context.js';
+import { globalOptions, openAll, warn, layerReader, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } from '../../analysis/audit.js';
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
 
@@ -50,7 +49,7 @@ export const auditCmd: CommandModule<object, Args> = {
 
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    const reader = new LayerReader();
+    const reader = layerReader(a);
     await reader.prefetch(ar!.store, imgs);
     const results: AuditResult[] = [];
     for (const img of imgs) {

@@ -1,10 +1,9 @@
 import { pipeline } from 'node:stream/promises';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
+import { globalOptions, note, openOneArchive, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
 import { selectLayer } from '../../image/layer-select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath } from '../../analysis/fspath.js';
 import { loadImages, overlayAt, warnMismatches } from '../content.js';
@@ -27,7 +26,7 @@ export const cat: CommandModule<object, Args> = {
     try {
       const img = selectOne(ar.images, a.image, a.platform);
       const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
-      const reader = new LayerReader();
+      const reader = layerReader(a);
       const [loaded] = await loadImages(reader, ar, [img]);
       const found = locateFile(overlayAt(loaded!, layer), loaded!.listings, normalizeImagePath(a.path), layer?.index ?? null);
       if (found.resolvedPath !== normalizeImagePath(a.path)) note(a, `${a.path} resolves to ${found.resolvedPath}`);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
 import { analyseWaste, setuidPaths } from '../../analysis/waste.js';
 import { ALL_RULES, gateSettings, parseGateConfig, parseSwitch, type RuleName } from '../../analysis/gate-config.js';
@@ -108,7 +108,7 @@ export const ci: CommandModule<object, Args> = {
 
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    const entries = await layerEntries(ar!.store, imgs);
+    const entries = await layerEntries(layerReader(a), ar!.store, imgs);
     const results: { img: Image; report: CiReport; inefficiencies: ReturnType<typeof analyseWaste>['dive']['inefficiencies'] }[] = [];
     for (const img of imgs) {
       const layers = entries.get(img)!;

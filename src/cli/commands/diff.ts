@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { hashBodies } from '../../layer/bodies.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import type { Digest } from '../../digest.js';
@@ -47,7 +46,7 @@ export const diff: CommandModule<object, Args> = {
       }
       const imgA = selectOne(arA.images, selA, a.platform);
       const imgB = selectOne(arB.images, selB, a.platform);
-      const reader = new LayerReader();
+      const reader = layerReader(a);
       const [la] = await loadImages(reader, arA, [imgA]);
       const [lb] = await loadImages(reader, arB, [imgB]);
       const t = diffTrees(la!.overlay, lb!.overlay);

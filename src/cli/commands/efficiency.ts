@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
 import { assertNoMismatch, LayerReader } from '../../layer/reader.js';
 import { analyseWaste } from '../../analysis/waste.js';
@@ -11,8 +11,7 @@ import type { LayerEntry } from '../../layer/entry.js';
 interface Args extends GlobalArgs { input: string; image?: string; top: number }
 
 /** Every layer's entries of these images, each layer read once. */
-export async function layerEntries(store: Store, imgs: Image[]): Promise<Map<Image, LayerEntry[][]>> {
-  const reader = new LayerReader();
+export async function layerEntries(reader: LayerReader, store: Store, imgs: Image[]): Promise<Map<Image, LayerEntry[][]>> {
   await reader.prefetch(store, imgs);
   const out = new Map<Image, LayerEntry[][]>();
   for (const img of imgs) {
@@ -36,7 +35,7 @@ export const efficiency: CommandModule<object, Args> = {
   async handler(a) {
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    const entries = await layerEntries(ar!.store, imgs);
+    const entries = await layerEntries(layerReader(a), ar!.store, imgs);
     const reports = imgs.map((img) => {
       const w = analyseWaste(entries.get(img)!);
       return { img, report: efficiencyReport(img, w.dive, w.dead) };

@@ -2,9 +2,8 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, note, openOneArchive, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { planExtract } from '../../analysis/extract-plan.js';
 import { TarWriter } from '../../export/tar-writer.js';
@@ -30,7 +29,7 @@ export const exportCmd: CommandModule<object, Args> = {
     const ar = await openOneArchive(a, a.input);
     try {
       const img = selectOne(ar.images, a.image, a.platform);
-      const reader = new LayerReader();
+      const reader = layerReader(a);
       const [loaded] = await loadImages(reader, ar, [img]);
       const plan = planExtract(loaded!.overlay.final, [''], { symlinks: 'verbatim' });
       enforceRefusals(plan, ar.path, a.skipUnsafe);

@@ -1,9 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, note, openOneArchive, warn, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
 import { selectLayer } from '../../image/layer-select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath, resolveImagePath } from '../../analysis/fspath.js';
 import { planExtract, type ExtractPlan } from '../../analysis/extract-plan.js';
@@ -51,7 +50,7 @@ export const extract: CommandModule<object, Args> = {
     try {
       const img = selectOne(ar.images, a.image, a.platform);
       const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
-      const reader = new LayerReader();
+      const reader = layerReader(a);
       const [loaded] = await loadImages(reader, ar, [img]);
       const tree = overlayAt(loaded!, layer);
       const roots: string[] = [];

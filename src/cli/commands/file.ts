@@ -4,10 +4,9 @@ import { dirname, sep } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { toDigest, type Digest } from '../../digest.js';
-import { emit, globalOptions, note, openAll, warn, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
 import { platformString, type Image } from '../../image/model.js';
-import { LayerReader } from '../../layer/reader.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import { hashBodies } from '../../layer/bodies.js';
 import { contentCandidates, contentQuery, findFiles, pathQuery, type FileHit, type FileImage } from '../../analysis/find-file.js';
@@ -169,7 +168,7 @@ export const file: CommandModule<object, Args> = {
     const matcher = query !== null ? pathMatcher(query) : null;
     const want = a.platform ? parsePlatform(a.platform) : null;
 
-    const reader = new LayerReader();
+    const reader = layerReader(a);
     const digests = new Map<LayerEntry, Digest>();
     const hits: FileHit[] = [];
     for (const ar of await openAll(a, inputs)) {

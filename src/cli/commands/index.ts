@@ -16,10 +16,11 @@ import { indexCmd } from './catalog-index.js';
 import { efficiency } from './efficiency.js';
 import { ci } from './ci.js';
 import { auditCmd } from './audit.js';
+import { report } from './report.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMANDS: CommandModule<any, any>[] = [
   images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff,
-  relation, none, base, indexCmd, efficiency, ci, auditCmd,
+  relation, none, base, indexCmd, efficiency, ci, auditCmd, report,
 ];

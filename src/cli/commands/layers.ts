@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { emit, globalOptions, openAll, warn, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, layerReader, openAll, warn, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { layersReport, renderLayers } from '../../report/layers.js';
 import type { LayerListing } from '../../layer/pass.js';
 import { shortId } from '../../digest.js';
@@ -18,11 +17,12 @@ export const layers: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('content', { type: 'boolean', default: true, describe: 'read each layer once for CONTENT and SIZE; --no-content reads JSON only' })
     .example('$0 layers app.tar --no-trunc', 'full digests')
-    .example('$0 layers app.tar -i app:1.0 --no-content --json', 'metadata only') as never,
+    .example('$0 layers app.tar -i app:1.0 --no-content --json', 'metadata only')
+    .example('$0 layers big.tar --jobs 1 -q', 'one layer at a time, no progress') as never,
   async handler(a) {
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    const reader = new LayerReader();
+    const reader = layerReader(a);
     if (a.content) await reader.prefetch(ar!.store, imgs);
     const reports: { img: Image; report: ReturnType<typeof layersReport> }[] = [];
     for (const img of imgs) {

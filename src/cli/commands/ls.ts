@@ -1,9 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, openOneArchive, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
 import { selectLayer } from '../../image/layer-select.js';
-import { LayerReader } from '../../layer/reader.js';
 import { mergedEntries } from '../../analysis/filetree.js';
 import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
 import { loadImages, warnMismatches } from '../content.js';
@@ -43,7 +42,7 @@ export const ls: CommandModule<object, Args> = {
     try {
       const img = selectOne(ar.images, a.image, a.platform);
       const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
-      const reader = new LayerReader();
+      const reader = layerReader(a);
       const [loaded] = await loadImages(reader, ar, [img]);
       const { listings, overlay: ov } = loaded!;
       const bytes = (e: LsRow['entry']) => e.type === 'file' ? e.size : e.type === 'hardlink' ? ov.links.get(e)?.entry.size ?? 0 : 0;

@@ -1,0 +1,86 @@
+import type { CommandModule } from 'yargs';
+import { renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, basename, join } from 'node:path';
+import { LayerdigError } from '../../errors.js';
+import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
+import { selectOne } from '../../image/select.js';
+import { overlay, type Overlay } from '../../analysis/filetree.js';
+import type { LayerListing } from '../../layer/pass.js';
+import type { Archive } from '../../archive.js';
+import type { Image } from '../../image/model.js';
+import { buildReportData, type OptionalSections } from '../../report/html-data.js';
+import { renderHtmlReport } from '../../report/html.js';
+import { humanSize } from '../../report/format.js';
+import { analyseWaste } from '../../analysis/waste.js';
+import { efficiencyReport } from '../../report/efficiency.js';
+import { audit } from '../../analysis/audit.js';
+import { auditReport } from '../../report/audit.js';
+
+interface Args extends GlobalArgs { input: string; image?: string; output?: string }
+
+const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+/**
+ * The analyses other commands own, for this image: each section is that
+ * command's JSON document (efficiency, audit; verify once it is wired here),
+ * and the page renders a section for each key present (absent keys are listed
+ * as "not in this report"). Shapes: src/report/html-data.ts.
+ */
+export async function optionalSections(_ar: Archive, img: Image, listings: LayerListing[], _o: Overlay): Promise<OptionalSections> {
+  const layers = listings.map((l) => l.entries);
+  const waste = analyseWaste(layers);
+  const diffIdMismatches = img.layers
+    .filter((l, k) => listings[k]!.diffId !== l.diffId)
+    .map((l) => ({ layerIndex: l.index, declared: l.diffId, actual: listings[l.index]!.diffId }));
+  return {
+    efficiency: efficiencyReport(img, waste.dive, waste.dead),
+    audit: auditReport({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) }),
+  };
+}
+
+export const report: CommandModule<object, Args> = {
+  command: 'report <input>',
+  describe: 'one self-contained HTML page for a ticket: summary, layers, filesystem treemap, waste',
+  builder: (y) => globalOptions(y)
+    .positional('input', { type: 'string', demandOption: true })
+    .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest (needed when the input holds several images)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'the HTML file to write (- for stdout); --json prints the report data instead' })
+    .example('$0 report app.tar -o report.html', 'write the page; open it in any browser, offline')
+    .example('$0 report multi.tar -i app:1.0 --json', 'the data behind the page') as never,
+  async handler(a) {
+    if (!a.output && !a.json) throw new LayerdigError('E_USAGE', 'name the page to write with -o FILE (or - for stdout), or print its data with --json');
+    const [ar] = await openAll(a, [a.input], false);
+    const img = selectOne(ar!.images, a.image, a.platform);
+    const reader = layerReader(a);
+    await reader.prefetch(ar!.store, [img]);
+    const listings: LayerListing[] = [];
+    for (const l of img.layers) listings.push(await reader.listing(ar!.store, l));
+    for (const m of reader.mismatches) {
+      warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId}`);
+    }
+    const o = overlay(listings.map((l) => l.entries));
+    const sections = await optionalSections(ar!, img, listings, o);
+    const data = buildReportData(img, listings, o, {
+      tool: `layerdig ${VERSION}`, generatedAt: new Date().toISOString(), notes: [...img.notes, ...ar!.notes], ...sections,
+    });
+    if (a.json) {
+      emit(a, data, () => '');
+      return;
+    }
+    const html = renderHtmlReport(data);
+    if (a.output === '-') {
+      emit({ json: false }, null, () => html.trimEnd());
+      return;
+    }
+    const out = a.output!;
+    const tmp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+    try {
+      writeFileSync(tmp, html);
+      renameSync(tmp, out);
+    } catch (e) {
+      throw new LayerdigError('E_IO', `${out}: ${(e as Error).message}`);
+    }
+    note(a, `wrote ${out} (${humanSize(Buffer.byteLength(html))})`);
+  },
+};

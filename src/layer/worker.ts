@@ -1,0 +1,36 @@
+import { parentPort } from 'node:worker_threads';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { LayerdigError } from '../errors.js';
+import { setLimits } from '../limits.js';
+import { READ_CHUNK } from '../compression/index.js';
+import { readLayer } from './pass.js';
+import type { WorkerReply, WorkerRequest } from './pool.js';
+
+/** A layer-pass worker: reads a byte range of a file and posts back its LayerListing. */
+const PROGRESS_EVERY_MS = 100;
+
+parentPort!.on('message', async (req: WorkerRequest) => {
+  const post = (m: WorkerReply) => parentPort!.postMessage(m);
+  setLimits(req.limits);
+  let last = 0;
+  try {
+    const body = req.length === 0 ? Readable.from([])
+      : createReadStream(req.file, { start: req.start, end: req.start + req.length - 1, highWaterMark: READ_CHUNK });
+    const listing = await readLayer(body, {
+      where: req.where,
+      onProgress: (bytes) => {
+        const now = Date.now();
+        if (now - last >= PROGRESS_EVERY_MS) {
+          last = now;
+          post({ id: req.id, progress: bytes });
+        }
+      },
+    });
+    post({ id: req.id, listing });
+  } catch (e) {
+    const err = e instanceof LayerdigError ? { code: e.code, message: e.message }
+      : { code: null, message: e instanceof Error ? e.message : String(e) };
+    post({ id: req.id, error: err });
+  }
+});

@@ -1,0 +1,223 @@
+import type { ReportData, TreeNode } from './html-data.js';
+import { squarify, type Rect } from './treemap.js';
+import { humanSize, created as createdAt } from './format.js';
+import { shortId } from '../digest.js';
+
+/**
+ * One self-contained HTML page from a ReportData: inline CSS, inline SVG, a few
+ * lines of inline JS, no external asset and a Content-Security-Policy that
+ * forbids any network access. Every string from the archive is escaped.
+ */
+export function esc(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** A colour per layer index, stable across pages (golden-angle hues). */
+export function layerColour(i: number): string {
+  if (i < 0) return 'hsl(0 0% 70%)';
+  return `hsl(${Math.round((i * 137.508 + 200) % 360)} 58% 56%)`;
+}
+
+const W = 1000;
+const H = 560;
+const LABEL_H = 14;
+
+function treemapSvg(tree: TreeNode): { svg: string; rects: number } {
+  const parts: string[] = [];
+  let rects = 0;
+  const draw = (node: TreeNode, r: Rect, path: string, depth: number) => {
+    if (r.w < 1 || r.h < 1) return;
+    const full = path;
+    const title = `${full || '/'} — ${humanSize(node.size)}${node.files !== undefined ? `, ${node.files} files` : ''}${node.layerIndex >= 0 ? `, ${node.children ? 'mostly ' : ''}layer ${node.layerIndex}` : ''}`;
+    const attrs = `data-path="${esc(full || '/')}" data-size="${node.size}" data-layer="${node.layerIndex}"${node.files !== undefined ? ` data-files="${node.files}"` : ''}`;
+    const box = `x="${r.x.toFixed(1)}" y="${r.y.toFixed(1)}" width="${r.w.toFixed(1)}" height="${r.h.toFixed(1)}"`;
+    if (!node.children || node.children.length === 0 || r.w < 8 || r.h < 8) {
+      rects++;
+      parts.push(`<rect class="leaf" ${box} fill="${layerColour(node.layerIndex)}" ${attrs}><title>${esc(title)}</title></rect>`);
+      return;
+    }
+    if (depth > 0) {
+      rects++;
+      parts.push(`<rect class="dir" ${box} ${attrs}><title>${esc(title)}</title></rect>`);
+    }
+    const showLabel = depth > 0 && r.w > 40 && r.h > LABEL_H + 10;
+    if (showLabel) {
+      const maxChars = Math.floor((r.w - 6) / 6.5);
+      const label = node.name.length > maxChars ? `${node.name.slice(0, Math.max(1, maxChars - 1))}…` : node.name;
+      parts.push(`<text x="${(r.x + 3).toFixed(1)}" y="${(r.y + 11).toFixed(1)}">${esc(label)}</text>`);
+    }
+    const pad = depth > 0 ? 1 : 0;
+    const inner: Rect = { x: r.x + pad, y: r.y + (showLabel ? LABEL_H : pad), w: r.w - 2 * pad, h: r.h - (showLabel ? LABEL_H : pad) - pad };
+    const kids = node.children.filter((k) => k.size > 0);
+    const boxes = squarify(kids.map((k) => k.size), inner);
+    kids.forEach((k, i) => draw(k, boxes[i]!, `${path}/${k.name}`, depth + 1));
+  };
+  if (tree.size > 0) draw(tree, { x: 0, y: 0, w: W, h: H }, '', 0);
+  const svg = `<svg id="treemap" viewBox="0 0 ${W} ${H}" role="img" aria-label="final filesystem by size" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
+  return { svg, rects };
+}
+
+function bar(value: number, max: number, colour: string, label: string): string {
+  const pct = max > 0 ? Math.max(0.5, (100 * value) / max) : 0;
+  return `<div class="bar" title="${esc(label)}"><span style="width:${pct.toFixed(2)}%;background:${colour}"></span></div>`;
+}
+
+function kv(rows: [string, string][]): string {
+  return `<dl class="kv">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
+}
+
+function commandLine(v: string[] | null): string {
+  return v && v.length ? `<code>${esc(JSON.stringify(v))}</code>` : '<span class="muted">—</span>';
+}
+
+const CSS = `
+:root{--fg:#1d232b;--muted:#66717e;--line:#dde2e8;--bg:#fff;--card:#f6f8fa;--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700}
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+header{padding:18px 28px;border-bottom:1px solid var(--line);background:var(--card)}h1{margin:0 0 4px;font-size:20px;word-break:break-all}
+main{padding:8px 28px 40px;max-width:1200px}section{margin-top:26px}h2{font-size:16px;margin:0 0 10px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.muted{color:var(--muted)}code,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.kv{display:grid;grid-template-columns:max-content 1fr;gap:3px 16px;margin:0}.kv dt{color:var(--muted)}.kv dd{margin:0;word-break:break-all}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:10px;margin-bottom:14px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:8px 12px}.card b{display:block;font-size:18px}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}td.num,th.num{text-align:right;white-space:nowrap}
+.bar{width:160px;height:12px;background:#eef1f4;border-radius:3px;overflow:hidden;margin-top:3px}.bar span{display:block;height:100%}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:-1px}
+.cmd{max-width:520px;word-break:break-word}.cmd code{white-space:pre-wrap}
+#treemap{width:100%;height:auto;border:1px solid var(--line);background:#fafbfc;display:block}
+#treemap rect.leaf{stroke:#fff;stroke-width:.5}#treemap rect.dir{fill:none;stroke:#8c959f;stroke-width:.8;pointer-events:all}
+#treemap rect:hover{opacity:.8;cursor:pointer}#treemap text{font:11px system-ui,sans-serif;fill:#24292f;pointer-events:none}
+#tm-info{min-height:22px;margin:6px 0;font-size:13px}.legend span{margin-right:12px;white-space:nowrap}
+.ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}.sev-critical,.sev-high{color:var(--bad);font-weight:600}.sev-medium{color:var(--warn);font-weight:600}
+footer{margin-top:30px;color:var(--muted);font-size:12px}
+`;
+
+const JS = `
+(function(){
+  var info=document.getElementById('tm-info');var svg=document.getElementById('treemap');
+  if(!svg||!info)return;
+  function fmt(n){var u=['B','kB','MB','GB','TB'];var i=0;while(n>=1000&&i<u.length-1){n/=1000;i++}return (i?n.toPrecision(4):n)+u[i]}
+  function show(e){var t=e.target;if(!t||!t.getAttribute||!t.getAttribute('data-path'))return;
+    var files=t.getAttribute('data-files');var layer=+t.getAttribute('data-layer');
+    info.textContent=t.getAttribute('data-path')+' \\u2014 '+fmt(+t.getAttribute('data-size'))+(files?' in '+files+' files':'')+(layer>=0?' \\u2014 layer '+layer:'');}
+  svg.addEventListener('mousemove',show);svg.addEventListener('click',show);
+})();
+`;
+
+export function renderHtmlReport(d: ReportData): string {
+  const img = d.image;
+  const maxLayer = Math.max(1, ...d.layers.map((l) => l.size));
+  const allVerified = d.layers.every((l) => l.diffIdVerified);
+  const { svg, rects } = treemapSvg(d.tree);
+  const s: string[] = [];
+  s.push(`<!doctype html><html lang="en"><head><meta charset="utf-8">`);
+  s.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`);
+  s.push(`<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="${esc(d.tool)}">`);
+  s.push(`<title>${esc(img.title)} — layerdig report</title><style>${CSS}</style></head><body>`);
+  s.push(`<header><h1>${esc(img.title)}</h1><div class="muted">${esc(img.archive)} · ${esc(img.format)} · report by ${esc(d.tool)} on ${esc(createdAt(d.generatedAt))}</div></header><main>`);
+
+  // summary
+  s.push(`<section id="summary"><h2>Image</h2><div class="cards">`);
+  const card = (label: string, value: string) => s.push(`<div class="card"><span class="muted">${esc(label)}</span><b>${value}</b></div>`);
+  card('layers', String(img.layerCount));
+  card('stored (blobs)', esc(humanSize(img.compressedSize)));
+  card('uncompressed', esc(humanSize(img.uncompressedSize)));
+  card('final filesystem', `${esc(humanSize(img.finalSize))} <span class="muted">in ${img.finalFiles} files</span>`);
+  card('diffIDs', allVerified ? '<span class="ok">all verified</span>' : '<span class="bad">MISMATCH</span>');
+  if (d.efficiency) card('efficiency', esc(`${(d.efficiency.efficiency * 100).toFixed(2)} %`));
+  if (d.verify) card('verify', d.verify.ok ? '<span class="ok">passed</span>' : '<span class="bad">FAILED</span>');
+  if (d.audit) card('audit findings', String(d.audit.findings.length));
+  s.push(`</div>`);
+  s.push(kv([
+    ['image ID', `<span class="mono">${esc(img.id)}</span>`],
+    ['tags', img.repoTags.length ? esc(img.repoTags.join(', ')) : '<span class="muted">&lt;none&gt;</span>'],
+    ['manifest digest', img.manifestDigest ? `<span class="mono">${esc(img.manifestDigest)}</span>` : '<span class="muted">—</span>'],
+    ['platform', esc(img.platform)],
+    ['created', esc(createdAt(img.created))],
+    ['user', img.config.user ? esc(img.config.user) : '<span class="bad">root (User is empty)</span>'],
+    ['entrypoint', commandLine(img.config.entrypoint)],
+    ['cmd', commandLine(img.config.cmd)],
+    ['working dir', esc(img.config.workingDir || '/')],
+    ['exposed ports', img.config.exposedPorts.length ? esc(img.config.exposedPorts.join(', ')) : '<span class="muted">—</span>'],
+    ['env variables', String(img.config.env)],
+  ]));
+  s.push(`</section>`);
+
+  // layers
+  const dead = new Map((d.efficiency?.deadByLayer ?? []).map((x) => [x.layerIndex, x.bytes]));
+  s.push(`<section id="layers"><h2>Layers</h2><table id="layers-table"><thead><tr><th>#</th><th>size</th><th class="num">stored</th><th class="num">files</th><th class="num">still visible</th><th class="num">${d.efficiency?.deadByLayer ? 'dead bytes' : 'overwritten / deleted'}</th><th>created by</th></tr></thead><tbody>`);
+  const afterLayer = new Map<number | null, string[]>();
+  for (const e of d.emptySteps) afterLayer.set(e.afterLayer, [...(afterLayer.get(e.afterLayer) ?? []), e.createdBy]);
+  const emptyRows = (k: number | null) => (afterLayer.get(k) ?? []).map((c) =>
+    `<tr class="empty-step muted"><td></td><td colspan="5">empty layer</td><td class="cmd"><code>${esc(c)}</code></td></tr>`).join('');
+  s.push(emptyRows(null));
+  for (const l of d.layers) {
+    const deadBytes = d.efficiency?.deadByLayer ? dead.get(l.index) ?? 0 : l.hiddenBytes;
+    s.push(`<tr class="layer-row" data-layer="${l.index}"><td><span class="swatch" style="background:${layerColour(l.index)}"></span>${l.index}</td>`
+      + `<td>${esc(humanSize(l.size))}${bar(l.size, maxLayer, layerColour(l.index), `${humanSize(l.size)} of files`)}<div class="muted mono" title="${esc(l.diffId)}">${esc(shortId(l.diffId))}${l.diffIdVerified ? '' : ' <span class="bad">diffID mismatch</span>'}</div></td>`
+      + `<td class="num">${esc(humanSize(l.compressedSize))}<div class="muted">${esc(l.compression)}</div></td>`
+      + `<td class="num">${l.files}</td><td class="num">${esc(humanSize(l.visibleBytes))}</td>`
+      + `<td class="num">${deadBytes ? `<span class="${deadBytes > 0.1 * Math.max(1, l.size) ? 'bad' : ''}">${esc(humanSize(deadBytes))}</span>` : '0B'}</td>`
+      + `<td class="cmd">${l.createdBy ? `<code>${esc(l.createdBy)}</code>` : '<span class="muted">no history entry</span>'}</td></tr>`);
+    s.push(emptyRows(l.index));
+  }
+  s.push(`</tbody></table><p class="muted">“still visible”: bytes of the layer's files that the final filesystem shows; “${d.efficiency?.deadByLayer ? 'dead bytes' : 'overwritten / deleted'}”: bytes the layer stores that later layers hide — shipped, never used.</p></section>`);
+
+  // treemap
+  s.push(`<section id="filesystem"><h2>Final filesystem by size</h2>`);
+  s.push(`<div class="legend muted">colour = the layer that wrote the file: ${d.layers.map((l) => `<span><span class="swatch" style="background:${layerColour(l.index)}"></span>${l.index}</span>`).join('')}</div>`);
+  s.push(`<div id="tm-info" class="muted">Point at a box for its path and size.</div>${svg}`);
+  s.push(`<p class="muted">${rects} boxes; small files are grouped per directory as “(n more)”.</p>`);
+  s.push(`<h2>Largest files</h2><table id="largest"><thead><tr><th>path</th><th class="num">size</th><th class="num">layer</th></tr></thead><tbody>`);
+  for (const f of d.largest) s.push(`<tr><td class="mono">${esc(f.path)}</td><td class="num">${esc(humanSize(f.size))}</td><td class="num"><span class="swatch" style="background:${layerColour(f.layerIndex)}"></span>${f.layerIndex}</td></tr>`);
+  s.push(`</tbody></table></section>`);
+
+  // optional sections
+  if (d.efficiency) {
+    const e = d.efficiency;
+    s.push(`<section id="efficiency"><h2>Efficiency (dive-compatible)</h2>`);
+    s.push(kv([
+      ['efficiency', esc(`${(e.efficiency * 100).toFixed(4)} %`)],
+      ['image size', esc(humanSize(e.sizeBytes))],
+      ['wasted bytes', esc(humanSize(e.wastedBytes))],
+      ['user wasted', esc(e.userWastedPercent === null ? '—' : `${(e.userWastedPercent * 100).toFixed(2)} %`)],
+      ...(e.deadBytes !== undefined ? [['dead bytes', esc(humanSize(e.deadBytes))] as [string, string]] : []),
+    ]));
+    if (e.inefficiencies?.length) {
+      s.push(`<table><thead><tr><th class="num">count</th><th class="num">total</th><th>path</th></tr></thead><tbody>`);
+      for (const i of e.inefficiencies.slice(0, 50)) s.push(`<tr><td class="num">${i.count}</td><td class="num">${esc(humanSize(i.cumulativeSize))}</td><td class="mono">${esc(i.path)}</td></tr>`);
+      s.push(`</tbody></table>`);
+    }
+    s.push(`</section>`);
+  }
+  if (d.verify) {
+    const failed = d.verify.checks.filter((c) => !c.ok);
+    s.push(`<section id="verify"><h2>Verify</h2><p>${d.verify.ok ? '<span class="ok">Every check passed</span>' : `<span class="bad">${failed.length} check(s) failed</span>`} (${d.verify.checks.length} checks).</p>`);
+    if (failed.length) {
+      s.push(`<table><thead><tr><th>check</th><th>subject</th><th>expected</th><th>actual</th></tr></thead><tbody>`);
+      for (const c of failed) s.push(`<tr><td>${esc(c.check)}</td><td class="mono">${esc(c.subject)}</td><td class="mono">${esc(c.expected === undefined ? '' : JSON.stringify(c.expected))}</td><td class="mono">${esc(c.actual === undefined ? '' : JSON.stringify(c.actual))}</td></tr>`);
+      s.push(`</tbody></table>`);
+    }
+    s.push(`</section>`);
+  }
+  if (d.audit) {
+    const order = ['critical', 'high', 'medium', 'low', 'info'];
+    const f = [...d.audit.findings].sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
+    s.push(`<section id="audit"><h2>Audit</h2>${f.length ? '' : '<p class="ok">No findings.</p>'}`);
+    if (f.length) {
+      s.push(`<table><thead><tr><th>severity</th><th>rule</th><th>path</th><th class="num">layer</th><th>detail</th></tr></thead><tbody>`);
+      for (const x of f) s.push(`<tr><td class="sev-${esc(x.severity)}">${esc(x.severity)}</td><td>${esc(x.rule)}</td><td class="mono">${esc(x.path ?? '')}</td><td class="num">${x.layerIndex ?? ''}</td><td>${esc(x.detail ?? '')}</td></tr>`);
+      s.push(`</tbody></table>`);
+    }
+    s.push(`</section>`);
+  }
+  const missing = [!d.efficiency && 'efficiency', !d.verify && 'verify', !d.audit && 'audit'].filter(Boolean);
+  if (d.notes.length || missing.length) {
+    s.push(`<section id="notes"><h2>Notes</h2><ul>${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}`);
+    if (missing.length) s.push(`<li class="muted">Not in this report: ${esc(missing.join(', '))}.</li>`);
+    s.push(`</ul></section>`);
+  }
+  s.push(`<footer>${esc(d.tool)} · ${esc(d.schema)} · one file, no network: it can be attached to a ticket as is.</footer>`);
+  s.push(`</main><script>${JS}</script></body></html>\n`);
+  return s.join('');
+}
