@@ -60,11 +60,39 @@ function toEntry(h: tarStream.Header): LayerEntry {
   return classifyWhiteout(e);
 }
 
+/** The outcome of a pass that does not give up reading at the first problem (verify). */
+export type SettledLayer =
+  | { ok: true; listing: LayerListing }
+  | {
+    ok: false;
+    error: LayerdigError;
+    /** sha256 of the whole blob as stored, read to its end despite the failure; null if reading itself failed */
+    digest: Digest | null;
+    compressedSize: number;
+  };
+
 /**
  * One streaming pass over a layer blob: sniff → inflate → tee into sha256 and
  * a tar entry reader. Never holds more than a few chunks of the layer.
  */
 export async function readLayer(blob: Readable, opts: PassOptions): Promise<LayerListing> {
+  const r = await pass(blob, opts, false);
+  if (!r.ok) throw r.error;
+  return r.listing;
+}
+
+/**
+ * Like readLayer, but a failure (corrupt data, a limit) does not end the read:
+ * the rest of the blob is still hashed, undecompressed, so `verify` can tell
+ * an altered blob (its digest differs) from one that was always broken.
+ */
+export function readLayerSettled(blob: Readable, opts: PassOptions): Promise<SettledLayer> {
+  return pass(blob, opts, true);
+}
+
+const SNIFF_BYTES = 4;
+
+function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<SettledLayer> {
   const rawHash = createHash('sha256');
   const diffHash = createHash('sha256');
   let compressedSize = 0;
@@ -72,36 +100,58 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
   let compression: Compression | undefined;
   const entries: LayerEntry[] = [];
   let size = 0;
-  const { maxLayerBytes, maxRatio } = limits();
+  const { maxLayerBytes, maxRatio, maxLayerEntries, maxTrailingBytes } = limits();
+  // only listing entries costs memory; hash-only passes still parse a compressed tar to stop bombs
+  const keepEntries = opts.hashOnly !== true;
 
-  return new Promise<LayerListing>((resolve, reject) => {
-    let failed = false;
-    const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      blob.destroy();
-      const err = e instanceof LayerdigError ? e
-        : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
-      reject(err);
-    };
+  return new Promise<SettledLayer>((resolve) => {
+    let failed: LayerdigError | null = null;
+    let blobEnded = false;
+    let rawDigest: Digest | null = null;
+    const digestOfBlob = (): Digest => (rawDigest ??= `sha256:${rawHash.digest('hex')}`);
 
     let extract: tarStream.Extract | null = null;
-    let tarDone = opts.hashOnly === true;
+    let inflate = null as Transform | null;
+    let tarDone = false;
     let streamDone = false;
     let current = '';
+    /** decompressed offset where the last entry's body (padded) ends */
+    let tarEnd = 0;
+
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = e instanceof LayerdigError ? e
+        : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
+      inflate?.destroy();
+      extract?.destroy();
+      if (!drain) {
+        blob.destroy();
+        resolve({ ok: false, error: failed, digest: null, compressedSize });
+      } else if (blobEnded) {
+        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize });
+      } else {
+        blob.resume(); // keep hashing the stored bytes to the end
+      }
+    };
+
     const finish = () => {
-      if (!tarDone || !streamDone || failed) return;
+      if (failed || !streamDone || (extract && !tarDone)) return;
       resolve({
-        diffId: `sha256:${diffHash.digest('hex')}`,
-        digest: `sha256:${rawHash.digest('hex')}`,
-        compression: compression ?? 'none',
-        compressedSize, uncompressedSize, size, entries,
+        ok: true,
+        listing: {
+          diffId: `sha256:${diffHash.digest('hex')}`,
+          digest: digestOfBlob(),
+          compression: compression ?? 'none',
+          compressedSize, uncompressedSize, size, entries,
+        },
       });
     };
 
-    if (!opts.hashOnly) {
-      extract = tarStream.extract();
-      extract.on('entry', (h, body, next) => {
+    const startTar = () => {
+      const x = tarStream.extract();
+      extract = x;
+      x.on('entry', (h, body, next) => {
+        if (failed) return;
         let e: LayerEntry;
         try {
           e = toEntry(h);
@@ -110,12 +160,17 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
           return;
         }
         current = e.path;
-        if (e.path !== '') {
+        const at = (h as { byteOffset?: number }).byteOffset;
+        if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil((h.size ?? 0) / 512) * 512);
+        if (e.path !== '' && keepEntries) {
           entries.push(e);
           size += diffSizeOf(e);
+          if (entries.length > maxLayerEntries) {
+            fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxLayerEntries} entries in one layer: stopped (a safety limit)`));
+            return;
+          }
         }
-        const done = () => next();
-        body.on('end', done);
+        body.on('end', () => next());
         body.on('error', fail);
         if (opts.onEntry && e.path !== '') {
           Promise.resolve(opts.onEntry(e, body as unknown as Readable)).then(() => body.resume(), fail);
@@ -123,66 +178,108 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
           body.resume();
         }
       });
-      extract.on('finish', () => { tarDone = true; finish(); });
-      extract.on('error', (err) => fail(new LayerdigError('E_BAD_ARCHIVE',
+      x.on('finish', () => { tarDone = true; finish(); });
+      x.on('error', (err) => fail(new LayerdigError('E_BAD_ARCHIVE',
         `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`)));
-    }
+    };
 
-    // eStargz and others may put bytes after the tar end blocks: they count in the
-    // diffID but the tar reader must not choke on them, so stop feeding it once it finished.
+    // eStargz and others put bytes after the tar's end blocks: they count in the diffID.
+    // A decompression bomb is stopped by size, by ratio, or by too much data after the last entry.
     const feed = (chunk: Buffer, resume: () => void): boolean => {
       diffHash.update(chunk);
       uncompressedSize += chunk.length;
       if (uncompressedSize > maxLayerBytes
         || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
-        fail(new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed: stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`));
+        fail(new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed `
+          + `(limits: ${maxLayerBytes} bytes, ratio ${maxRatio}): stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`));
         return true;
       }
-      if (!extract || tarDone) return true;
+      if (!extract) return true;
+      if (uncompressedSize - tarEnd > maxTrailingBytes) {
+        fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxTrailingBytes} bytes of data after the last tar entry `
+          + `(at byte ${tarEnd} of ${uncompressedSize} decompressed): stopped as a likely decompression bomb`));
+        return true;
+      }
       const ok = extract.write(chunk);
       if (!ok) extract.once('drain', resume);
       return ok;
     };
 
-    let inflate = null as Transform | null;
     const endAll = () => {
       streamDone = true;
-      if (extract && !tarDone) (extract as unknown as { end(): void }).end();
+      if (extract) (extract as unknown as { end(): void }).end();
       finish();
     };
 
-    blob.on('error', fail);
-    blob.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      if (compression === undefined) {
-        compression = sniffCompression(chunk);
-        if (compression !== 'none') {
-          try {
-            inflate = decompressor(compression);
-          } catch (e) {
-            fail(e);
-            return;
-          }
-          inflate.on('data', (out: Buffer) => {
-            if (!feed(out, () => inflate!.resume())) inflate!.pause();
-          });
-          inflate.on('error', fail);
-          inflate.on('end', endAll);
-          inflate.on('drain', () => blob.resume());
-        }
+    let pending: Buffer | null = null;
+    const start = (head: Buffer) => {
+      compression = sniffCompression(head);
+      if (keepEntries || compression !== 'none') startTar();
+      if (compression === 'none') return;
+      try {
+        inflate = decompressor(compression);
+      } catch (e) {
+        fail(e);
+        return;
       }
-      rawHash.update(chunk);
-      compressedSize += chunk.length;
-      opts.onProgress?.(compressedSize);
+      const z = inflate;
+      z.on('data', (out: Buffer) => {
+        if (failed) return;
+        if (!feed(out, () => z.resume())) z.pause();
+      });
+      z.on('error', fail);
+      z.on('end', () => { if (!failed) endAll(); });
+      z.on('drain', () => { if (!failed) blob.resume(); });
+    };
+    const push = (chunk: Buffer) => {
       if (inflate) {
         if (!inflate.write(chunk)) blob.pause();
       } else if (!feed(chunk, () => blob.resume())) {
         blob.pause();
       }
+    };
+
+    blob.on('error', (e) => {
+      if (failed) {
+        if (drain) resolve({ ok: false, error: failed, digest: null, compressedSize });
+        return;
+      }
+      if (drain) {
+        failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
+        inflate?.destroy();
+        extract?.destroy();
+        resolve({ ok: false, error: failed, digest: null, compressedSize });
+        return;
+      }
+      fail(e);
+    });
+    blob.on('data', (chunk: Buffer) => {
+      rawHash.update(chunk);
+      compressedSize += chunk.length;
+      opts.onProgress?.(compressedSize);
+      if (failed) return;
+      if (compression === undefined) {
+        // sniff from the first bytes, however the stream happens to split them
+        pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+        if (pending.length < SNIFF_BYTES) return;
+        chunk = pending;
+        pending = null;
+        start(chunk);
+        if (failed) return;
+      }
+      push(chunk);
     });
     blob.on('end', () => {
-      if (failed) return;
-      if (compression === undefined) compression = 'none'; // empty blob
+      blobEnded = true;
+      if (failed) {
+        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize });
+        return;
+      }
+      if (compression === undefined) {
+        start(pending ?? Buffer.alloc(0)); // a blob shorter than the sniff window
+        if (failed) return;
+        if (pending) push(pending);
+      }
       if (inflate) inflate.end();
       else endAll();
     });

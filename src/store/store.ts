@@ -41,41 +41,54 @@ export interface Store {
   each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void>;
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
   storage(name: string): string;
+  /** member names that occur more than once in a tar (the last one is read, as extraction would) */
+  readonly duplicates?: readonly string[];
   close(): void;
 }
 
 const MAX_LINK_HOPS = 40;
 
+/** Where a link chain ends: a member of any type, or why it cannot be followed. */
+export type LinkEnd = { member: Member; problem?: undefined } | { member?: undefined; problem: string; missing?: boolean };
+
 /**
- * Follow symlinks and hard links inside an archive to the regular member that
- * holds the bytes. Symlink targets are relative to the link's directory.
- * Throws on loops, dangling links and links that leave the archive.
+ * Follow symlinks and hard links inside an archive from `name` to the member
+ * they end at (of any type). Symlink targets are relative to the link's directory.
  */
-export function resolveMember(store: Store, name: string): Member {
+export function followLinks(store: Store, name: string): LinkEnd {
   let cur = store.member(name);
   const seen = new Set<string>();
   let hops = 0;
   let path = name;
   while (true) {
     if (!cur) {
-      if (path === name) throw new LayerdigError('E_BAD_ARCHIVE', `${where(store.path, name)}: member is missing`);
-      throw badArchive(store.path, name, `link leads to ${path}, which is not in the archive`);
+      if (path === name) return { problem: 'member is missing', missing: true };
+      return { problem: `link leads to ${path}, which is not in the archive`, missing: true };
     }
-    if (cur.type === 'file') return cur;
-    if (cur.type !== 'symlink' && cur.type !== 'hardlink') {
-      throw badArchive(store.path, name, `is a ${cur.type}, not a regular file`);
-    }
-    if (seen.has(cur.name) || ++hops > MAX_LINK_HOPS) throw badArchive(store.path, name, 'link loop');
+    if (cur.type !== 'symlink' && cur.type !== 'hardlink') return { member: cur };
+    if (seen.has(cur.name) || ++hops > MAX_LINK_HOPS) return { problem: 'link loop' };
     seen.add(cur.name);
     const target = cur.linkname ?? '';
-    if (target.startsWith('/')) throw badArchive(store.path, name, `link points outside the archive (${target})`);
+    if (target.startsWith('/')) return { problem: `link points outside the archive (${target})` };
     const joined = cur.type === 'symlink' ? posix.join(posix.dirname(cur.name), target) : posix.normalize(target);
-    if (joined === '..' || joined.startsWith('../')) {
-      throw badArchive(store.path, name, `link points outside the archive (${target})`);
-    }
+    if (joined === '..' || joined.startsWith('../')) return { problem: `link points outside the archive (${target})` };
     path = joined.replace(/^\.\//, '');
     cur = store.member(path);
   }
+}
+
+/**
+ * Follow links to the regular member that holds the bytes. Throws on loops,
+ * links that leave the archive, and (E_INTEGRITY) members a document
+ * references that the archive does not hold.
+ */
+export function resolveMember(store: Store, name: string): Member {
+  const end = followLinks(store, name);
+  if (end.problem !== undefined) {
+    throw new LayerdigError(end.missing ? 'E_INTEGRITY' : 'E_BAD_ARCHIVE', `${where(store.path, name)}: ${end.problem}`);
+  }
+  if (end.member.type !== 'file') throw badArchive(store.path, name, `is a ${end.member.type}, not a regular file`);
+  return end.member;
 }
 
 /** Parse a JSON member with a size limit, turning every failure into one sentence. */
