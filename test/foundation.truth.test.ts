@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runJson } from './helpers/cli.js';
+import { runJsonFast as runJson } from './helpers/cli.js';
 import { realArchives, type TruthImage } from './helpers/truth.js';
 
 interface ImagesRow { archive: string; format: string; id: string; repoTags: string[]; refName: string | null; manifestDigest: string | null; created: string; platform: string; size: number; layerCount: number }
@@ -20,14 +20,14 @@ function expectImageMatches(row: ImagesRow, t: TruthImage, kind: string) {
 }
 
 describe.each(realArchives())('$name', ({ path, truth }) => {
-  it('images: ids, tags, manifest digests, platform, sizes', () => {
-    const rows = runJson<ImagesRow[]>(['images', path]);
+  it('images: ids, tags, manifest digests, platform, sizes', async () => {
+    const rows = await runJson<ImagesRow[]>(['images', path]);
     expect(rows).toHaveLength(truth.images.length);
     truth.images.forEach((t, i) => expectImageMatches(rows[i]!, t, truth.kind));
   });
 
-  it('layers --no-trunc: diffIDs, chainIDs, digests, compression, sizes, content', () => {
-    const docs = runJson<LayersDoc[]>(['layers', path, '--no-trunc']);
+  it('layers --no-trunc: diffIDs, chainIDs, digests, compression, sizes, content', async () => {
+    const docs = await runJson<LayersDoc[]>(['layers', path, '--no-trunc']);
     expect(docs).toHaveLength(truth.images.length);
     truth.images.forEach((t, i) => {
       const d = docs[i]!;
@@ -49,16 +49,16 @@ describe.each(realArchives())('$name', ({ path, truth }) => {
     });
   });
 
-  it('layers --no-content reads metadata only and agrees on identities', () => {
-    const docs = runJson<LayersDoc[]>(['layers', path, '--no-content', '--no-trunc']);
+  it('layers --no-content reads metadata only and agrees on identities', async () => {
+    const docs = await runJson<LayersDoc[]>(['layers', path, '--no-content', '--no-trunc']);
     truth.images.forEach((t, i) => {
       expect(docs[i]!.layers.map((l) => l.chainId)).toEqual(t.chain_ids);
       expect(docs[i]!.layers.every((l) => l.content === null && l.size === null)).toBe(true);
     });
   });
 
-  it('history: entries paired with layers as Docker pairs them', () => {
-    const docs = runJson<HistoryDoc[]>(['history', path]);
+  it('history: entries paired with layers as Docker pairs them', async () => {
+    const docs = await runJson<HistoryDoc[]>(['history', path]);
     truth.images.forEach((t, i) => {
       const h = docs[i]!.history;
       expect(h.map((e) => e.createdBy)).toEqual(t.history.map((e) => e.created_by));

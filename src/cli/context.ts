@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { setLimits } from '../limits.js';
+import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import { openInputs } from '../inputs.js';
 import type { Archive } from '../archive.js';
 
@@ -27,6 +27,7 @@ export function globalOptions<T>(y: Argv<T>) {
 
 export function applyLimits(a: GlobalArgs): void {
   setLimits({
+    ...DEFAULT_LIMITS,
     ...(a.maxJsonBytes ? { maxJsonBytes: a.maxJsonBytes } : {}),
     ...(a.maxLayerBytes ? { maxLayerBytes: a.maxLayerBytes } : {}),
     ...(a.maxRatio ? { maxRatio: a.maxRatio } : {}),

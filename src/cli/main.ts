@@ -15,10 +15,8 @@ function report(err: unknown): number {
   return EXIT.internal;
 }
 
+/** Run one command line; sets process.exitCode. The bin wrapper is the only caller that exits. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  });
   let usageError = false;
   const cli = yargs(argv)
     .scriptName('layerdig')

@@ -5,6 +5,7 @@ import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
+import { TarEndTracker } from './tar-end.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, type EntryType, type LayerEntry } from './entry.js';
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
@@ -117,6 +118,8 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
     let current = '';
     /** decompressed offset where the last entry's body (padded) ends */
     let tarEnd = 0;
+    /** finds the end-of-archive marker: what follows (eStargz's TOC) is hashed but not fed to the tar reader */
+    const endMarker = new TarEndTracker();
 
     const fail = (e: unknown) => {
       if (failed) return;
@@ -183,8 +186,9 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
         `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`)));
     };
 
-    // eStargz and others put bytes after the tar's end blocks: they count in the diffID.
-    // A decompression bomb is stopped by size, by ratio, or by too much data after the last entry.
+    // eStargz and others put bytes after the tar's end blocks: they count in the diffID but
+    // the tar reader does not see them. A decompression bomb is stopped by size, by ratio,
+    // or by too much data after the last entry.
     const feed = (chunk: Buffer, resume: () => void): boolean => {
       diffHash.update(chunk);
       uncompressedSize += chunk.length;
@@ -200,7 +204,9 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
           + `(at byte ${tarEnd} of ${uncompressedSize} decompressed): stopped as a likely decompression bomb`));
         return true;
       }
-      const ok = extract.write(chunk);
+      const forTar = endMarker.take(chunk);
+      if (forTar.length === 0) return true;
+      const ok = extract.write(forTar);
       if (!ok) extract.once('drain', resume);
       return ok;
     };

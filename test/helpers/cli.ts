@@ -22,3 +22,33 @@ export function runJson<T = unknown>(args: string[]): T {
   if (r.code !== 0) throw new Error(`layerdig ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
+
+/**
+ * Run the CLI in this process (much faster than spawning node for hundreds of
+ * truth checks). Same code path as the binary after argument parsing.
+ */
+export async function runInProcess(args: string[]): Promise<RunResult> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => { out.push(String(c)); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => { err.push(String(c)); return true; }) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  try {
+    await main(args);
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+  const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  process.exitCode = undefined;
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+export async function runJsonFast<T = unknown>(args: string[]): Promise<T> {
+  const r = await runInProcess([...args, '--json']);
+  if (r.code !== 0) throw new Error(`layerdig ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+
+/** Synthetic archives for edge cases no real tool wrote for us. */
+export interface TarItem {
+  name: string;
+  body?: Buffer | string;
+  type?: 'file' | 'directory' | 'symlink' | 'link';
+  linkname?: string;
+  mode?: number;
+  pax?: Record<string, string>;
+}
+
+export async function tarBuffer(items: TarItem[]): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const it of items) {
+    const body = it.body === undefined ? undefined : Buffer.from(it.body);
+    await new Promise<void>((resolve, reject) => {
+      pack.entry({
+        name: it.name, type: it.type ?? 'file', linkname: it.linkname, mode: it.mode ?? (it.type === 'directory' ? 0o755 : 0o644),
+        mtime: new Date(0), size: body?.length ?? 0, pax: it.pax,
+      }, body ?? null as never, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+export const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+export const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+export const gz = (b: Buffer) => gzipSync(b);
+
+export function tempDir(prefix = 'layerdig-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Write files into a directory (an OCI layout or skopeo dir). */
+export function writeTree(root: string, files: Record<string, Buffer | string>): string {
+  for (const [name, body] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), body);
+  }
+  return root;
+}
+
+export function json(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+/** A minimal image config for the given diffIDs. */
+export function config(diffIds: string[], extra: Record<string, unknown> = {}): string {
+  return json({
+    architecture: 'amd64', os: 'linux', created: '2024-01-02T03:04:05Z',
+    config: { Env: ['PATH=/bin'] }, rootfs: { type: 'layers', diff_ids: diffIds },
+    history: diffIds.map((_, i) => ({ created: '2024-01-02T03:04:05Z', created_by: `step ${i}` })),
+    ...extra,
+  });
+}
+
+/** Two small layers, uncompressed, and their diffIDs. */
+export async function twoLayers(): Promise<{ layers: Buffer[]; diffIds: string[] }> {
+  const l1 = await tarBuffer([{ name: 'etc/', type: 'directory' }, { name: 'etc/hello', body: 'hello\n' }]);
+  const l2 = await tarBuffer([{ name: 'app/', type: 'directory' }, { name: 'app/run.sh', body: '#!/bin/sh\necho hi\n', mode: 0o755 }]);
+  return { layers: [l1, l2], diffIds: [sha(l1), sha(l2)] };
+}
