@@ -1,9 +1,11 @@
-import { sha256, toDigest, type Digest } from '../digest.js';
+import { digestFromName, sha256, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
 import { limits } from '../limits.js';
 import { sniffCompression } from '../compression/index.js';
 import { parseJson, resolveMember, type Store } from '../store/store.js';
 import type { BlobClaim, LayerSource, RawConfig } from '../image/model.js';
+
+export { digestFromName } from '../digest.js';
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -86,33 +88,7 @@ export async function layerSource(
   };
 }
 
-/**
- * Content-addressed names: `blobs/sha256/<hex>` (OCI layout) and crane's
- * `<hex>.tar.gz`. Other names (`<diffid>.tar`, `<v1id>/layer.tar`) say nothing
- * about the blob digest.
- */
-export function digestFromName(name: string): Digest | null {
-  const oci = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
-  if (oci) return `sha256:${oci[1]}`;
-  const crane = /^([0-9a-f]{64})\.(tar\.gz|tgz|tar\.zst)$/.exec(name);
-  return crane ? `sha256:${crane[1]}` : null;
-}
-
 /** A descriptor's claim about the blob it points at (`verify` compares it with the bytes). */
 export function claimOf(kind: BlobClaim['kind'], member: string, by: string, d: { digest: Digest; size?: number | null }): BlobClaim {
   return { kind, member, by, digest: d.digest, size: d.size ?? null };
-}
-
-/**
- * The digest a member's name declares, for every content-addressed naming
- * convention: OCI `blobs/sha256/<hex>`, skopeo `dir:` `<hex>` and
- * `<hex>.manifest.json`, docker save `<hex>.json` (the image ID), crane
- * `sha256:<hex>` configs and `<hex>.tar.gz` layers. `<diffid>.tar` names the
- * uncompressed content, not the blob, and is not one of them.
- */
-export function namedDigest(name: string): Digest | null {
-  const fromBlob = digestFromName(name);
-  if (fromBlob) return fromBlob;
-  const m = /^(?:sha256:)?([0-9a-f]{64})(?:\.json|\.manifest\.json)?$/.exec(name);
-  return m ? `sha256:${m[1]}` : null;
 }

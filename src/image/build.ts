@@ -63,6 +63,13 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     layers,
     history: pairHistory(rawHistory, layers.length),
     notes: src.notes,
-    ...(src.declared ? { declared: src.declared } : {}),
+    ...(src.declared ? {
+      declared: {
+        ...src.declared,
+        configMember: src.configMember,
+        manifestMember: src.manifest?.member ?? null,
+        layerRefs: src.layers.map((l) => l.referencedAs),
+      },
+    } : {}),
   };
 }

@@ -96,6 +96,14 @@ export interface Declared {
   diffIds: 'config' | 'computed';
 }
 
+/** Declared, plus where the image's documents and layers are, as build.ts derives them. */
+export interface ImageDeclared extends Declared {
+  configMember: string;
+  manifestMember: string | null;
+  /** each layer's member as the manifest names it (before links) */
+  layerRefs: string[];
+}
+
 /** A blob that a document references and the archive does not hold. */
 export interface MissingBlob {
   member: string;
@@ -186,7 +194,7 @@ export interface Image {
   history: HistoryItem[];
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
-  declared?: Declared;
+  declared?: ImageDeclared;
 }
 
 export function platformString(p: Platform): string {
