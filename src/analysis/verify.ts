@@ -51,6 +51,10 @@ export function claimChecks(c: BlobClaim, facts: VerifyFacts): Check[] {
   const m = facts.measured.get(at.member);
   const out = [compare(`${c.kind} digest`, c.member, c.digest, m?.digest ?? null)];
   if (c.size !== null) out.push(compare(`${c.kind} size`, c.member, c.size, m?.size ?? null));
+  // a manifest or index states its own media type: the descriptor pointing at it must say the same
+  if (c.mediaType !== undefined && m?.mediaType !== undefined) {
+    out.push(compare(`${c.kind} media type`, c.member, c.mediaType || '(none)', m.mediaType));
+  }
   return out;
 }
 

@@ -76,6 +76,11 @@ export const dockerArchive: Format = {
       if (match) matched.add(match);
       const repoTags = strings(e.RepoTags);
       const agreements: Agreement[] = oci ? agree(oci.entries, what, cfg.digest, repoTags, e.Layers as string[]) : [];
+      for (const key of sources.keys()) {
+        // LayerSources is keyed by diffID: a key the config does not list describes no layer
+        const known = diffIds.includes(key);
+        agreements.push({ check: 'LayerSources key', subject: `${what}.LayerSources`, expected: 'a diffID of the config', actual: known ? 'a diffID of the config' : key });
+      }
       if (match?.containerdName && repoTags.length === 0) repoTags.push(match.containerdName);
       if (match) {
         claims.push(match.claim, claimOf('config', blobPath(match.config.digest), `${match.member} config`, match.config),

@@ -1,6 +1,6 @@
 import { shortId } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { resolveMember, type Store } from '../store/store.js';
 import type { ArchiveDeclared, BlobClaim, Measured, Platform } from '../image/model.js';
 import {
   blobPath, claimOf, CONFIG_TYPES, INDEX_TYPES, isObject, MANIFEST_TYPES, parseDescriptor, readJsonMember, type Descriptor,
@@ -45,9 +45,9 @@ export async function walkOciIndex(
   const entries: OciManifestEntry[] = [];
   const notes: string[] = [];
   const seen = new Set<string>();
-  const archiveClaim = (c: BlobClaim, m?: { member: string; digest: string; bytes: Buffer }) => {
+  const archiveClaim = (c: BlobClaim, m?: { member: string; digest: string; bytes: Buffer; value: unknown }) => {
     declared?.claims.push(c);
-    if (m && declared) declared.measured[m.member] = { digest: m.digest, size: m.bytes.length };
+    if (m && declared) declared.measured[m.member] = measure(m);
   };
 
   const visitIndex = async (member: string, value: unknown, depth: number, inherited: { ref: string | null; ctr: string | null }) => {
@@ -81,7 +81,7 @@ export async function walkOciIndex(
       }
       let mediaType = d.mediaType;
       const blob = await readJsonMember(store, path);
-      const claim = claimOf(INDEX_TYPES.includes(mediaType) ? 'index' : 'manifest', path, by, d);
+      const claim: BlobClaim = { ...claimOf(INDEX_TYPES.includes(mediaType) ? 'index' : 'manifest', path, by, d), mediaType: d.mediaType };
       if (!mediaType && isObject(blob.value)) {
         mediaType = typeof blob.value.mediaType === 'string' ? blob.value.mediaType
           : Array.isArray(blob.value.manifests) ? INDEX_TYPES[0]! : isObject(blob.value.config) ? MANIFEST_TYPES[0]! : '';
@@ -112,12 +112,38 @@ export async function walkOciIndex(
       entries.push({
         descriptor: d, member: path, manifest: m, config, layers,
         platform: toPlatform(d.platform), refName: ref, containerdName: ctr,
-        claim, measured: { [blob.member]: { digest: blob.digest, size: blob.bytes.length } },
+        claim, measured: { [blob.member]: measure(blob) },
       });
     }
   };
 
   const top = await readJsonMember(store, indexMember);
+  if (declared && indexMember === 'index.json') await rootChecks(store, indexMember, top.value, declared);
   await visitIndex(indexMember, top.value, 0, { ref: null, ctr: null });
   return { entries, notes };
+}
+
+function measure(m: { digest: string; bytes: Buffer; value: unknown }): Measured {
+  const own = isObject(m.value) && typeof m.value.mediaType === 'string' ? m.value.mediaType : undefined;
+  return { digest: m.digest, size: m.bytes.length, ...(own !== undefined ? { mediaType: own } : {}) };
+}
+
+/**
+ * `index.json` and `oci-layout` are covered by no digest: what verify can check
+ * is that they say what the image-layout spec requires.
+ */
+async function rootChecks(store: Store, member: string, value: unknown, declared: ArchiveDeclared): Promise<void> {
+  const v = isObject(value) ? value : {};
+  declared.agreements.push({ check: 'index schemaVersion', subject: member, expected: '2', actual: String(v.schemaVersion) });
+  if ('mediaType' in v) {
+    declared.agreements.push({ check: 'index media type', subject: member, expected: INDEX_TYPES[0]!, actual: String(v.mediaType) });
+  }
+  const layout = store.member('oci-layout');
+  if (!layout) return;
+  let version = '(unreadable)';
+  try {
+    const parsed: unknown = JSON.parse((await store.readBytes(resolveMember(store, 'oci-layout').name, 4096)).toString('utf8'));
+    if (isObject(parsed)) version = String(parsed.imageLayoutVersion);
+  } catch { /* not JSON, too big, a link out: reported as unreadable */ }
+  declared.agreements.push({ check: 'oci-layout version', subject: 'oci-layout', expected: '1.0.0', actual: version });
 }

@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { ArchiveDeclared, BlobClaim, ImageSource, RawConfig, RawHistory } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import {
-  claimOf, INDEX_TYPES, isObject, layerSource, MEDIA, parseDescriptor, readConfig, readJsonMember,
+  claimOf, INDEX_TYPES, isObject, layerSource, mediaTypeAgreements, MEDIA, parseDescriptor, readConfig, readJsonMember,
 } from './common.js';
 import type { Format } from './format.js';
 
@@ -86,7 +86,11 @@ async function fromManifest(store: Store, member: string, notes: string[], liste
     declared: {
       claims,
       measured: { [read]: { digest, size: bytes.length }, [cfg.member]: { digest: cfg.digest, size: cfg.size } },
-      agreements: [],
+      // the top manifest.json is covered by no digest: it must at least say what a v2 manifest says
+      agreements: listed ? [] : [
+        { check: 'manifest schemaVersion', subject: member, expected: '2', actual: String(value.schemaVersion) },
+        ...mediaTypeAgreements(member, value, config, layers),
+      ],
       diffIds: 'config',
     },
   };
@@ -106,7 +110,10 @@ export const skopeoDir: Format = {
     const isIndex = isObject(value) && (INDEX_TYPES.includes(String(value.mediaType)) || Array.isArray(value.manifests));
     if (!isIndex) return [await fromManifest(store, 'manifest.json', notes)];
     const out: ImageSource[] = [];
-    if (declared) declared.measured[listMember] = { digest: listDigest, size: listBytes.length };
+    if (declared) {
+      declared.measured[listMember] = { digest: listDigest, size: listBytes.length };
+      declared.agreements.push({ check: 'index schemaVersion', subject: 'manifest.json', expected: '2', actual: String((value as Record<string, unknown>).schemaVersion) });
+    }
     const list = (value as Record<string, unknown>).manifests;
     if (!Array.isArray(list)) throw badArchive(store.path, 'manifest.json', '"manifests" is not a list');
     const descriptors = list.map((v, i) => parseDescriptor(v, store.path, 'manifest.json', `manifests[${i}]`));

@@ -68,12 +68,16 @@ export interface BlobClaim {
   digest: Digest;
   /** declared size; -1 when the descriptor's size is not a valid number, null when none is given */
   size: number | null;
+  /** the descriptor's media type ('' when it has none), for blobs that state their own (manifests, indexes) */
+  mediaType?: string;
 }
 
 /** What a member's bytes are, measured when a format read them (JSON members). */
 export interface Measured {
   digest: Digest;
   size: number;
+  /** the `mediaType` a manifest or index states inside itself */
+  mediaType?: string;
 }
 
 /** Two lists of the same archive compared (Docker 25: `manifest.json` against `index.json`). */
