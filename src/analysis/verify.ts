@@ -25,8 +25,14 @@ export interface ImageVerdict {
 /** Where a referenced name's bytes are: the member after links, or why there are none. */
 export type Located = { member: string; problem?: undefined } | { member?: undefined; problem: string; missing: boolean };
 
-/** One layer pass: its diffID, or why it could not be read. */
-export type LayerResult = { diffId: Digest; error?: undefined } | { diffId?: undefined; error: string };
+/**
+ * One layer pass: its diffID, or why it could not be read — or both, for an
+ * uncompressed blob whose tar is broken (its bytes still hash to a diffID).
+ */
+export interface LayerResult {
+  diffId?: Digest;
+  error?: string;
+}
 
 /** What the I/O side found. Maps are keyed by member name (the member holding the bytes, after links). */
 export interface VerifyFacts {
@@ -112,7 +118,7 @@ export function verifyImage(img: Image, facts: VerifyFacts): ImageVerdict {
     const r = facts.layers.get(l.member);
     if (!r) continue;
     if (r.error !== undefined) checks.push(fail('layer readable', l.member, 'a readable layer', r.error));
-    else if (fromConfig) checks.push(compare('layer diffID', l.member, l.diffId, r.diffId));
+    if (r.diffId !== undefined && fromConfig) checks.push(compare('layer diffID', l.member, l.diffId, r.diffId));
   }
   for (const a of d?.agreements ?? []) checks.push(agreementCheck(a));
 

@@ -70,6 +70,8 @@ export type SettledLayer =
     /** sha256 of the whole blob as stored, read to its end despite the failure; null if reading itself failed */
     digest: Digest | null;
     compressedSize: number;
+    /** as sniffed (undefined if nothing was read): for an uncompressed blob the digest is also its diffID */
+    compression: Compression | undefined;
   };
 
 /**
@@ -129,9 +131,9 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
       extract?.destroy();
       if (!drain) {
         blob.destroy();
-        resolve({ ok: false, error: failed, digest: null, compressedSize });
+        resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
       } else if (blobEnded) {
-        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize });
+        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
       } else {
         blob.resume(); // keep hashing the stored bytes to the end
       }
@@ -247,14 +249,14 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
 
     blob.on('error', (e) => {
       if (failed) {
-        if (drain) resolve({ ok: false, error: failed, digest: null, compressedSize });
+        if (drain) resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
         return;
       }
       if (drain) {
         failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
         inflate?.destroy();
         extract?.destroy();
-        resolve({ ok: false, error: failed, digest: null, compressedSize });
+        resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
         return;
       }
       fail(e);
@@ -278,7 +280,7 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
     blob.on('end', () => {
       blobEnded = true;
       if (failed) {
-        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize });
+        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
         return;
       }
       if (compression === undefined) {
