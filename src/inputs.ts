@@ -1,4 +1,4 @@
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerdigError } from './errors.js';
 import { openArchive, type Archive } from './archive.js';
@@ -63,9 +63,14 @@ async function* openOne(
       return;
     }
   }
-  // a directory reached twice (symlink loops, `a -> .`) is searched once
+  // like find(1): a symlinked directory is opened if it is an image layout, never searched
+  // (`a -> .` or `up -> ..` would loop or leave the tree); a directory reached twice is searched once
   let real: string;
   try {
+    if (!named && lstatSync(p).isSymbolicLink()) {
+      opts.onSkip?.(p, 'a symbolic link to a directory that is not an image layout: not searched');
+      return;
+    }
     real = realpathSync(p);
   } catch {
     return;

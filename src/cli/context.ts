@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { printable } from '../report/format.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import { openInputs } from '../inputs.js';
 import type { Archive } from '../archive.js';
@@ -35,11 +36,11 @@ export function applyLimits(a: GlobalArgs): void {
 }
 
 export function note(a: Pick<GlobalArgs, 'quiet'>, msg: string): void {
-  if (!a.quiet) process.stderr.write(`layerdig: ${msg}\n`);
+  if (!a.quiet) process.stderr.write(`layerdig: ${printable(msg)}\n`);
 }
 
 export function warn(msg: string): void {
-  process.stderr.write(`layerdig: WARNING: ${msg}\n`);
+  process.stderr.write(`layerdig: WARNING: ${printable(msg)}\n`);
 }
 
 /** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */

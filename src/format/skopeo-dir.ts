@@ -1,6 +1,6 @@
 import { toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Store } from '../store/store.js';
+import { parseJsonText, type Store } from '../store/store.js';
 import type { ArchiveDeclared, BlobClaim, ImageSource, RawConfig, RawHistory } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import {
@@ -16,11 +16,9 @@ async function schema1(store: Store, member: string, m: Record<string, unknown>,
   const v1 = m.history.map((h, i) => {
     const raw = isObject(h) && typeof h.v1Compatibility === 'string' ? h.v1Compatibility : null;
     if (!raw) throw badArchive(store.path, member, `history[${i}] has no v1Compatibility`);
-    try {
-      return JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      throw badArchive(store.path, member, `history[${i}].v1Compatibility is not JSON`);
-    }
+    const v = parseJsonText(raw, store.path, `${member} history[${i}].v1Compatibility`);
+    if (!isObject(v)) throw badArchive(store.path, member, `history[${i}].v1Compatibility is not a JSON object`);
+    return v;
   });
   // fsLayers and history run top (newest) first; throwaway entries carry an empty layer
   const layers = [];

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import { LayerdigError, badArchive, where } from '../errors.js';
 import type { Compression } from '../compression/index.js';
+import { normalizeMemberName } from './tar-header.js';
 
 /**
  * A Store is the bytes an input holds, addressed by member name: a tar file
@@ -56,7 +57,8 @@ export type LinkEnd = { member: Member; problem?: undefined } | { member?: undef
  * they end at (of any type). Symlink targets are relative to the link's directory.
  */
 export function followLinks(store: Store, name: string): LinkEnd {
-  let cur = store.member(name);
+  // `/abs.tar` or `./abs.tar` in a document names the member the archive lists as `abs.tar`
+  let cur = store.member(name) ?? (normalizeMemberName(name) ? store.member(normalizeMemberName(name)) : undefined);
   const seen = new Set<string>();
   let hops = 0;
   let path = name;
@@ -98,13 +100,46 @@ export async function readJson(store: Store, name: string, limit: number): Promi
   return parseJson(buf, store.path, name);
 }
 
-export function parseJson(buf: Buffer, archive: string, member: string): unknown {
+/** Deeper than this, a document is hostile: no image format nests past a handful of levels. */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * The deepest nesting of `[`/`{` outside strings. V8 parses any depth, but
+ * printing or walking a deep value overflows the stack, so it is refused first.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/** Parse JSON text, turning every failure into one sentence naming the member. */
+export function parseJsonText(text: string, archive: string, member: string): unknown {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw badArchive(archive, member, `JSON is nested more than ${MAX_JSON_DEPTH} levels deep: refused`);
   try {
-    return JSON.parse(buf.toString('utf8'));
+    return JSON.parse(text);
   } catch (e) {
     if (e instanceof RangeError) throw badArchive(archive, member, 'JSON is nested too deeply to read');
     throw badArchive(archive, member, `is not valid JSON (${(e as Error).message})`);
   }
+}
+
+export function parseJson(buf: Buffer, archive: string, member: string): unknown {
+  return parseJsonText(buf.toString('utf8'), archive, member);
 }
 
 export function tooBig(archive: string, member: string, size: number, limit: number): LayerdigError {
