@@ -74,6 +74,8 @@ export function followLinks(store: Store, name: string): LinkEnd {
     if (target.startsWith('/')) return { problem: `link points outside the archive (${target})` };
     const joined = cur.type === 'symlink' ? posix.join(posix.dirname(cur.name), target) : posix.normalize(target);
     if (joined === '..' || joined.startsWith('../')) return { problem: `link points outside the archive (${target})` };
+    // `loop -> .` or `blobs/sha256/up -> ../..`: the archive's own root, inside it (a directory)
+    if (joined === '.') return { member: { name: '.', type: 'dir', size: 0 } };
     path = joined.replace(/^\.\//, '');
     cur = store.member(path);
   }
