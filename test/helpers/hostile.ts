@@ -369,6 +369,22 @@ export const CASES: HostileCase[] = [
     member: /evil\\x0a\\x1b\[31mname\.tar: member is missing/,
   },
   {
+    name: 'layer entries that climb out: ../../etc/cron.d/x, /etc/passwd, a symlink to /etc/passwd, a hard link to ../../etc/shadow',
+    // listing a layer extracts nothing: these are names in a table, and nothing is written anywhere
+    build: async (d) => {
+      const layer = Buffer.concat([
+        rawHeader({ name: '../../etc/cron.d/x', size: 5 }), pad(Buffer.from('evil\n')),
+        rawHeader({ name: '/etc/passwd', size: 5 }), pad(Buffer.from('root\n')),
+        rawHeader({ name: 'passwd-link', size: 0, type: '2', linkname: '/etc/passwd' }),
+        rawHeader({ name: 'up-link', size: 0, type: '2', linkname: '../../../../etc/passwd' }),
+        rawHeader({ name: 'shadow-hard', size: 0, type: '1', linkname: '../../etc/shadow' }),
+        END,
+      ]);
+      return ociDir(d, 'climbing-entries', [layer], [sha(layer)]);
+    },
+    exit: ALL(0),
+  },
+  {
     name: 'a raw non-UTF-8 outer member name',
     build: async (d) => dockerArchive(d, 'raw-name.tar', { raw: [rawHeader({ name: Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), size: 5 }), pad(Buffer.from('hello'))] }),
     exit: ALL(0),
