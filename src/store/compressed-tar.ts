@@ -106,7 +106,9 @@ export class CompressedTarStore implements Store {
         const name = normalizeMemberName(header.name);
         current = name;
         const at = (header as { byteOffset?: number }).byteOffset;
-        if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil((header.size ?? 0) / 512) * 512);
+        // tar-stream (like GNU tar) reads no body for a directory, whatever its size field says
+        const bodySize = header.type === 'directory' ? 0 : header.size ?? 0;
+        if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil(bodySize / 512) * 512);
         const m: Member = {
           name,
           type: memberType(header.type),
@@ -126,7 +128,9 @@ export class CompressedTarStore implements Store {
         // a name that occurs twice is read from its last occurrence, as extraction would leave it
         const use = m.type === 'file' && (!wanted || (wanted.has(name) && this.winner.get(name) === ordinal));
         if (!use) {
-          stream.on('end', next).resume();
+          // a directory's body stream never ends when its header claims a size: do not wait for it
+          if (header.type === 'directory') next();
+          else stream.on('end', next).resume();
           return;
         }
         fn(m, stream as unknown as Readable).then(() => { stream.resume(); next(); }, (e) => { stop(e); stream.destroy(); });
