@@ -103,6 +103,9 @@ export class CompressedTarStore implements Store {
       };
       extract.on('entry', (header, stream, next) => {
         ordinal++;
+        // when the archive ends inside this body, tar-stream destroys the body stream with the same
+        // error it reports on the extract (handled below): without a listener it would be uncaught
+        stream.on('error', () => {});
         const name = normalizeMemberName(header.name);
         current = name;
         const at = (header as { byteOffset?: number }).byteOffset;
