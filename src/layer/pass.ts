@@ -171,7 +171,7 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
           entries.push(e);
           size += diffSizeOf(e);
           if (entries.length > maxLayerEntries) {
-            fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxLayerEntries} entries in one layer: stopped (a safety limit)`));
+            fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxLayerEntries} entries in one layer: stopped (a safety limit; raise --max-layer-entries)`));
             return;
           }
         }
@@ -211,7 +211,7 @@ function pass(blob: Readable, opts: PassOptions, drain: boolean): Promise<Settle
       if (!extract) return true;
       if (uncompressedSize - tarEnd > maxTrailingBytes) {
         fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxTrailingBytes} bytes of data after the last tar entry `
-          + `(at byte ${tarEnd} of ${uncompressedSize} decompressed): stopped as a likely decompression bomb`));
+          + `(at byte ${tarEnd} of ${uncompressedSize} decompressed): stopped as a likely decompression bomb (raise --max-trailing-bytes if it is real)`));
         return true;
       }
       const forTar = endMarker.take(chunk);

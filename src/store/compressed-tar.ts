@@ -124,7 +124,7 @@ export class CompressedTarStore implements Store {
           this.order.push(m);
           this.winner.set(name, ordinal);
           if (this.order.length > limits().maxMembers) {
-            stop(new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members`));
+            stop(new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members (a safety limit; raise --max-members)`));
             return;
           }
         }
@@ -149,7 +149,7 @@ export class CompressedTarStore implements Store {
         out += chunk.length;
         if (out - tarEnd > maxTrailingBytes) {
           cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: more than ${maxTrailingBytes} bytes of data after the last member `
-            + `(at byte ${tarEnd} of ${out} decompressed): stopped as a likely decompression bomb`)) as Error);
+            + `(at byte ${tarEnd} of ${out} decompressed): stopped as a likely decompression bomb (raise --max-trailing-bytes if it is real)`)) as Error);
           return;
         }
         if (out > 1024 ** 3 && out > input.bytesRead * maxRatio) {

@@ -230,7 +230,7 @@ export const CASES: HostileCase[] = [
     name: 'gzip bomb: 10 MB of concatenated gzip members expanding to 10 GiB of zeros (no tar inside)',
     build: async (d) => ociDirWithBigLayer(d, 'gzip-bomb', { parts: gzipZeros(64, 160), diffId: FAKE_DIFF }),
     exit: BODY(3, 3),
-    member: /blobs\/sha256\/[0-9a-f]{64}: more than \d+ bytes of data after the last tar entry .*decompression bomb/,
+    member: /blobs\/sha256\/[0-9a-f]{64}: more than 16777216 bytes of data after the last tar entry .*decompression bomb \(raise --max-trailing-bytes/,
   },
   {
     name: 'gzip bomb inside a tar entry (a 7 GiB file of zeros), stopped by --max-layer-bytes',
@@ -258,6 +258,30 @@ export const CASES: HostileCase[] = [
       return p;
     },
     exit: ALL(3),
+  },
+  {
+    name: 'the same gzip bomb with a lower --max-trailing-bytes: stopped sooner, the limit named',
+    build: async (d) => ociDirWithBigLayer(d, 'gzip-bomb-low', { parts: gzipZeros(64, 4), diffId: FAKE_DIFF }),
+    args: ['--max-trailing-bytes', '1048576'],
+    exit: BODY(3, 3),
+    member: /blobs\/sha256\/[0-9a-f]{64}: more than 1048576 bytes of data after the last tar entry .*\(raise --max-trailing-bytes/,
+  },
+  {
+    name: 'a sane archive under --max-members 3: stopped, the limit named',
+    build: (d) => dockerArchive(d, 'many-members.tar'),
+    args: ['--max-members', '3'],
+    exit: ALL(3),
+    member: /many-members\.tar: more than 3 members \(a safety limit; raise --max-members\)/,
+  },
+  {
+    name: 'a layer of 50 entries under --max-layer-entries 10: listing stopped, the limit named',
+    build: async (d) => {
+      const layer = Buffer.concat([...Array.from({ length: 50 }, (_, i) => rawHeader({ name: `f${i}`, size: 0 })), END]);
+      return ociDir(d, 'many-entries', [layer], [sha(layer)]);
+    },
+    args: ['--max-layer-entries', '10'],
+    exit: BODY(3, 3),
+    member: /blobs\/sha256\/[0-9a-f]{64}: more than 10 entries in one layer: stopped \(a safety limit; raise --max-layer-entries\)/,
   },
   {
     name: 'truncated tar (the archive ends inside a layer)',
