@@ -3,7 +3,7 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { detectFormat } from './format/formats.js';
 import { buildImage } from './image/build.js';
-import type { Image, ImageSource } from './image/model.js';
+import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from './image/model.js';
 import { readLayer } from './layer/pass.js';
 
 /** An opened input: its bytes, and the images it holds. */
@@ -13,6 +13,8 @@ export interface Archive {
   store: Store;
   images: Image[];
   notes: string[];
+  /** what the archive's documents declare beyond its images (for `verify`) */
+  declared: ArchiveDeclared;
   close(): void;
 }
 
@@ -31,14 +33,15 @@ export async function openArchive(path: string): Promise<Archive> {
   const store = await openStore(path);
   try {
     const format = await detectFormat(store);
-    const sources = await format.load(store);
+    const declared = emptyArchiveDeclared();
+    const sources = await format.load(store, declared);
     const images: Image[] = [];
     for (const src of sources) {
       const diffIds = src.declaredDiffIds ?? (await computeDiffIds(store, src));
       images.push(buildImage(src, diffIds, (m) => store.storage(m)));
     }
     const notes = [...new Set(sources.flatMap((s) => s.notes))];
-    return { path, format: format.name, store, images, notes, close: () => store.close() };
+    return { path, format: format.name, store, images, notes, declared, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;

@@ -44,3 +44,29 @@ export function idPrefix(s: string): string | null {
   const bare = s.toLowerCase().replace(/^sha256:/, '');
   return /^[0-9a-f]{1,64}$/.test(bare) ? bare : null;
 }
+
+/**
+ * Content-addressed blob names: `blobs/sha256/<hex>` (OCI layout) and crane's
+ * `<hex>.tar.gz`. Other names (`<diffid>.tar`, `<v1id>/layer.tar`) say nothing
+ * about the blob digest.
+ */
+export function digestFromName(name: string): Digest | null {
+  const oci = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
+  if (oci) return `sha256:${oci[1]}`;
+  const crane = /^([0-9a-f]{64})\.(tar\.gz|tgz|tar\.zst)$/.exec(name);
+  return crane ? `sha256:${crane[1]}` : null;
+}
+
+/**
+ * The digest a member's name declares, for every content-addressed naming
+ * convention: OCI `blobs/sha256/<hex>`, skopeo `dir:` `<hex>` and
+ * `<hex>.manifest.json`, docker save `<hex>.json` (the image ID), crane
+ * `sha256:<hex>` configs and `<hex>.tar.gz` layers. `<diffid>.tar` names the
+ * uncompressed content, not the blob, and is not one of them.
+ */
+export function namedDigest(name: string): Digest | null {
+  const fromBlob = digestFromName(name);
+  if (fromBlob) return fromBlob;
+  const m = /^(?:sha256:)?([0-9a-f]{64})(?:\.json|\.manifest\.json)?$/.exec(name);
+  return m ? `sha256:${m[1]}` : null;
+}

@@ -5,7 +5,8 @@
 export type ErrorCode =
   | 'E_USAGE'            // bad arguments
   | 'E_NOT_AN_ARCHIVE'   // input is not any image format we know
-  | 'E_BAD_ARCHIVE'      // structurally broken: truncated tar, bad JSON, missing blob, link loop
+  | 'E_BAD_ARCHIVE'      // structurally broken: truncated tar, bad JSON, link loop
+  | 'E_INTEGRITY'        // the archive contradicts itself: a referenced member is missing, diff_ids and layers differ in count
   | 'E_LIMIT'            // a safety limit stopped the read (JSON size, decompression bomb)
   | 'E_IO'               // the operating system refused (no such file, permission)
   | 'E_NOT_FOUND'        // image, layer or path not found in the input

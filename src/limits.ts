@@ -8,6 +8,10 @@ export interface Limits {
   maxRatio: number;
   /** most members we index in one archive */
   maxMembers: number;
+  /** most entries we list in one layer (each costs memory) */
+  maxLayerEntries: number;
+  /** decompressed bytes allowed after a tar's last member (end blocks, record padding, eStargz footer) */
+  maxTrailingBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -15,6 +19,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxLayerBytes: 64 * 1024 ** 3,
   maxRatio: 1100, // deflate cannot exceed ~1032:1; zstd can, but real layers rarely do past 1 GiB
   maxMembers: 2_000_000,
+  maxLayerEntries: 4_000_000,
+  maxTrailingBytes: 16 * 1024 * 1024,
 };
 
 let current: Limits = { ...DEFAULT_LIMITS };

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { printable } from '../report/format.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import { openInputs } from '../inputs.js';
 import type { Archive } from '../archive.js';
@@ -16,6 +17,9 @@ export interface GlobalArgs {
   maxLayerBytes?: number;
   maxRatio?: number;
   jobs?: number;
+  maxMembers?: number;
+  maxLayerEntries?: number;
+  maxTrailingBytes?: number;
 }
 
 export function globalOptions<T>(y: Argv<T>) {
@@ -27,7 +31,10 @@ export function globalOptions<T>(y: Argv<T>) {
     .option('platform', { type: 'string', describe: 'only images for os/arch[/variant]' })
     .option('max-json-bytes', { type: 'number', describe: 'largest JSON member read (default 16 MiB)' })
     .option('max-layer-bytes', { type: 'number', describe: 'largest decompressed layer read (default 64 GiB)' })
-    .option('max-ratio', { type: 'number', describe: 'decompression ratio past 1 GiB treated as a bomb (default 1100)' });
+    .option('max-ratio', { type: 'number', describe: 'decompression ratio past 1 GiB treated as a bomb (default 1100)' })
+    .option('max-trailing-bytes', { type: 'number', describe: 'decompressed bytes allowed after a tar\'s last entry (default 16 MiB)' })
+    .option('max-members', { type: 'number', describe: 'most members (files) indexed in one archive (default 2000000)' })
+    .option('max-layer-entries', { type: 'number', describe: 'most entries listed in one layer (default 4000000)' });
 }
 
 export function applyLimits(a: GlobalArgs): void {
@@ -36,17 +43,20 @@ export function applyLimits(a: GlobalArgs): void {
     ...(a.maxJsonBytes ? { maxJsonBytes: a.maxJsonBytes } : {}),
     ...(a.maxLayerBytes ? { maxLayerBytes: a.maxLayerBytes } : {}),
     ...(a.maxRatio ? { maxRatio: a.maxRatio } : {}),
+    ...(a.maxTrailingBytes ? { maxTrailingBytes: a.maxTrailingBytes } : {}),
+    ...(a.maxMembers ? { maxMembers: a.maxMembers } : {}),
+    ...(a.maxLayerEntries ? { maxLayerEntries: a.maxLayerEntries } : {}),
   });
 }
 
 export function note(a: Pick<GlobalArgs, 'quiet'>, msg: string): void {
   clearProgress();
-  if (!a.quiet) process.stderr.write(`layerdig: ${msg}\n`);
+  if (!a.quiet) process.stderr.write(`layerdig: ${printable(msg)}\n`);
 }
 
 export function warn(msg: string): void {
   clearProgress();
-  process.stderr.write(`layerdig: ${paint(process.stderr, 'yellow', 'WARNING')}: ${msg}\n`);
+  process.stderr.write(`layerdig: ${paint(process.stderr, 'yellow', 'WARNING')}: ${printable(msg)}\n`);
 }
 
 /**

@@ -2,15 +2,16 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
+import { printable } from '../report/format.js';
 
 function report(err: unknown): number {
   if (err instanceof LayerdigError) {
-    process.stderr.write(`layerdig: ${err.message}\n`);
-    if (err.candidates.length) process.stderr.write(`candidates:\n${err.candidates.map((c) => `  ${c}`).join('\n')}\n`);
+    process.stderr.write(`layerdig: ${printable(err.message)}\n`);
+    if (err.candidates.length) process.stderr.write(`candidates:\n${err.candidates.map((c) => `  ${printable(c)}`).join('\n')}\n`);
     return exitCodeFor(err);
   }
   const e = err as Error;
-  process.stderr.write(`layerdig: internal error: ${e?.message ?? String(err)}\n`);
+  process.stderr.write(`layerdig: internal error: ${printable(e?.message ?? String(err))}\n`);
   if (process.env.LAYERDIG_DEBUG) process.stderr.write(`${e?.stack}\n`);
   return EXIT.internal;
 }

@@ -1,4 +1,4 @@
-import { createGunzip, constants as zc } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { zstdDecompressor } from './zstd.js';
 
@@ -20,8 +20,10 @@ export const READ_CHUNK = 1024 * 1024;
 
 export function decompressor(c: Exclude<Compression, 'none'>): Transform {
   if (c === 'gzip') {
-    // multi-member gzip (eStargz) is handled: zlib keeps inflating after a member ends
-    return createGunzip({ chunkSize: INFLATE_CHUNK, finishFlush: zc.Z_SYNC_FLUSH });
+    // multi-member gzip (eStargz) is handled: zlib keeps inflating after a member ends.
+    // The default finish flush (Z_FINISH) makes a stream cut short an error ("unexpected end
+    // of file"), as Go's gzip reader (Docker) does, instead of ending quietly.
+    return createGunzip({ chunkSize: INFLATE_CHUNK });
   }
   return zstdDecompressor();
 }

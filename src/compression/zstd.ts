@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsc } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { Duplex, type Transform } from 'node:stream';
+import { Duplex, type Transform, type TransformCallback } from 'node:stream';
 import { LayerdigError } from '../errors.js';
 
 /**
@@ -76,6 +76,67 @@ class ZstdProcess extends Duplex {
   }
 }
 
+interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
+type NapiStreamClass = new () => Transform & { dctx: NapiDCtx; inFrame: boolean };
+
+/** Output per native call: zstd's recommended ZSTD_DStreamOutSize(). */
+const OUT_CHUNK = 128 * 1024;
+
+/**
+ * zstd-napi's DecompressStream inflates a whole input chunk in one synchronous
+ * loop, pushing every output buffer whatever the consumer says: a 256 KB frame
+ * of RLE blocks becomes gigabytes in memory before anyone can stop it. This
+ * subclass makes the same native calls but stops when `push` says the reader
+ * is full (resuming from `_read`) and when the stream is destroyed, so the
+ * layer pass's limits stop a bomb at once.
+ */
+function boundedNapi(Base: NapiStreamClass): Factory {
+  class Bounded extends Base {
+    private pending: { src: Buffer; done: TransformCallback } | null = null;
+
+    override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+      this.pending = { src: chunk, done };
+      this.pump();
+    }
+
+    override _read(size: number): void {
+      if (this.pending) this.pump();
+      else super._read(size);
+    }
+
+    private pump(): void {
+      const p = this.pending!;
+      for (;;) {
+        if (this.destroyed) {
+          this.pending = null;
+          return;
+        }
+        const dst = Buffer.allocUnsafe(OUT_CHUNK);
+        let ret: number;
+        let produced: number;
+        let consumed: number;
+        try {
+          [ret, produced, consumed] = this.dctx.decompressStream(dst, p.src);
+        } catch (e) {
+          this.pending = null;
+          p.done(e as Error);
+          return;
+        }
+        p.src = p.src.subarray(consumed);
+        const more = produced > 0 ? this.push(dst.subarray(0, produced)) : true;
+        if (p.src.length === 0 && (produced < dst.length || ret === 0)) {
+          this.inFrame = ret !== 0;
+          this.pending = null;
+          p.done();
+          return;
+        }
+        if (!more) return; // _read resumes
+      }
+    }
+  }
+  return () => new Bounded();
+}
+
 function builtinFactory(): Factory | null {
   const builtin = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
   return typeof builtin === 'function' ? () => builtin({ chunkSize: 256 * 1024 }) : null;
@@ -84,8 +145,8 @@ function builtinFactory(): Factory | null {
 function napiFactory(): Factory | null {
   try {
     const require = createRequire(import.meta.url);
-    const napi = require('zstd-napi') as { DecompressStream: new () => Transform };
-    return () => new napi.DecompressStream();
+    const napi = require('zstd-napi') as { DecompressStream: NapiStreamClass };
+    return boundedNapi(napi.DecompressStream);
   } catch {
     return null;
   }

@@ -1,9 +1,11 @@
-import { sha256, toDigest, type Digest } from '../digest.js';
+import { digestFromName, sha256, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
 import { limits } from '../limits.js';
-import { sniffCompression } from '../compression/index.js';
+import { sniffCompression, type Compression } from '../compression/index.js';
 import { parseJson, resolveMember, type Store } from '../store/store.js';
-import type { LayerSource, RawConfig } from '../image/model.js';
+import type { Agreement, BlobClaim, LayerSource, RawConfig } from '../image/model.js';
+
+export { digestFromName } from '../digest.js';
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -95,14 +97,48 @@ export async function layerSource(
   };
 }
 
+/** A descriptor's claim about the blob it points at (`verify` compares it with the bytes). */
+export function claimOf(kind: BlobClaim['kind'], member: string, by: string, d: { digest: Digest; size?: number | null }): BlobClaim {
+  return { kind, member, by, digest: d.digest, size: d.size ?? null };
+}
+
+/** Layer media types, and the compression each says (media types lie: see mediaTypeAgreements). */
+export const LAYER_TYPES: Record<string, Compression> = {
+  'application/vnd.oci.image.layer.v1.tar': 'none',
+  'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
+  'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar': 'none',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
+  'application/vnd.docker.image.rootfs.diff.tar': 'none',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip': 'gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
+};
+
 /**
- * Content-addressed names: `blobs/sha256/<hex>` (OCI layout) and crane's
- * `<hex>.tar.gz`. Other names (`<diffid>.tar`, `<v1id>/layer.tar`) say nothing
- * about the blob digest.
+ * Media-type checks for a manifest that no digest covers (a skopeo dir's
+ * manifest.json): the strings must be ones a reader acts on correctly.
+ * As {expected, actual} pairs that agree when the type is right.
  */
-export function digestFromName(name: string): Digest | null {
-  const oci = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name);
-  if (oci) return `sha256:${oci[1]}`;
-  const crane = /^([0-9a-f]{64})\.(tar\.gz|tgz|tar\.zst)$/.exec(name);
-  return crane ? `sha256:${crane[1]}` : null;
+export function mediaTypeAgreements(
+  member: string,
+  manifest: Record<string, unknown>,
+  config: { mediaType: string },
+  layers: { mediaType: string | null }[],
+): Agreement[] {
+  const out: Agreement[] = [];
+  const one = (check: string, subject: string, actual: string, ok: boolean, expected: string) =>
+    out.push({ check, subject, expected: ok ? actual : expected, actual });
+  if (typeof manifest.mediaType === 'string' || 'mediaType' in manifest) {
+    const t = String(manifest.mediaType);
+    one('manifest media type', member, t, MANIFEST_TYPES.includes(t), `one of ${MANIFEST_TYPES.join(', ')}`);
+  }
+  one('config media type', `${member} config`, config.mediaType, CONFIG_TYPES.includes(config.mediaType), `one of ${CONFIG_TYPES.join(', ')}`);
+  // a known layer type, not necessarily the blob's compression: writers get that wrong (umoci → skopeo
+  // marks uncompressed layers +gzip) and layerdig sniffs magic bytes anyway
+  layers.forEach((l, j) => {
+    const t = l.mediaType ?? '';
+    one('layer media type', `${member} layers[${j}]`, t, t in LAYER_TYPES, 'a layer media type');
+  });
+  return out;
 }

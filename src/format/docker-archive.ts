@@ -1,9 +1,10 @@
-import { toDigest, type Digest } from '../digest.js';
+import { shortId, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
 import type { Store } from '../store/store.js';
-import type { ImageSource } from '../image/model.js';
+import type { Agreement, BlobClaim, ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
-import { isObject, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
+import { canonicalRef } from '../image/select.js';
+import { blobPath, claimOf, isObject, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
 import { imageFromOciEntry } from './oci-layout.js';
 import type { Format } from './format.js';
@@ -42,14 +43,14 @@ export const dockerArchive: Format = {
     const { value } = await readJsonMember(store, 'manifest.json');
     return value === null || Array.isArray(value);
   },
-  async load(store) {
+  async load(store, declared) {
     const { value } = await readJsonMember(store, 'manifest.json');
     if (value === null) throw badArchive(store.path, 'manifest.json', 'is null: the archive lists no images');
     if (!Array.isArray(value)) throw badArchive(store.path, 'manifest.json', 'is not a list of images');
     if (value.length === 0) throw badArchive(store.path, 'manifest.json', 'is an empty list: the archive holds no images');
 
     let oci: { entries: OciManifestEntry[]; notes: string[] } | null = null;
-    if (store.member('index.json') && store.member('oci-layout')) oci = await walkOciIndex(store);
+    if (store.member('index.json') && store.member('oci-layout')) oci = await walkOciIndex(store, 'index.json', declared);
     const notes = oci?.notes ?? [];
     const out: ImageSource[] = [];
     const matched = new Set<OciManifestEntry>();
@@ -63,16 +64,28 @@ export const dockerArchive: Format = {
       const diffIds = configDiffIds(cfg.config, store.path, cfg.member);
       const sources = layerSources(e.LayerSources);
       const layers = [];
+      const claims: BlobClaim[] = [];
       for (let j = 0; j < e.Layers.length; j++) {
         const ref = e.Layers[j];
         if (typeof ref !== 'string') throw badArchive(store.path, 'manifest.json', `${what}.Layers[${j}] is not a path`);
         const d = diffIds[j] ? sources.get(diffIds[j]!) : undefined;
+        if (d?.digest) claims.push(claimOf('layer', ref, `${what}.LayerSources`, { digest: d.digest, size: d.size }));
         layers.push(await layerSource(store, ref, d ?? {}));
       }
       const match = oci?.entries.find((o) => o.config.digest === cfg.digest && !matched.has(o));
       if (match) matched.add(match);
       const repoTags = strings(e.RepoTags);
+      const agreements: Agreement[] = oci ? agree(oci.entries, what, cfg.digest, repoTags, e.Layers as string[]) : [];
+      for (const key of sources.keys()) {
+        // LayerSources is keyed by diffID: a key the config does not list describes no layer
+        const known = diffIds.includes(key);
+        agreements.push({ check: 'LayerSources key', subject: `${what}.LayerSources`, expected: 'a diffID of the config', actual: known ? 'a diffID of the config' : key });
+      }
       if (match?.containerdName && repoTags.length === 0) repoTags.push(match.containerdName);
+      if (match) {
+        claims.push(match.claim, claimOf('config', blobPath(match.config.digest), `${match.member} config`, match.config),
+          ...match.layers.map((l, j) => claimOf('layer', blobPath(l.digest), `${match.member} layers[${j}]`, l)));
+      }
       out.push({
         archive: store.path,
         format: oci ? 'docker-archive-oci' : 'docker-archive',
@@ -88,11 +101,53 @@ export const dockerArchive: Format = {
         layers,
         declaredDiffIds: diffIds,
         notes,
+        declared: {
+          claims,
+          measured: { ...match?.measured, [cfg.member]: { digest: cfg.digest, size: cfg.size } },
+          agreements,
+          diffIds: 'config',
+        },
       });
     }
+    const fromManifestJson = new Set(out.map((s) => s.configDigest));
     for (const o of oci?.entries ?? []) {
-      if (!matched.has(o)) out.push(await imageFromOciEntry(store, o, 'docker-archive-oci', notes));
+      if (matched.has(o)) continue;
+      // Docker writes one index.json entry per tag: a second tag of an image manifest.json lists is not another image
+      if (fromManifestJson.has(o.config.digest)) continue;
+      notes.push(`index.json lists manifest ${shortId(o.descriptor.digest)} that manifest.json does not: read from the OCI layout alone`);
+      out.push(await imageFromOciEntry(store, o, 'docker-archive-oci', notes));
     }
     return out;
   },
 };
+
+/**
+ * Docker 25+ saves list each image twice, in `manifest.json` and through
+ * `index.json`: where both list an image (same config) they must agree on its
+ * layers and tags, and a tagged image must be in both.
+ */
+function agree(entries: OciManifestEntry[], what: string, config: Digest, repoTags: string[], refs: string[]): Agreement[] {
+  const check = 'manifest.json agrees with index.json';
+  const same = entries.filter((o) => o.config.digest === config);
+  const out: Agreement[] = [];
+  if (same.length === 0) {
+    if (repoTags.length) out.push({ check, subject: what, expected: `an index.json entry for ${repoTags.join(', ')}`, actual: 'none' });
+    return out;
+  }
+  const tags = new Set(repoTags.map(canonicalRef));
+  for (const o of same) {
+    const want = o.layers.map((l) => blobPath(l.digest));
+    const j = want.findIndex((p, k) => refs[k] !== p);
+    out.push(j === -1 && want.length === refs.length
+      ? { check, subject: what, expected: `${want.length} layers as ${o.member}`, actual: `${refs.length} layers as ${o.member}` }
+      : j === -1
+        ? { check, subject: what, expected: `${want.length} layers as ${o.member}`, actual: `${refs.length} layers` }
+        : { check, subject: `${what}.Layers[${j}]`, expected: want[j]!, actual: refs[j] ?? '(none)' });
+    if (o.containerdName) {
+      const ok = tags.has(canonicalRef(o.containerdName));
+      out.push({ check, subject: `${what}.RepoTags`, expected: `${o.containerdName} (as ${o.member} is named in index.json)`,
+        actual: ok ? `${o.containerdName} (as ${o.member} is named in index.json)` : repoTags.length ? repoTags.join(', ') : '(none)' });
+    }
+  }
+  return out;
+}

@@ -31,12 +31,14 @@ export const dockerV1: Format = {
     const out: ImageSource[] = [];
     for (const [topId, repoTags] of tagsById) {
       const chain: Record<string, unknown>[] = [];
+      const measured: Record<string, { digest: string; size: number }> = {};
       const ids: string[] = [];
       let id: string | undefined = topId;
       while (id) {
         if (ids.includes(id) || ids.length > MAX_CHAIN) throw badArchive(store.path, `${id}/json`, 'parent chain loops');
         ids.push(id);
-        const { value: j } = await readJsonMember(store, `${id}/json`);
+        const { value: j, member: read, digest, bytes } = await readJsonMember(store, `${id}/json`);
+        measured[read] = { digest, size: bytes.length };
         if (!isObject(j)) throw badArchive(store.path, `${id}/json`, 'is not a JSON object');
         chain.push(j);
         id = typeof j.parent === 'string' && j.parent ? j.parent : undefined;
@@ -64,6 +66,7 @@ export const dockerV1: Format = {
         manifest: null, repoTags, refName: null, indexPlatform: null, layers,
         declaredDiffIds: null, v1History: history,
         notes: ['pre-1.10 save: no image config, so the image ID is the v1 image ID and diffIDs are computed by hashing each layer'],
+        declared: { claims: [], measured, agreements: [], diffIds: 'computed' },
       });
     }
     return out;

@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.js';
-import type { ImageSource } from '../image/model.js';
+import type { ArchiveDeclared, ImageSource } from '../image/model.js';
 
 /**
  * One image-archive layout. Adding a format = one file implementing this and
@@ -9,6 +9,9 @@ export interface Format {
   readonly name: string;
   /** decide from content (member names and small JSON members), never from the file name */
   detect(store: Store): Promise<boolean>;
-  /** list the images; reads JSON only, never a layer body */
-  load(store: Store): Promise<ImageSource[]>;
+  /**
+   * List the images; reads JSON only, never a layer body. What the documents
+   * declare beyond the images (nested indexes, missing blobs) goes to `declared`.
+   */
+  load(store: Store, declared?: ArchiveDeclared): Promise<ImageSource[]>;
 }

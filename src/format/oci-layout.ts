@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
-import type { FormatName, ImageSource } from '../image/model.js';
+import type { BlobClaim, FormatName, ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
-import { blobPath, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
+import { blobPath, claimOf, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
 import type { Format } from './format.js';
 
@@ -12,6 +12,11 @@ export async function imageFromOciEntry(store: Store, e: OciManifestEntry, forma
   for (const l of e.layers) {
     layers.push(await layerSource(store, blobPath(l.digest), { digest: l.digest, size: l.size, mediaType: l.mediaType }));
   }
+  const claims: BlobClaim[] = [
+    e.claim,
+    claimOf('config', blobPath(e.config.digest), `${e.member} config`, e.config),
+    ...e.layers.map((l, j) => claimOf('layer', blobPath(l.digest), `${e.member} layers[${j}]`, l)),
+  ];
   return {
     archive: store.path,
     format,
@@ -25,6 +30,12 @@ export async function imageFromOciEntry(store: Store, e: OciManifestEntry, forma
     layers,
     declaredDiffIds: configDiffIds(cfg.config, store.path, cfg.member),
     notes,
+    declared: {
+      claims,
+      measured: { ...e.measured, [cfg.member]: { digest: cfg.digest, size: cfg.size } },
+      agreements: [],
+      diffIds: 'config',
+    },
   };
 }
 
@@ -41,8 +52,8 @@ export const ociLayout: Format = {
       return false;
     }
   },
-  async load(store) {
-    const { entries, notes } = await walkOciIndex(store);
+  async load(store, declared) {
+    const { entries, notes } = await walkOciIndex(store, 'index.json', declared);
     const out: ImageSource[] = [];
     for (const e of entries) out.push(await imageFromOciEntry(store, e, 'oci-layout', notes));
     return out;

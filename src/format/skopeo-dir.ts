@@ -1,10 +1,10 @@
 import { toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Store } from '../store/store.js';
-import type { ImageSource, RawConfig, RawHistory } from '../image/model.js';
+import { parseJsonText, type Store } from '../store/store.js';
+import type { ArchiveDeclared, BlobClaim, ImageSource, RawConfig, RawHistory } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import {
-  INDEX_TYPES, isObject, layerSource, manifestAnnotations, MEDIA, parseDescriptor, readConfig, readJsonMember,
+  claimOf, INDEX_TYPES, isObject, layerSource, manifestAnnotations, mediaTypeAgreements, MEDIA, parseDescriptor, readConfig, readJsonMember,
 } from './common.js';
 import type { Format } from './format.js';
 
@@ -16,14 +16,13 @@ async function schema1(store: Store, member: string, m: Record<string, unknown>,
   const v1 = m.history.map((h, i) => {
     const raw = isObject(h) && typeof h.v1Compatibility === 'string' ? h.v1Compatibility : null;
     if (!raw) throw badArchive(store.path, member, `history[${i}] has no v1Compatibility`);
-    try {
-      return JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      throw badArchive(store.path, member, `history[${i}].v1Compatibility is not JSON`);
-    }
+    const v = parseJsonText(raw, store.path, `${member} history[${i}].v1Compatibility`);
+    if (!isObject(v)) throw badArchive(store.path, member, `history[${i}].v1Compatibility is not a JSON object`);
+    return v;
   });
   // fsLayers and history run top (newest) first; throwaway entries carry an empty layer
   const layers = [];
+  const claims: BlobClaim[] = [];
   const history: RawHistory[] = [];
   for (let i = m.fsLayers.length - 1; i >= 0; i--) {
     const fl = m.fsLayers[i];
@@ -34,7 +33,10 @@ async function schema1(store: Store, member: string, m: Record<string, unknown>,
     const cmd = Array.isArray(cc.Cmd) ? cc.Cmd.join(' ') : '';
     const throwaway = c.throwaway === true;
     history.push({ created: typeof c.created === 'string' ? c.created : undefined, created_by: cmd, empty_layer: throwaway });
-    if (!throwaway) layers.push(await layerSource(store, bare(sum), { digest: sum }));
+    if (!throwaway) {
+      claims.push(claimOf('layer', bare(sum), `${member} fsLayers[${i}]`, { digest: sum }));
+      layers.push(await layerSource(store, bare(sum), { digest: sum }));
+    }
   }
   const top = v1[0] ?? {};
   const config: RawConfig = {
@@ -51,19 +53,26 @@ async function schema1(store: Store, member: string, m: Record<string, unknown>,
     repoTags: typeof m.name === 'string' && typeof m.tag === 'string' ? [`${m.name}:${m.tag}`] : [],
     refName: null, indexPlatform: null, layers, declaredDiffIds: null, v1History: history,
     notes: ['schema 1 manifest: no image config, so the image ID shown is the v1 image ID and diffIDs are computed by hashing each layer'],
+    declared: { claims, measured: { [member]: { digest, size } }, agreements: [], diffIds: 'computed' },
   };
 }
 
-async function fromManifest(store: Store, member: string, notes: string[]): Promise<ImageSource> {
-  const { value, digest, bytes } = await readJsonMember(store, member);
+async function fromManifest(store: Store, member: string, notes: string[], listed?: BlobClaim): Promise<ImageSource> {
+  const { value, digest, bytes, member: read } = await readJsonMember(store, member);
   if (!isObject(value)) throw badArchive(store.path, member, 'is not a JSON object');
-  if (value.schemaVersion === 1) return schema1(store, member, value, digest, bytes.length);
+  if (value.schemaVersion === 1) {
+    const img = await schema1(store, member, value, digest, bytes.length);
+    if (listed) img.declared!.claims.unshift(listed);
+    return img;
+  }
   const config = parseDescriptor(value.config, store.path, member, 'config');
   if (!Array.isArray(value.layers)) throw badArchive(store.path, member, '"layers" is not a list');
   const cfg = await readConfig(store, bare(config.digest));
   const layers = [];
+  const claims: BlobClaim[] = [...(listed ? [listed] : []), claimOf('config', bare(config.digest), `${member} config`, config)];
   for (let i = 0; i < value.layers.length; i++) {
     const l = parseDescriptor(value.layers[i], store.path, member, `layers[${i}]`);
+    claims.push(claimOf('layer', bare(l.digest), `${member} layers[${i}]`, l));
     layers.push(await layerSource(store, bare(l.digest), { digest: l.digest, size: l.size, mediaType: l.mediaType }));
   }
   return {
@@ -72,6 +81,16 @@ async function fromManifest(store: Store, member: string, notes: string[]): Prom
     manifest: { digest, mediaType: typeof value.mediaType === 'string' ? value.mediaType : MEDIA.ociManifest, size: bytes.length, member, annotations: manifestAnnotations(value) },
     repoTags: [], refName: null, indexPlatform: null, layers,
     declaredDiffIds: configDiffIds(cfg.config, store.path, cfg.member), notes,
+    declared: {
+      claims,
+      measured: { [read]: { digest, size: bytes.length }, [cfg.member]: { digest: cfg.digest, size: cfg.size } },
+      // the top manifest.json is covered by no digest: it must at least say what a v2 manifest says
+      agreements: listed ? [] : [
+        { check: 'manifest schemaVersion', subject: member, expected: '2', actual: String(value.schemaVersion) },
+        ...mediaTypeAgreements(member, value, config, layers),
+      ],
+      diffIds: 'config',
+    },
   };
 }
 
@@ -83,21 +102,30 @@ export const skopeoDir: Format = {
     const v = await store.head('version', 64);
     return v.toString('utf8').startsWith('Directory Transport Version');
   },
-  async load(store) {
-    const { value } = await readJsonMember(store, 'manifest.json');
+  async load(store, declared?: ArchiveDeclared) {
+    const { value, member: listMember, digest: listDigest, bytes: listBytes } = await readJsonMember(store, 'manifest.json');
     const notes: string[] = [];
     const isIndex = isObject(value) && (INDEX_TYPES.includes(String(value.mediaType)) || Array.isArray(value.manifests));
     if (!isIndex) return [await fromManifest(store, 'manifest.json', notes)];
     const out: ImageSource[] = [];
-    const list = (value as Record<string, unknown>).manifests as unknown[];
-    for (let i = 0; i < list.length; i++) {
-      const d = parseDescriptor(list[i], store.path, 'manifest.json', `manifests[${i}]`);
+    if (declared) {
+      declared.measured[listMember] = { digest: listDigest, size: listBytes.length };
+      declared.agreements.push({ check: 'index schemaVersion', subject: 'manifest.json', expected: '2', actual: String((value as Record<string, unknown>).schemaVersion) });
+    }
+    const list = (value as Record<string, unknown>).manifests;
+    if (!Array.isArray(list)) throw badArchive(store.path, 'manifest.json', '"manifests" is not a list');
+    const descriptors = list.map((v, i) => parseDescriptor(v, store.path, 'manifest.json', `manifests[${i}]`));
+    const somePresent = descriptors.some((d) => store.member(`${bare(d.digest)}.manifest.json`) !== undefined);
+    for (let i = 0; i < descriptors.length; i++) {
+      const d = descriptors[i]!;
       const member = `${bare(d.digest)}.manifest.json`;
+      declared?.referenced.add(member);
       if (!store.member(member)) {
+        declared?.missing.push({ member, by: `manifest.json manifests[${i}]`, byDesign: somePresent });
         notes.push(`instance ${d.digest} is listed but ${member} is not in the directory: skipped`);
         continue;
       }
-      const img = await fromManifest(store, member, notes);
+      const img = await fromManifest(store, member, notes, claimOf('manifest', member, `manifest.json manifests[${i}]`, d));
       if (d.platform?.os && d.platform.architecture) {
         img.indexPlatform = { os: d.platform.os, architecture: d.platform.architecture, ...(d.platform.variant ? { variant: d.platform.variant } : {}) };
       }

@@ -1,5 +1,5 @@
 import { isDigest, type Digest } from '../digest.js';
-import { badArchive } from '../errors.js';
+import { badArchive, LayerdigError, where } from '../errors.js';
 import { chainIds } from './chain.js';
 import { pairHistory } from './history.js';
 import type { Image, ImageSource, Layer, Platform, RawConfig } from './model.js';
@@ -32,8 +32,8 @@ export function configPlatform(config: RawConfig, fallback: Platform | null): Pl
  */
 export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage: (member: string) => string): Image {
   if (diffIds.length !== src.layers.length) {
-    throw badArchive(src.archive, src.configMember,
-      `the config lists ${diffIds.length} diffIDs but the manifest has ${src.layers.length} layers`);
+    throw new LayerdigError('E_INTEGRITY', `${where(src.archive, src.configMember)}: `
+      + `the config lists ${diffIds.length} diffIDs but the manifest has ${src.layers.length} layers`);
   }
   const chains = chainIds(diffIds);
   const layers: Layer[] = src.layers.map((l, i) => ({
@@ -64,5 +64,13 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     layers,
     history: pairHistory(rawHistory, layers.length),
     notes: src.notes,
+    ...(src.declared ? {
+      declared: {
+        ...src.declared,
+        configMember: src.configMember,
+        manifestMember: src.manifest?.member ?? null,
+        layerRefs: src.layers.map((l) => l.referencedAs),
+      },
+    } : {}),
   };
 }

@@ -9,7 +9,9 @@ import type { HistoryItem, RawHistory } from './model.js';
 export function pairHistory(history: readonly RawHistory[], layerCount: number): HistoryItem[] {
   const out: HistoryItem[] = [];
   let next = 0;
-  for (const h of history) {
+  for (const raw of history) {
+    // a config is untrusted: an entry that is not an object (null, 5) is read as an empty one, as Go's decoder reads null
+    const h: RawHistory = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {};
     const empty = h.empty_layer === true;
     const layerIndex = !empty && next < layerCount ? next++ : null;
     out.push({

@@ -54,6 +54,86 @@ export interface LayerSource {
   compression: Compression;
 }
 
+/**
+ * What one of the archive's documents says a blob is: a descriptor's digest and
+ * size (an index entry, a manifest's config or layers, `LayerSources`). Claims
+ * that a member's content-addressed name makes are derived by `verify`.
+ */
+export interface BlobClaim {
+  kind: 'index' | 'manifest' | 'config' | 'layer';
+  /** the member the claim points at, as referenced (before links) */
+  member: string;
+  /** who makes the claim: `index.json manifests[0]`, `blobs/sha256/ab… layers[2]` */
+  by: string;
+  digest: Digest;
+  /** declared size; -1 when the descriptor's size is not a valid number, null when none is given */
+  size: number | null;
+  /** the descriptor's media type ('' when it has none), for blobs that state their own (manifests, indexes) */
+  mediaType?: string;
+}
+
+/** What a member's bytes are, measured when a format read them (JSON members). */
+export interface Measured {
+  digest: Digest;
+  size: number;
+  /** the `mediaType` a manifest or index states inside itself */
+  mediaType?: string;
+}
+
+/** Two lists of the same archive compared (Docker 25: `manifest.json` against `index.json`). */
+export interface Agreement {
+  check: string;
+  subject: string;
+  expected: string;
+  actual: string;
+}
+
+/**
+ * Everything an image's documents declare about its bytes, kept for `verify`;
+ * no other command needs it. Measurements are keyed by the member actually read.
+ */
+export interface Declared {
+  claims: BlobClaim[];
+  measured: Record<string, Measured>;
+  agreements: Agreement[];
+  /** where the diffIDs come from: the config, or hashing the layers (nothing declares them) */
+  diffIds: 'config' | 'computed';
+}
+
+/** Declared, plus where the image's documents and layers are, as build.ts derives them. */
+export interface ImageDeclared extends Declared {
+  configMember: string;
+  manifestMember: string | null;
+  /** each layer's member as the manifest names it (before links) */
+  layerRefs: string[];
+}
+
+/** A blob that a document references and the archive does not hold. */
+export interface MissingBlob {
+  member: string;
+  by: string;
+  /** another platform of a multi-platform index that a save left out on purpose */
+  byDesign: boolean;
+}
+
+/**
+ * What the archive's documents declare beyond any one image: nested indexes,
+ * manifests skipped (attestations, artifacts), blobs missing, index entries
+ * without a `manifest.json` entry. Formats fill it as they read; only `verify` reads it.
+ */
+export interface ArchiveDeclared {
+  claims: BlobClaim[];
+  measured: Record<string, Measured>;
+  missing: MissingBlob[];
+  agreements: Agreement[];
+  /** every member some document references (for the unreferenced-blob note) */
+  referenced: Set<string>;
+}
+
+export function emptyArchiveDeclared(): ArchiveDeclared {
+  return { claims: [], measured: {}, missing: [], agreements: [], referenced: new Set() };
+}
+
 /** The minimal core a format yields per image; everything else is derived (image/build.ts). */
 export interface ImageSource {
   archive: string;
@@ -77,6 +157,8 @@ export interface ImageSource {
   /** v1-era history (schema 1 v1Compatibility, pre-1.10 json), when no config history exists */
   v1History?: RawHistory[];
   notes: string[];
+  /** digests and sizes the image's documents declare, for `verify` */
+  declared?: Declared;
 }
 
 export interface Layer {
@@ -117,6 +199,8 @@ export interface Image {
   layers: Layer[];
   history: HistoryItem[];
   notes: string[];
+  /** digests and sizes the image's documents declare, for `verify` */
+  declared?: ImageDeclared;
 }
 
 export function platformString(p: Platform): string {

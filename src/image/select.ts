@@ -16,7 +16,7 @@ export function platformMatches(p: Platform, want: Platform): boolean {
 }
 
 /** `docker.io/library/x:t`, `docker.io/x:t` and `x:t` name the same image. */
-function canonicalRef(ref: string): string {
+export function canonicalRef(ref: string): string {
   const { repository, tag } = splitReference(ref);
   let repo = repository.replace(/^docker\.io\//, '').replace(/^index\.docker\.io\//, '');
   repo = repo.replace(/^library\//, '');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable, Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import tarStream from 'tar-stream';
 import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
@@ -90,8 +90,18 @@ function fromTarStream(h: tarStream.Header): WalkHeader {
   };
 }
 
-/** Decompressed bytes queued between the inflater and the consumers before the inflater is paused. */
-const QUEUE_HIGH = 2 * 1024 * 1024;
+/** The outcome of a pass that does not give up reading at the first problem (verify). */
+export type SettledLayer =
+  | { ok: true; listing: LayerListing }
+  | {
+    ok: false;
+    error: LayerdigError;
+    /** sha256 of the whole blob as stored, read to its end despite the failure; null if reading itself failed */
+    digest: Digest | null;
+    compressedSize: number;
+    /** as sniffed (undefined if nothing was read): for an uncompressed blob the digest is also its diffID */
+    compression: Compression | undefined;
+  };
 
 /**
  * One streaming pass over a layer blob: sniff → inflate → tee into sha256 and
@@ -103,6 +113,26 @@ const QUEUE_HIGH = 2 * 1024 * 1024;
  * inflates while this one is hashed instead of after it.
  */
 export async function readLayer(blob: Readable, opts: PassOptions): Promise<LayerListing> {
+  const r = await pass(blob, opts, false);
+  if (!r.ok) throw r.error;
+  return r.listing;
+}
+
+/**
+ * Like readLayer, but a failure (corrupt data, a limit) does not end the read:
+ * the rest of the blob is still hashed, undecompressed, so `verify` can tell
+ * an altered blob (its digest differs) from one that was always broken.
+ */
+export function readLayerSettled(blob: Readable, opts: PassOptions): Promise<SettledLayer> {
+  return pass(blob, opts, true);
+}
+
+/** Decompressed bytes queued between the inflater and the consumers before the inflater is paused. */
+const QUEUE_HIGH = 2 * 1024 * 1024;
+/** Bytes needed to tell gzip and zstd from tar, however the stream splits them. */
+const SNIFF_BYTES = 4;
+
+function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<SettledLayer> {
   const rawHash = createHash('sha256');
   const diffHash = createHash('sha256');
   let compressedSize = 0;
@@ -110,62 +140,101 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
   let compression: Compression | undefined;
   const entries: LayerEntry[] = [];
   let size = 0;
-  const { maxLayerBytes, maxRatio } = limits();
+  const { maxLayerBytes, maxRatio, maxLayerEntries, maxTrailingBytes } = limits();
+  // only listing entries costs memory; a hash-only pass still walks a compressed tar so that
+  // data after its end (a bomb) is stopped
+  const keepEntries = opts.hashOnly !== true;
 
-  return new Promise<LayerListing>((resolve, reject) => {
-    let failed = false;
+  return new Promise<SettledLayer>((resolve) => {
+    let failed: LayerdigError | null = null;
+    let blobEnded = false;
+    let rawDigest: Digest | null = null;
+    const digestOfBlob = (): Digest => (rawDigest ??= `sha256:${rawHash.digest('hex')}`);
     let inflate = null as Transform | null;
-    const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      blob.destroy();
-      inflate?.destroy();
-      const err = e instanceof LayerdigError ? e
-        : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
-      reject(err);
-    };
 
     // Listing only: the synchronous TarWalker. With a visitor: tar-stream, whose
     // entry streams carry the bodies.
     let extract: tarStream.Extract | null = null;
     let walker: TarWalker | null = null;
-    let tarDone = opts.hashOnly === true;
+    let tarDone = false;
     let streamDone = false;
     let current = '';
     /** tar-stream reads on past the end-of-archive marker; the walker stops there itself */
-    const tarEnd = new TarEndTracker();
+    const endMarker = new TarEndTracker();
+    /** decompressed offset where the last entry's (padded) body ends, for tar-stream */
+    let lastEntryEnd = 0;
+
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = e instanceof LayerdigError ? e
+        : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
+      inflate?.destroy();
+      extract?.destroy();
+      if (!drainBlob) {
+        blob.destroy();
+        resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
+      } else if (blobEnded) {
+        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
+      } else {
+        blob.resume(); // keep hashing the stored bytes to the end
+      }
+    };
+
     const finish = () => {
-      if (!tarDone || !streamDone || failed) return;
+      if (failed || !streamDone || (extract && !tarDone)) return;
       resolve({
-        diffId: `sha256:${diffHash.digest('hex')}`,
-        digest: `sha256:${rawHash.digest('hex')}`,
-        compression: compression ?? 'none',
-        compressedSize, uncompressedSize, size, entries,
+        ok: true,
+        listing: {
+          diffId: `sha256:${diffHash.digest('hex')}`,
+          digest: digestOfBlob(),
+          compression: compression ?? 'none',
+          compressedSize, uncompressedSize, size, entries,
+        },
       });
     };
     const tarError = (err: Error) => new LayerdigError('E_BAD_ARCHIVE',
       `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`);
-    const onHeader = (h: WalkHeader): LayerEntry => {
+    /** false when a limit stopped the pass */
+    const onHeader = (h: WalkHeader): LayerEntry | null => {
       const e = toEntry(h);
       current = e.path;
-      if (e.path !== '') {
+      if (e.path !== '' && keepEntries) {
         entries.push(e);
         size += diffSizeOf(e);
+        if (entries.length > maxLayerEntries) {
+          fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxLayerEntries} entries in one layer: stopped (a safety limit; raise --max-layer-entries)`));
+          return null;
+        }
       }
       return e;
     };
 
-    if (!opts.hashOnly && !opts.onEntry) {
-      walker = new TarWalker(onHeader);
-    } else if (!opts.hashOnly) {
-      const visitor = opts.onEntry!;
-      extract = tarStream.extract();
-      extract.on('entry', (h, body, next) => {
-        let e: LayerEntry;
+    const startTar = () => {
+      if (!opts.onEntry) {
+        walker = new TarWalker((h) => { onHeader(h); });
+        return;
+      }
+      const visitor = opts.onEntry;
+      const x = tarStream.extract();
+      extract = x;
+      x.on('entry', (h, body, next) => {
+        if (failed) return;
+        let e: LayerEntry | null;
         try {
           e = onHeader(fromTarStream(h));
         } catch (err) {
           fail(err);
+          return;
+        }
+        if (!e) return;
+        const at = (h as { byteOffset?: number }).byteOffset;
+        if (typeof at === 'number') lastEntryEnd = Math.max(lastEntryEnd, at + 512 + Math.ceil(bodySize(h) / 512) * 512);
+        if (h.type === 'directory') {
+          // tar-stream gives a directory no body, and when its header claims a size anyway that
+          // body stream never ends: waiting for it would hang the pass (found by the fuzz test)
+          body.on('error', () => {}); // it is never read; the extract reports any error itself
+          const visit = e.path !== '' ? visitor(e, Readable.from([])) : undefined;
+          Promise.resolve(visit).then(() => next(), fail);
           return;
         }
         // the next entry starts only when this body has ended AND the visitor is done with it
@@ -182,13 +251,14 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
           body.resume();
         }
       });
-      extract.on('finish', () => { tarDone = true; finish(); });
-      extract.on('error', (err) => fail(tarError(err)));
-    }
+      x.on('finish', () => { tarDone = true; finish(); });
+      x.on('error', (err) => fail(tarError(err)));
+    };
 
     // ---- consumers: sha256 of the decompressed stream + the tar reader ----
-    // eStargz and others may put bytes after the tar end blocks: they count in the
-    // diffID but the tar reader must not choke on them, so stop feeding it once it finished.
+    // eStargz and others put bytes after the tar's end blocks: they count in the diffID but
+    // the tar reader does not see them. A decompression bomb is stopped by size, by ratio,
+    // or by too much data after the last entry.
     const queue: Buffer[] = [];
     let queued = 0;
     let scheduled = false;
@@ -207,10 +277,23 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
           fail(tarError(err as Error));
           return;
         }
-        tarDone = true;
       }
       if (extract && !tarDone) (extract as unknown as { end(): void }).end();
       finish();
+    };
+
+    const overLimit = (): LayerdigError | null => {
+      if (uncompressedSize > maxLayerBytes
+        || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
+        return new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed `
+          + `(limits: ${maxLayerBytes} bytes, ratio ${maxRatio}): stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`);
+      }
+      const tarEnd = walker ? walker.lastEntryEnd : lastEntryEnd;
+      if ((walker || extract) && uncompressedSize - tarEnd > maxTrailingBytes) {
+        return new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxTrailingBytes} bytes of data after the last tar entry `
+          + `(at byte ${tarEnd} of ${uncompressedSize} decompressed): stopped as a likely decompression bomb (raise --max-trailing-bytes if it is real)`);
+      }
+      return null;
     };
 
     const drain = () => {
@@ -220,11 +303,6 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         queued -= chunk.length;
         diffHash.update(chunk);
         uncompressedSize += chunk.length;
-        if (uncompressedSize > maxLayerBytes
-          || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
-          fail(new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed: stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`));
-          return;
-        }
         if (walker) {
           try {
             walker.write(chunk);
@@ -232,8 +310,14 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
             fail(tarError(err as Error));
             return;
           }
-        } else if (extract && !tarDone) {
-          const forTar = tarEnd.take(chunk);
+        }
+        const limit = overLimit();
+        if (limit) {
+          fail(limit);
+          return;
+        }
+        if (extract && !tarDone) {
+          const forTar = endMarker.take(chunk);
           if (forTar.length === 0 || extract.write(forTar)) continue;
           // the tar reader is full (an onEntry visitor reads slowly): wait for it
           waitingForTar = true;
@@ -249,6 +333,12 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
       if (ended && queue.length === 0) endAll();
     };
 
+    const schedule = () => {
+      if (!scheduled && !waitingForTar) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    };
     const push = (chunk: Buffer) => {
       if (failed) return;
       queue.push(chunk);
@@ -257,60 +347,95 @@ export async function readLayer(blob: Readable, opts: PassOptions): Promise<Laye
         upstreamPaused = true;
         pauseUpstream();
       }
-      if (!scheduled && !waitingForTar) {
-        scheduled = true;
-        setImmediate(drain);
-      }
+      schedule();
     };
     const pushEnd = () => {
       ended = true;
-      if (!scheduled && !waitingForTar) {
-        scheduled = true;
-        setImmediate(drain);
-      }
+      schedule();
     };
 
     // ---- producer: the blob, inflated when compressed ----
-    blob.on('error', fail);
-    blob.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      if (compression === undefined) {
-        compression = sniffCompression(chunk);
-        if (compression !== 'none') {
-          try {
-            inflate = decompressor(compression);
-          } catch (e) {
-            fail(e);
-            return;
-          }
-          const inf = inflate;
-          pauseUpstream = () => inf.pause();
-          resumeUpstream = () => inf.resume();
-          inf.on('data', push);
-          inf.on('error', fail);
-          inf.on('end', pushEnd);
-          inf.on('drain', () => blob.resume());
-        } else {
-          pauseUpstream = () => blob.pause();
-          resumeUpstream = () => blob.resume();
-        }
+    const start = (head: Buffer) => {
+      compression = sniffCompression(head);
+      if (keepEntries || compression !== 'none') startTar();
+      if (compression === 'none') {
+        pauseUpstream = () => blob.pause();
+        resumeUpstream = () => blob.resume();
+        return;
       }
-      rawHash.update(chunk);
-      compressedSize += chunk.length;
-      opts.onProgress?.(compressedSize);
+      try {
+        inflate = decompressor(compression);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      const inf = inflate;
+      pauseUpstream = () => inf.pause();
+      resumeUpstream = () => inf.resume();
+      inf.on('data', push);
+      inf.on('error', fail);
+      inf.on('end', () => { if (!failed) pushEnd(); });
+      inf.on('drain', () => { if (!failed) blob.resume(); });
+    };
+    const feed = (chunk: Buffer) => {
       if (inflate) {
         if (!inflate.write(chunk)) blob.pause();
       } else {
         push(chunk);
       }
+    };
+
+    let pending: Buffer | null = null;
+    blob.on('error', (e) => {
+      if (failed) {
+        if (drainBlob) resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
+        return;
+      }
+      if (drainBlob) {
+        failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
+        inflate?.destroy();
+        extract?.destroy();
+        resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
+        return;
+      }
+      fail(e);
+    });
+    blob.on('data', (chunk: Buffer) => {
+      rawHash.update(chunk);
+      compressedSize += chunk.length;
+      opts.onProgress?.(compressedSize);
+      if (failed) return;
+      if (compression === undefined) {
+        // sniff from the first bytes, however the stream happens to split them
+        pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+        if (pending.length < SNIFF_BYTES) return;
+        chunk = pending;
+        pending = null;
+        start(chunk);
+        if (failed) return;
+      }
+      feed(chunk);
     });
     blob.on('end', () => {
-      if (failed) return;
-      if (compression === undefined) compression = 'none'; // empty blob
+      blobEnded = true;
+      if (failed) {
+        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
+        return;
+      }
+      if (compression === undefined) {
+        start(pending ?? Buffer.alloc(0)); // a blob shorter than the sniff window
+        if (failed) return;
+        if (pending) feed(pending);
+      }
       if (inflate) inflate.end();
       else pushEnd();
     });
   });
+}
+
+/** Bytes of body after a header: tar-stream (like GNU tar) reads none for a directory, whatever its size field says. */
+function bodySize(h: tarStream.Header): number {
+  return h.type === 'directory' ? 0 : h.size ?? 0;
 }
 
 function describe(e: unknown, c: Compression | undefined): string {

@@ -133,11 +133,23 @@ export class TarWalker {
   private gnuLongLinkPath: string | null = null;
   /** the end-of-archive block was seen: the rest is not tar */
   private ended = false;
+  /** bytes written before the current chunk */
+  private offset = 0;
+  /** offset where the last entry's header and padded body end (what follows is trailing data) */
+  lastEntryEnd = 0;
 
   constructor(private readonly onEntry: (h: WalkHeader) => void) {}
 
   /** Throws an Error (tar-stream's wording) on a corrupt header. */
   write(chunk: Buffer): void {
+    try {
+      this.walk(chunk);
+    } finally {
+      this.offset += chunk.length;
+    }
+  }
+
+  private walk(chunk: Buffer): void {
     let pos = 0;
     const n = chunk.length;
     while (pos < n && !this.ended) {
@@ -169,7 +181,7 @@ export class TarWalker {
         block = this.head;
         this.headLen = 0;
       }
-      this.header(block);
+      this.header(block, this.offset + pos);
     }
   }
 
@@ -179,7 +191,8 @@ export class TarWalker {
     if (this.skip > 0 || this.headLen > 0 || this.long) throw new Error('Unexpected end of data');
   }
 
-  private header(block: Buffer): void {
+  /** `end`: the offset just past this header block */
+  private header(block: Buffer, end: number): void {
     const h = decodeHeader(block);
     if (!h) {
       this.ended = true;
@@ -207,8 +220,12 @@ export class TarWalker {
     if (!(h.size >= 0)) throw new Error('Invalid header');
     this.onEntry(h);
     // tar-stream reads no body for a directory or an empty entry
-    if (h.size === 0 || h.type === 'directory') return;
+    if (h.size === 0 || h.type === 'directory') {
+      this.lastEntryEnd = end;
+      return;
+    }
     this.skip = h.size + overflow(h.size);
+    this.lastEntryEnd = end + this.skip;
   }
 
   private endLong(): void {

@@ -27,3 +27,15 @@ export function ellipsis(s: string, max: number, full: boolean): string {
   const one = s.replace(/\s+/g, ' ').trim();
   return full || one.length <= max ? one : `${one.slice(0, max - 1)}…`;
 }
+
+/**
+ * Names from an archive are untrusted: escape control characters (newlines,
+ * terminal escape sequences) and bidirectional overrides so that one message
+ * stays one line and a table cannot be repainted.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { printable } from './format.js';
 
 /**
  * Plain, borderless tables like `docker images`. cli-table3 writes colour
@@ -13,6 +14,6 @@ export function table(head: string[], rows: (string | number)[][]): string {
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
-  for (const r of rows) t.push(r.map(String));
+  for (const r of rows) t.push(r.map((c) => printable(String(c))));
   return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
 }

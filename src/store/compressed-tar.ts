@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { badArchive, LayerdigError, where } from '../errors.js';
@@ -39,6 +39,8 @@ export class CompressedTarStore implements Store {
   private readonly order: Member[] = [];
   private readonly kept = new Map<string, Buffer>();
   private readonly heads = new Map<string, Buffer>();
+  /** for each name, the ordinal of the occurrence that counts (the last) */
+  private readonly winner = new Map<string, number>();
   readonly duplicates: string[] = [];
 
   private constructor(readonly path: string, readonly outerCompression: Exclude<Compression, 'none'>) {}
@@ -50,20 +52,29 @@ export class CompressedTarStore implements Store {
       const chunks: Buffer[] = [];
       let size = 0;
       let keep: boolean | undefined;
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (keep === undefined) {
-          s.heads.set(m.name, Buffer.from(chunk.subarray(0, HEAD_BYTES)));
-          keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, chunk);
-        }
+      const decide = () => {
+        const first = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        s.heads.set(m.name, Buffer.from(first.subarray(0, HEAD_BYTES)));
+        keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, first);
+        chunks.length = 0;
+        size = 0;
         if (keep) {
-          chunks.push(chunk);
-          size += chunk.length;
+          chunks.push(first);
+          size = first.length;
         }
+      };
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (keep === false) continue;
+        chunks.push(chunk);
+        size += chunk.length;
+        // decide from the first HEAD_BYTES, however the stream splits them
+        if (keep === undefined && size >= HEAD_BYTES) decide();
       }
+      if (keep === undefined) decide();
       if (keep) {
         keptBytes += size;
         if (keptBytes > 16 * limits().maxJsonBytes) {
-          throw new LayerdigError('E_LIMIT', `${path}: more JSON members than layerdig will hold in memory`);
+          throw new LayerdigError('E_LIMIT', `${path}: more JSON members than layerdig will hold in memory (over ${16 * limits().maxJsonBytes} bytes; raise --max-json-bytes)`);
         }
         s.kept.set(m.name, Buffer.concat(chunks, size));
       }
@@ -80,10 +91,27 @@ export class CompressedTarStore implements Store {
   ): Promise<void> {
     const extract = tarStream.extract();
     let current = '(start of archive)';
+    let ordinal = -1;
+    /** a failure of ours (a limit, a bad layer) wins over the stream errors it causes */
+    let own: unknown;
+    /** decompressed offset where the last member's body (padded) ends */
+    let tarEnd = 0;
     const done = new Promise<void>((resolve, reject) => {
+      const stop = (e: unknown) => {
+        own ??= e;
+        reject(e);
+      };
       extract.on('entry', (header, stream, next) => {
+        ordinal++;
+        // when the archive ends inside this body, tar-stream destroys the body stream with the same
+        // error it reports on the extract (handled below): without a listener it would be uncaught
+        stream.on('error', () => {});
         const name = normalizeMemberName(header.name);
         current = name;
+        const at = (header as { byteOffset?: number }).byteOffset;
+        // tar-stream (like GNU tar) reads no body for a directory, whatever its size field says
+        const bodySize = header.type === 'directory' ? 0 : header.size ?? 0;
+        if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil(bodySize / 512) * 512);
         const m: Member = {
           name,
           type: memberType(header.type),
@@ -94,28 +122,51 @@ export class CompressedTarStore implements Store {
           if (this.byName.has(name)) this.duplicates.push(name);
           this.byName.set(name, m);
           this.order.push(m);
+          this.winner.set(name, ordinal);
           if (this.order.length > limits().maxMembers) {
-            reject(new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members`));
+            stop(new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members (a safety limit; raise --max-members)`));
             return;
           }
         }
-        const use = m.type === 'file' && (!wanted || wanted.has(name));
+        // a name that occurs twice is read from its last occurrence, as extraction would leave it
+        const use = m.type === 'file' && (!wanted || (wanted.has(name) && this.winner.get(name) === ordinal));
         if (!use) {
-          stream.on('end', next).resume();
+          // a directory's body stream never ends when its header claims a size: do not wait for it
+          if (header.type === 'directory') next();
+          else stream.on('end', next).resume();
           return;
         }
-        fn(m, stream as unknown as Readable).then(() => { stream.resume(); next(); }, (e) => { stream.destroy(); reject(e); });
+        fn(m, stream as unknown as Readable).then(() => { stream.resume(); next(); }, (e) => { stop(e); stream.destroy(); });
       });
       extract.on('finish', resolve);
       extract.on('error', reject);
     });
     const input = createReadStream(this.path, { highWaterMark: READ_CHUNK });
+    const { maxRatio, maxTrailingBytes } = limits();
+    let out = 0;
+    const meter = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        out += chunk.length;
+        if (out - tarEnd > maxTrailingBytes) {
+          cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: more than ${maxTrailingBytes} bytes of data after the last member `
+            + `(at byte ${tarEnd} of ${out} decompressed): stopped as a likely decompression bomb (raise --max-trailing-bytes if it is real)`)) as Error);
+          return;
+        }
+        if (out > 1024 ** 3 && out > input.bytesRead * maxRatio) {
+          cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: decompressed ${out} bytes from ${input.bytesRead} `
+            + `(more than ${maxRatio}:1): stopped as a likely decompression bomb (raise --max-ratio if it is real)`)) as Error);
+          return;
+        }
+        cb(null, chunk);
+      },
+    });
     try {
-      await Promise.all([pipeline(input, decompressor(this.outerCompression), extract), done]);
+      await Promise.all([pipeline(input, decompressor(this.outerCompression), meter, extract), done]);
     } catch (e) {
-      if (e instanceof LayerdigError) throw e;
+      const err = own ?? e;
+      if (err instanceof LayerdigError) throw err;
       throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
-        `cannot read the compressed archive here (${(e as Error).message})`);
+        `cannot read the compressed archive here (${(err as Error).message})`);
     }
   }
 
@@ -143,7 +194,18 @@ export class CompressedTarStore implements Store {
   async head(name: string, n: number): Promise<Buffer> {
     const h = this.heads.get(name);
     if (h && h.length >= Math.min(n, this.byName.get(name)?.size ?? 0)) return h.subarray(0, n);
-    return (await this.readBytes(name, Number.MAX_SAFE_INTEGER)).subarray(0, n);
+    // more than the kept head: read only the first n bytes of the member
+    const chunks: Buffer[] = [];
+    let got = 0;
+    await this.each([name], async (_n, body) => {
+      for await (const c of body as AsyncIterable<Buffer>) {
+        if (got < n) {
+          chunks.push(c);
+          got += c.length;
+        }
+      }
+    });
+    return Buffer.concat(chunks).subarray(0, n);
   }
 
   open(name: string): Readable {

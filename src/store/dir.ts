@@ -58,7 +58,7 @@ export class DirStore implements Store {
         const m = this.member(name);
         if (!m) continue;
         out.push(m);
-        if (out.length > limits().maxMembers) throw new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} files`);
+        if (out.length > limits().maxMembers) throw new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} files (a safety limit; raise --max-members)`);
         if (m.type === 'dir') walk(name); // symlinks are listed, never followed
       }
     };

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { join, posix } from 'node:path';
 import { LayerdigError, badArchive, where } from '../errors.js';
 import type { Compression } from '../compression/index.js';
+import { normalizeMemberName } from './tar-header.js';
 
 /**
  * A Store is the bytes an input holds, addressed by member name: a tar file
@@ -56,41 +57,57 @@ export interface Store {
   locate?(name: string): { file: string; start: number; length: number } | null;
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
   storage(name: string): string;
+  /** member names that occur more than once in a tar (the last one is read, as extraction would) */
+  readonly duplicates?: readonly string[];
   close(): void;
 }
 
 const MAX_LINK_HOPS = 40;
 
+/** Where a link chain ends: a member of any type, or why it cannot be followed. */
+export type LinkEnd = { member: Member; problem?: undefined } | { member?: undefined; problem: string; missing?: boolean };
+
 /**
- * Follow symlinks and hard links inside an archive to the regular member that
- * holds the bytes. Symlink targets are relative to the link's directory.
- * Throws on loops, dangling links and links that leave the archive.
+ * Follow symlinks and hard links inside an archive from `name` to the member
+ * they end at (of any type). Symlink targets are relative to the link's directory.
  */
-export function resolveMember(store: Store, name: string): Member {
-  let cur = store.member(name);
+export function followLinks(store: Store, name: string): LinkEnd {
+  // `/abs.tar` or `./abs.tar` in a document names the member the archive lists as `abs.tar`
+  let cur = store.member(name) ?? (normalizeMemberName(name) ? store.member(normalizeMemberName(name)) : undefined);
   const seen = new Set<string>();
   let hops = 0;
   let path = name;
   while (true) {
     if (!cur) {
-      if (path === name) throw new LayerdigError('E_BAD_ARCHIVE', `${where(store.path, name)}: member is missing`);
-      throw badArchive(store.path, name, `link leads to ${path}, which is not in the archive`);
+      if (path === name) return { problem: 'member is missing', missing: true };
+      return { problem: `link leads to ${path}, which is not in the archive`, missing: true };
     }
-    if (cur.type === 'file') return cur;
-    if (cur.type !== 'symlink' && cur.type !== 'hardlink') {
-      throw badArchive(store.path, name, `is a ${cur.type}, not a regular file`);
-    }
-    if (seen.has(cur.name) || ++hops > MAX_LINK_HOPS) throw badArchive(store.path, name, 'link loop');
+    if (cur.type !== 'symlink' && cur.type !== 'hardlink') return { member: cur };
+    if (seen.has(cur.name) || ++hops > MAX_LINK_HOPS) return { problem: 'link loop' };
     seen.add(cur.name);
     const target = cur.linkname ?? '';
-    if (target.startsWith('/')) throw badArchive(store.path, name, `link points outside the archive (${target})`);
+    if (target.startsWith('/')) return { problem: `link points outside the archive (${target})` };
     const joined = cur.type === 'symlink' ? posix.join(posix.dirname(cur.name), target) : posix.normalize(target);
-    if (joined === '..' || joined.startsWith('../')) {
-      throw badArchive(store.path, name, `link points outside the archive (${target})`);
-    }
+    if (joined === '..' || joined.startsWith('../')) return { problem: `link points outside the archive (${target})` };
+    // `loop -> .` or `blobs/sha256/up -> ../..`: the archive's own root, inside it (a directory)
+    if (joined === '.') return { member: { name: '.', type: 'dir', size: 0 } };
     path = joined.replace(/^\.\//, '');
     cur = store.member(path);
   }
+}
+
+/**
+ * Follow links to the regular member that holds the bytes. Throws on loops,
+ * links that leave the archive, and (E_INTEGRITY) members a document
+ * references that the archive does not hold.
+ */
+export function resolveMember(store: Store, name: string): Member {
+  const end = followLinks(store, name);
+  if (end.problem !== undefined) {
+    throw new LayerdigError(end.missing ? 'E_INTEGRITY' : 'E_BAD_ARCHIVE', `${where(store.path, name)}: ${end.problem}`);
+  }
+  if (end.member.type !== 'file') throw badArchive(store.path, name, `is a ${end.member.type}, not a regular file`);
+  return end.member;
 }
 
 /** Parse a JSON member with a size limit, turning every failure into one sentence. */
@@ -100,13 +117,46 @@ export async function readJson(store: Store, name: string, limit: number): Promi
   return parseJson(buf, store.path, name);
 }
 
-export function parseJson(buf: Buffer, archive: string, member: string): unknown {
+/** Deeper than this, a document is hostile: no image format nests past a handful of levels. */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * The deepest nesting of `[`/`{` outside strings. V8 parses any depth, but
+ * printing or walking a deep value overflows the stack, so it is refused first.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/** Parse JSON text, turning every failure into one sentence naming the member. */
+export function parseJsonText(text: string, archive: string, member: string): unknown {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw badArchive(archive, member, `JSON is nested more than ${MAX_JSON_DEPTH} levels deep: refused`);
   try {
-    return JSON.parse(buf.toString('utf8'));
+    return JSON.parse(text);
   } catch (e) {
     if (e instanceof RangeError) throw badArchive(archive, member, 'JSON is nested too deeply to read');
     throw badArchive(archive, member, `is not valid JSON (${(e as Error).message})`);
   }
+}
+
+export function parseJson(buf: Buffer, archive: string, member: string): unknown {
+  return parseJsonText(buf.toString('utf8'), archive, member);
 }
 
 export function tooBig(archive: string, member: string, size: number, limit: number): LayerdigError {

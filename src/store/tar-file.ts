@@ -98,7 +98,7 @@ export class TarFileStore implements Store {
       this.byName.set(name, m);
       this.order.push(m);
       if (this.order.length > limits().maxMembers) {
-        throw new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members`);
+        throw new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members (a safety limit; raise --max-members)`);
       }
     }
     if (this.order.length === 0) throw badArchive(this.path, undefined, 'is an empty tar archive');

@@ -1,0 +1,40 @@
+import type { CommandModule } from 'yargs';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
+import { openInputsSettled } from '../../inputs.js';
+import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
+import { renderVerify, verifyDocument } from '../../report/verify.js';
+
+interface Args extends GlobalArgs { inputs: string[] }
+
+export const verify: CommandModule<object, Args> = {
+  command: 'verify <inputs..>',
+  describe: 'check every digest, size, diffID and cross-reference an archive declares against its bytes',
+  builder: (y) => globalOptions(y)
+    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
+    .example('$0 verify app.tar', 'exit 0 verified, 1 mismatch found, 3 could not read')
+    .example('$0 verify /evidence --json --no-trunc', 'every archive under a directory, every check') as never,
+  async handler(a) {
+    applyLimits(a);
+    const reports: VerifyReport[] = [];
+    const inputs = openInputsSettled(a.inputs, { recursive: true, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) });
+    for await (const o of inputs) {
+      let r: VerifyReport;
+      if (o.archive) {
+        try {
+          r = await verifyArchive(o.archive);
+        } finally {
+          o.archive.close();
+        }
+      } else {
+        r = await verifyUnopened(o.path, o.error);
+      }
+      for (const n of r.notes) note(a, `${r.archive}: ${n}`);
+      reports.push(r);
+    }
+    if (reports.length === 0) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${a.inputs.join(', ')}: no image archive found`);
+    emit(a, reports.map(verifyDocument), () => renderVerify(reports, !a.trunc));
+    process.exitCode = reports.some((r) => r.status === 'mismatch') ? EXIT.findings
+      : reports.some((r) => r.status === 'unreadable') ? EXIT.unreadable : EXIT.ok;
+  },
+};
