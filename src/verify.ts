@@ -227,3 +227,12 @@ export async function verifyPath(path: string): Promise<VerifyReport> {
     ar.close();
   }
 }
+
+/**
+ * What `verify` says about one image of a verified archive: its own checks
+ * and the archive-wide ones (links, names, indexes), which concern every image.
+ */
+export function verdictFor(r: VerifyReport, imageId: Digest): { ok: boolean; status: VerifyStatus; checks: Check[]; notes: string[] } {
+  const checks = r.images.filter((i) => i.id === null || i.id === imageId).flatMap((i) => i.checks);
+  return { ok: checks.every((c) => c.ok), status: statusOf(checks), checks, notes: r.notes };
+}

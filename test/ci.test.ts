@@ -228,6 +228,45 @@ print(json.dumps({'root': root.tag, 'tests': root.get('tests'), 'failures': root
     }
   });
 
+  it('requireVerify fails (exit 1) on a copy with one byte of a layer changed, naming the member and both digests', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'layerdig-ci-'));
+    try {
+      const src = join(FIXTURES, 'real', 'app1', 'app1.docker-archive.tar');
+      const truth = JSON.parse(readFileSync(join(FIXTURES, 'real', 'app1', 'app1.docker-archive.truth.json'), 'utf8')).images[0];
+      const diffId0: string = truth.diff_ids[0];
+      const member = `${diffId0.slice(7)}.tar`;
+      // where python's tarfile says that layer's bytes are, and a file body inside it (not a header)
+      const py = spawnSync('python3', ['-c', `
+import sys, tarfile
+outer = tarfile.open(sys.argv[1])
+m = outer.getmember(sys.argv[2])
+inner = tarfile.open(fileobj=outer.extractfile(m))
+f = next(x for x in inner.getmembers() if x.isfile() and x.size > 0)
+print(m.offset_data, m.size, m.offset_data + f.offset_data)`, src, member], { encoding: 'utf8' });
+      expect(py.status, py.stderr).toBe(0);
+      const [offset, size, body] = py.stdout.trim().split(' ').map(Number) as [number, number, number];
+      const bytes = readFileSync(src);
+      bytes[body] ^= 0x01;
+      const tampered = join(dir, 'app1-tampered.tar');
+      writeFileSync(tampered, bytes);
+      const actual = sha(bytes.subarray(offset, offset + size));
+      const r = run(['ci', tampered, '--requireVerify', '--json']);
+      expect(r.code, r.stderr).toBe(1);
+      const rule = (JSON.parse(r.stdout)[0].rules as any[]).find((x) => x.name === 'requireVerify');
+      expect(rule).toMatchObject({ status: 'FAIL', threshold: 0 });
+      expect(rule.value).toBeGreaterThan(0);
+      expect(rule.message).toContain(member);
+      expect(rule.message).toContain(diffId0);
+      expect(rule.message).toContain(actual);
+      // without requireVerify the gate cannot judge it: one sentence, exit 3
+      const e = run(['ci', tampered]);
+      expect(e.code).toBe(3);
+      expect(e.stderr).toContain(member);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("forbidSecrets fails on audit's secret findings: a private key deleted by a later layer is still in the blob", async () => {
     const dir = tempDir('layerdig-ci-');
     try {
@@ -250,9 +289,9 @@ print(json.dumps({'root': root.tag, 'tests': root.get('tests'), 'failures': root
       expect(rules.forbidSecrets.message).not.toContain('AAAA');
       // the key's bytes are the image's only dead bytes
       expect(rules.maxDeadBytes).toMatchObject({ status: 'PASS', value: key.length });
-      // verify is not wired in yet: requireVerify reports itself unavailable
+      // the archive is what it says it is: requireVerify passes
       const v = JSON.parse(run(['ci', path, '--requireVerify', '--json'], { cwd: dir }).stdout)[0].rules.find((x: any) => x.name === 'requireVerify');
-      expect(v).toMatchObject({ status: 'SKIP', value: null, message: expect.stringContaining('unavailable') });
+      expect(v).toMatchObject({ status: 'PASS', value: 0, threshold: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

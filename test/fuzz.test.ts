@@ -264,7 +264,7 @@ async function fuzzCase(n: number): Promise<void> {
     restore = () => writeFileSync(f, original);
     target = s.path;
   } else {
-    let bytes = readFileSync(s.path);
+    let bytes: Buffer = readFileSync(s.path);
     if (s.path.endsWith('.gz') && r.chance(0.7)) bytes = gzipSync(mutate(gunzipSync(bytes), r)); // reach the tar inside
     else bytes = mutate(bytes, r);
     target = join(work, `case-${n}-${basename(s.path)}`);

@@ -105,7 +105,9 @@ describe.skipIf(!has)('report in headless Chromium', () => {
     await rect.hover({ position: { x: 3, y: 3 } });
     expect(await page.locator('#tm-info').textContent()).toContain(`/${bigDir}`);
 
-    // efficiency and audit sections: every setuid/setgid file of buildah's rootfs has a row
+    // verify, efficiency and audit sections: the archive verifies; every setuid/setgid file of
+    // buildah's rootfs has an audit row
+    expect(await page.locator('#verify').textContent()).toContain('Every check passed');
     expect(await page.locator('#efficiency').count()).toBe(1);
     const flagged = await page.locator('#audit tr td.mono').allTextContents();
     const special = finalFs(image).filter((e) => e.type === 'f' && (parseInt(e.mode, 8) & 0o6000) !== 0).map((e) => e.path);

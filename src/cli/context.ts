@@ -31,7 +31,7 @@ export function globalOptions<T>(y: Argv<T>) {
     .option('platform', { type: 'string', describe: 'only images for os/arch[/variant]' })
     .option('max-json-bytes', { type: 'number', describe: 'largest JSON member read (default 16 MiB)' })
     .option('max-layer-bytes', { type: 'number', describe: 'largest decompressed layer read (default 64 GiB)' })
-    .option('max-ratio', { type: 'number', describe: 'decompression ratio past 1 GiB treated as a bomb (default 1100)' })
+    .option('max-ratio', { type: 'number', describe: 'decompression ratio past 1 GiB treated as a bomb (default 200)' })
     .option('max-trailing-bytes', { type: 'number', describe: 'decompressed bytes allowed after a tar\'s last entry (default 16 MiB)' })
     .option('max-members', { type: 'number', describe: 'most members (files) indexed in one archive (default 2000000)' })
     .option('max-layer-entries', { type: 'number', describe: 'most entries listed in one layer (default 4000000)' });

@@ -5,12 +5,14 @@ import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../c
 import { selectImages } from '../../image/select.js';
 import { analyseWaste, setuidPaths } from '../../analysis/waste.js';
 import { ALL_RULES, gateSettings, parseGateConfig, parseSwitch, type RuleName } from '../../analysis/gate-config.js';
+import type { Archive } from '../../archive.js';
+import { warnMismatches } from '../content.js';
+import { verdictFor, verifyArchive, type VerifyReport } from '../../verify.js';
 
 const SWITCHES = new Set<RuleName>(['forbidSetuid', 'forbidSecrets', 'requireVerify']);
 import { evaluateGate, settingsProblems, type Finding } from '../../analysis/gate.js';
 import { ciReport, renderCi, renderJunit, type CiReport } from '../../report/ci.js';
 import { layerEntries } from './efficiency.js';
-import type { Archive } from '../../archive.js';
 import type { Image } from '../../image/model.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import { diffSizeOf } from '../../layer/entry.js';
@@ -29,18 +31,28 @@ export interface GateContext {
 const SECRET_RULES = new Set<RuleId>(['recoverable-secret', 'secret-file', 'secret-env']);
 
 /**
- * The seam for rules whose analysis belongs to other commands. Each returns
- * the findings for one image, or null when this build cannot tell (the rule
- * then reports SKIP "unavailable"). Wire `verify` and the secret audit here;
- * they are only called when their rule is on.
+ * Rules whose analysis belongs to other commands (verify, the secret audit):
+ * each returns the findings for one image, or null when this build cannot
+ * tell (the rule then reports SKIP "unavailable"). Only called when their
+ * rule is on.
  */
 export interface GateProviders {
   verify(ctx: GateContext): Promise<Finding[] | null>;
   secrets(ctx: GateContext): Promise<Finding[] | null>;
 }
 
+/** One verify per archive, however many of its images are gated. */
+const verified = new WeakMap<Archive, Promise<VerifyReport>>();
+
 export const gateProviders: GateProviders = {
-  verify: async () => null,
+  verify: async ({ archive, image }) => {
+    let r = verified.get(archive);
+    if (!r) verified.set(archive, (r = verifyArchive(archive)));
+    return verdictFor(await r, image.id).checks.filter((c) => !c.ok).map((c) => ({
+      where: c.subject,
+      what: `${c.check}: expected ${c.expected ?? '-'}, got ${c.actual ?? '-'}`,
+    }));
+  },
   secrets: async ({ image, layers, overlay }) => audit({ config: image.config.config, layers, overlay })
     .filter((f) => SECRET_RULES.has(f.rule))
     .map((f) => ({
@@ -108,7 +120,11 @@ export const ci: CommandModule<object, Args> = {
 
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    const entries = await layerEntries(layerReader(a), ar!.store, imgs);
+    // with requireVerify on, a layer whose bytes contradict its diffID fails that rule (exit 1);
+    // without it, the gate cannot judge such an archive (exit 3)
+    const reader = layerReader(a);
+    const entries = await layerEntries(reader, ar!.store, imgs, on('requireVerify'));
+    if (reader.mismatches.length) warnMismatches(reader);
     const results: { img: Image; report: CiReport; inefficiencies: ReturnType<typeof analyseWaste>['dive']['inefficiencies'] }[] = [];
     for (const img of imgs) {
       const layers = entries.get(img)!;

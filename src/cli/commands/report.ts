@@ -16,24 +16,27 @@ import { analyseWaste } from '../../analysis/waste.js';
 import { efficiencyReport } from '../../report/efficiency.js';
 import { audit } from '../../analysis/audit.js';
 import { auditReport } from '../../report/audit.js';
+import { verdictFor, verifyArchive } from '../../verify.js';
 
-interface Args extends GlobalArgs { input: string; image?: string; output?: string }
+interface Args extends GlobalArgs { input: string; image?: string; output?: string; verify: boolean }
 
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 /**
  * The analyses other commands own, for this image: each section is that
- * command's JSON document (efficiency, audit; verify once it is wired here),
+ * command's JSON document (efficiency, audit, verify unless --no-verify),
  * and the page renders a section for each key present (absent keys are listed
  * as "not in this report"). Shapes: src/report/html-data.ts.
  */
-export async function optionalSections(_ar: Archive, img: Image, listings: LayerListing[], _o: Overlay): Promise<OptionalSections> {
+export async function optionalSections(ar: Archive, img: Image, listings: LayerListing[], _o: Overlay, withVerify: boolean): Promise<OptionalSections> {
   const layers = listings.map((l) => l.entries);
   const waste = analyseWaste(layers);
   const diffIdMismatches = img.layers
     .filter((l, k) => listings[k]!.diffId !== l.diffId)
     .map((l) => ({ layerIndex: l.index, declared: l.diffId, actual: listings[l.index]!.diffId }));
+  const v = withVerify ? verdictFor(await verifyArchive(ar), img.id) : null;
   return {
+    ...(v ? { verify: { ok: v.ok, checks: v.checks, notes: v.notes } } : {}),
     efficiency: efficiencyReport(img, waste.dive, waste.dead),
     audit: auditReport({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) }),
   };
@@ -45,6 +48,7 @@ export const report: CommandModule<object, Args> = {
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest (needed when the input holds several images)' })
+    .option('verify', { type: 'boolean', default: true, describe: 'include `verify` (reads every blob once more); --no-verify leaves it out' })
     .option('output', { alias: 'o', type: 'string', describe: 'the HTML file to write (- for stdout); --json prints the report data instead' })
     .example('$0 report app.tar -o report.html', 'write the page; open it in any browser, offline')
     .example('$0 report multi.tar -i app:1.0 --json', 'the data behind the page') as never,
@@ -60,7 +64,7 @@ export const report: CommandModule<object, Args> = {
       warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId}`);
     }
     const o = overlay(listings.map((l) => l.entries));
-    const sections = await optionalSections(ar!, img, listings, o);
+    const sections = await optionalSections(ar!, img, listings, o, a.verify);
     const data = buildReportData(img, listings, o, {
       tool: `layerdig ${VERSION}`, generatedAt: new Date().toISOString(), notes: [...img.notes, ...ar!.notes], ...sections,
     });
