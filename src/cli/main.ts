@@ -33,6 +33,8 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .alias('h', 'help')
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
+    // --help, --version and completion return instead of exiting, so the bin sees the command finish
+    .exitProcess(false)
     .fail((msg, err, y) => {
       if (err) throw err;
       usageError = true;
