@@ -101,7 +101,9 @@ function boundedNapi(Base: NapiStreamClass): Factory {
 
     override _read(size: number): void {
       if (this.pending) this.pump();
-      else super._read(size);
+      // the chunk finished here: Transform may have parked its callback for this very _read
+      // (its buffer was full); release it, or a pump that pushed nothing would stall the stream
+      if (!this.pending) super._read(size);
     }
 
     private pump(): void {
