@@ -47,31 +47,6 @@ function runOnce(cmd: string, env: NodeJS.ProcessEnv = {}): Run {
   return { seconds, rssMB, cpuSeconds };
 }
 
-/** A measurement: several command lines whose times add up (one per layer), repeated. */
-function measure(name: string, cmds: string[], repeat: number, env: NodeJS.ProcessEnv = {}): Measure {
-  const runs: Run[] = [];
-  for (let i = 0; i < repeat; i++) {
-    let seconds = 0;
-    let rss: number | null = null;
-    let cpu: number | null = null;
-    for (const c of cmds) {
-      const r = runOnce(c, env);
-      seconds += r.seconds;
-      if (r.rssMB !== null) rss = Math.max(rss ?? 0, r.rssMB);
-      if (r.cpuSeconds !== null) cpu = (cpu ?? 0) + r.cpuSeconds;
-    }
-    runs.push({ seconds, rssMB: rss, cpuSeconds: cpu });
-  }
-  const m: Measure = {
-    name, cmd: cmds.length === 1 ? cmds[0]! : `${cmds[0]} (+${cmds.length - 1} more, times added)`, runs,
-    seconds: median(runs.map((r) => r.seconds)),
-    rssMB: runs.every((r) => r.rssMB === null) ? null : Math.max(...runs.map((r) => r.rssMB ?? 0)),
-    cores: coresOf(runs),
-  };
-  process.stderr.write(`bench: ${name.padEnd(44)} ${m.seconds.toFixed(3).padStart(8)} s  ${m.rssMB === null ? '' : `${m.rssMB.toFixed(0)} MB`}\n`);
-  return m;
-}
-
 /** Several measurements run round-robin, `repeat` rounds; each gets the median of its rounds. */
 function measureInterleaved(specs: [key: string, name: string, cmds: string[]][], repeat: number): (Measure & { key: string })[] {
   const runs = specs.map(() => [] as Run[]);

@@ -213,7 +213,7 @@ function expectedDiff(a: string, b: string): string[] {
   const A = new Map(finalFs(a).map((e) => [e.path, e]));
   const B = new Map(finalFs(b).map((e) => [e.path, e]));
   const out: string[] = [];
-  for (const [p, x] of A) if (!B.has(p)) out.push(`removed ${p}`);
+  for (const p of A.keys()) if (!B.has(p)) out.push(`removed ${p}`);
   for (const [p, y] of B) {
     const x = A.get(p);
     if (!x) out.push(`added ${p}`);

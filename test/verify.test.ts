@@ -238,7 +238,6 @@ describe('every single-byte change in a JSON member is caught', () => {
   });
 
   it('a docker-archive manifest.json: every byte outside RepoTags (tags are covered by nothing)', async () => {
-    const da = base('docker-archive');
     for (const v of ['docker-archive', 'docker-archive-gz']) {
       const m = await sweepTar(base(v).path, 'manifest.json');
       const allowed = unprotected(m.text, ['RepoTags']);

@@ -3,7 +3,9 @@ import type { Image, Layer } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { LayerReader } from '../layer/reader.js';
 import { overlay, type Overlay } from '../analysis/filetree.js';
-import { warn } from './context.js';
+import { layerReader, warn, type GlobalArgs } from './context.js';
+import { selectOne } from '../image/select.js';
+import { selectLayer } from '../image/layer-select.js';
 
 /** An image with its layer listings (read once per diffID) and its overlay. */
 export interface LoadedImage {
@@ -23,6 +25,19 @@ export async function loadImages(reader: LayerReader, ar: Archive, images: Image
     out.push({ archive: ar, image, listings, overlay: overlay(listings) });
   }
   return out;
+}
+
+/**
+ * The one image a single-image content command works on (`-i`, `--platform`),
+ * its listings read, and the layer `--layer` names (null: the final image).
+ */
+export async function loadSelected(a: GlobalArgs & { image?: string; layer?: string }, ar: Archive):
+  Promise<{ reader: LayerReader; loaded: LoadedImage; layer: Layer | null }> {
+  const img = selectOne(ar.images, a.image, a.platform);
+  const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
+  const reader = layerReader(a);
+  const [loaded] = await loadImages(reader, ar, [img]);
+  return { reader, loaded: loaded!, layer };
 }
 
 /** The filesystem as it stood after `layer` was applied (the final one when null). */

@@ -1,6 +1,5 @@
 import { shortId, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Store } from '../store/store.js';
 import type { Agreement, BlobClaim, ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import { canonicalRef } from '../image/select.js';

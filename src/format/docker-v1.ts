@@ -1,6 +1,5 @@
 import { toDigest } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Store } from '../store/store.js';
 import type { ImageSource, RawConfig, RawHistory } from '../image/model.js';
 import { isObject, layerSource, readJsonMember } from './common.js';
 import type { Format } from './format.js';

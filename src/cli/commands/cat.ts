@@ -1,12 +1,10 @@
 import { pipeline } from 'node:stream/promises';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { globalOptions, note, openOneArchive, layerReader, type GlobalArgs } from '../context.js';
-import { selectOne } from '../../image/select.js';
-import { selectLayer } from '../../image/layer-select.js';
+import { globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath } from '../../analysis/fspath.js';
-import { loadImages, overlayAt, warnMismatches } from '../content.js';
+import { loadSelected, overlayAt, warnMismatches } from '../content.js';
 import { locateFile } from '../../analysis/locate.js';
 
 interface Args extends GlobalArgs { input: string; path: string; image?: string; layer?: string }
@@ -24,11 +22,9 @@ export const cat: CommandModule<object, Args> = {
   async handler(a) {
     const ar = await openOneArchive(a, a.input);
     try {
-      const img = selectOne(ar.images, a.image, a.platform);
-      const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
-      const reader = layerReader(a);
-      const [loaded] = await loadImages(reader, ar, [img]);
-      const found = locateFile(overlayAt(loaded!, layer), loaded!.listings, normalizeImagePath(a.path), layer?.index ?? null);
+      const { reader, loaded, layer } = await loadSelected(a, ar);
+      const img = loaded.image;
+      const found = locateFile(overlayAt(loaded, layer), loaded.listings, normalizeImagePath(a.path), layer?.index ?? null);
       if (found.resolvedPath !== normalizeImagePath(a.path)) note(a, `${a.path} resolves to ${found.resolvedPath}`);
       let seen = false;
       await visitBodies(ar.store, reader, [img.layers[found.layerIndex]!], new Set([found.entry]), async (_e, body) => {

@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, note, openOneArchive, warn, layerReader, type GlobalArgs } from '../context.js';
-import { selectOne } from '../../image/select.js';
-import { selectLayer } from '../../image/layer-select.js';
+import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath, resolveImagePath } from '../../analysis/fspath.js';
 import { planExtract, type ExtractPlan } from '../../analysis/extract-plan.js';
@@ -10,7 +8,7 @@ import { SafeDirWriter } from '../../export/dir-writer.js';
 import { extractToDir } from '../../export/write.js';
 import { imageRef } from '../../report/images.js';
 import { renderWriteSummary } from '../../report/export.js';
-import { loadImages, overlayAt, warnMismatches } from '../content.js';
+import { loadSelected, overlayAt, warnMismatches } from '../content.js';
 
 interface Args extends GlobalArgs {
   input: string;
@@ -48,11 +46,9 @@ export const extract: CommandModule<object, Args> = {
   async handler(a) {
     const ar = await openOneArchive(a, a.input);
     try {
-      const img = selectOne(ar.images, a.image, a.platform);
-      const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
-      const reader = layerReader(a);
-      const [loaded] = await loadImages(reader, ar, [img]);
-      const tree = overlayAt(loaded!, layer);
+      const { reader, loaded, layer } = await loadSelected(a, ar);
+      const img = loaded.image;
+      const tree = overlayAt(loaded, layer);
       const roots: string[] = [];
       for (const p of a.paths) {
         const want = normalizeImagePath(p);

@@ -6,7 +6,7 @@ import { EXIT, LayerdigError } from '../../errors.js';
 import { toDigest, type Digest } from '../../digest.js';
 import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
-import { platformString, type Image } from '../../image/model.js';
+import { platformString } from '../../image/model.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import { hashBodies } from '../../layer/bodies.js';
 import { contentCandidates, contentQuery, findFiles, pathQuery, type FileHit, type FileImage } from '../../analysis/find-file.js';

@@ -1,11 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, openOneArchive, layerReader, type GlobalArgs } from '../context.js';
-import { selectOne } from '../../image/select.js';
-import { selectLayer } from '../../image/layer-select.js';
+import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
 import { mergedEntries } from '../../analysis/filetree.js';
 import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
-import { loadImages, warnMismatches } from '../content.js';
+import { loadSelected, warnMismatches } from '../content.js';
 import { id } from '../../report/format.js';
 import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
 
@@ -40,11 +38,9 @@ export const ls: CommandModule<object, Args> = {
     }
     const ar = await openOneArchive(a, a.input);
     try {
-      const img = selectOne(ar.images, a.image, a.platform);
-      const layer = a.layer !== undefined ? selectLayer(img, a.layer) : null;
-      const reader = layerReader(a);
-      const [loaded] = await loadImages(reader, ar, [img]);
-      const { listings, overlay: ov } = loaded!;
+      const { reader, loaded, layer } = await loadSelected(a, ar);
+      const img = loaded.image;
+      const { listings, overlay: ov } = loaded;
       const bytes = (e: LsRow['entry']) => e.type === 'file' ? e.size : e.type === 'hardlink' ? ov.links.get(e)?.entry.size ?? 0 : 0;
 
       let rows: LsRow[];
