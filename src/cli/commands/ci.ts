@@ -8,8 +8,6 @@ import { ALL_RULES, gateSettings, parseGateConfig, parseSwitch, type RuleName } 
 import type { Archive } from '../../archive.js';
 import { warnMismatches } from '../content.js';
 import { verdictFor, verifyArchive, type VerifyReport } from '../../verify.js';
-
-const SWITCHES = new Set<RuleName>(['forbidSetuid', 'forbidSecrets', 'requireVerify']);
 import { evaluateGate, settingsProblems, type Finding } from '../../analysis/gate.js';
 import { ciReport, renderCi, renderJunit, type CiReport } from '../../report/ci.js';
 import { layerEntries } from './efficiency.js';
@@ -18,6 +16,8 @@ import type { LayerEntry } from '../../layer/entry.js';
 import { diffSizeOf } from '../../layer/entry.js';
 import type { Overlay } from '../../analysis/filetree.js';
 import { audit, type RuleId } from '../../analysis/audit.js';
+
+const SWITCHES = new Set<RuleName>(['forbidSetuid', 'forbidSecrets', 'requireVerify']);
 
 /** What a gate provider gets: one image, its archive, its layers' entries (already read) and their overlay. */
 export interface GateContext {
