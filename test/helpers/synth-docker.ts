@@ -21,15 +21,21 @@ export interface SynthImage {
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-/** A layer tar, written by tar-stream (1024-byte end marker, no record padding). */
-export async function layerTar(entries: SynthEntry[]): Promise<Buffer> {
+/** A tar-stream pack and the bytes it will have written once finalized. */
+function collected(): { pack: tarStream.Pack; bytes: Promise<Buffer> } {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c) => chunks.push(c as Buffer));
-  const done = new Promise<void>((res, rej) => {
-    pack.on('end', res);
+  const bytes = new Promise<Buffer>((res, rej) => {
+    pack.on('end', () => res(Buffer.concat(chunks)));
     pack.on('error', rej);
   });
+  return { pack, bytes };
+}
+
+/** A layer tar, written by tar-stream (1024-byte end marker, no record padding). */
+export async function layerTar(entries: SynthEntry[]): Promise<Buffer> {
+  const { pack, bytes } = collected();
   for (const e of entries) {
     const h = { name: e.path, mtime: new Date(1_700_000_000_000), uid: 0, gid: 0 };
     if (e.type === 'dir') pack.entry({ ...h, type: 'directory', mode: e.mode ?? 0o755 });
@@ -38,8 +44,7 @@ export async function layerTar(entries: SynthEntry[]): Promise<Buffer> {
     else pack.entry({ ...h, type: 'file', mode: e.mode ?? 0o644 }, typeof e.body === 'string' ? Buffer.from(e.body) : e.body);
   }
   pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  return bytes;
 }
 
 /**
@@ -49,13 +54,7 @@ export async function layerTar(entries: SynthEntry[]): Promise<Buffer> {
  */
 export async function writeDockerArchive(dir: string, name: string, images: SynthImage[]): Promise<{ path: string; ids: string[]; diffIds: string[][] }> {
   mkdirSync(dir, { recursive: true });
-  const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c) => chunks.push(c as Buffer));
-  const done = new Promise<void>((res, rej) => {
-    pack.on('end', res);
-    pack.on('error', rej);
-  });
+  const { pack, bytes } = collected();
   const manifest = [];
   const ids: string[] = [];
   const allDiffIds: string[][] = [];
@@ -88,8 +87,7 @@ export async function writeDockerArchive(dir: string, name: string, images: Synt
   }
   pack.entry({ name: 'manifest.json' }, Buffer.from(JSON.stringify(manifest)));
   pack.finalize();
-  await done;
   const path = join(dir, name);
-  writeFileSync(path, Buffer.concat(chunks));
+  writeFileSync(path, await bytes);
   return { path, ids, diffIds: allDiffIds };
 }
