@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { globalOptions, openAll, warn, layerReader, type GlobalArgs } from '../context.js';
+import { globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
+import { warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
 import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } from '../../analysis/audit.js';
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
@@ -61,9 +62,7 @@ export const auditCmd: CommandModule<object, Args> = {
         .map((m) => ({ layerIndex: l.index, declared: l.diffId, actual: m.actual })));
       results.push({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) });
     }
-    for (const m of reader.mismatches) {
-      warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId} — the archive does not match its config`);
-    }
+    warnMismatches(reader);
 
     const failed = failOn !== undefined && results.some((r) => failsAt(r.findings, failOn));
     const shown = minSeverity === undefined ? results

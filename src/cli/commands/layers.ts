@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
 import { emit, globalOptions, layerReader, openAll, warn, type GlobalArgs } from '../context.js';
+import { warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
 import { layersReport, renderLayers } from '../../report/layers.js';
 import type { LayerListing } from '../../layer/pass.js';
@@ -30,9 +31,7 @@ export const layers: CommandModule<object, Args> = {
       for (const l of img.layers) listings.push(a.content ? await reader.listing(ar!.store, l) : null);
       reports.push({ img, report: layersReport(img, listings) });
     }
-    for (const m of reader.mismatches) {
-      warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId} — the archive does not match its config`);
-    }
+    warnMismatches(reader);
     for (const { report } of reports) {
       for (const l of report.layers) {
         if (l.digestVerified === false) warn(`${l.storage}: blob does not hash to its declared digest ${shortId(l.digest)}`);

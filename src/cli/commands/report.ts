@@ -3,7 +3,8 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, basename, join } from 'node:path';
 import { LayerdigError } from '../../errors.js';
-import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, layerReader, note, openAll, type GlobalArgs } from '../context.js';
+import { warnMismatches } from '../content.js';
 import { selectOne } from '../../image/select.js';
 import { overlay, type Overlay } from '../../analysis/filetree.js';
 import type { LayerListing } from '../../layer/pass.js';
@@ -60,9 +61,7 @@ export const report: CommandModule<object, Args> = {
     await reader.prefetch(ar!.store, [img]);
     const listings: LayerListing[] = [];
     for (const l of img.layers) listings.push(await reader.listing(ar!.store, l));
-    for (const m of reader.mismatches) {
-      warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId}`);
-    }
+    warnMismatches(reader);
     const o = overlay(listings.map((l) => l.entries));
     const sections = await optionalSections(ar!, img, listings, o, a.verify);
     const data = buildReportData(img, listings, o, {
