@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Archive } from './archive.js';
-import { openArchive } from './archive.js';
+import type { Archive } from './app/archive.js';
+import { openArchive } from './app/archive.js';
 import { namedDigest, shortId, type Digest } from './digest.js';
 import { LayerdigError } from './errors.js';
 import type { BlobClaim, Measured } from './image/model.js';

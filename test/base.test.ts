@@ -8,7 +8,7 @@ import { ROOT, run, runJson } from './helpers/cli.js';
 import { finalFs, realArchives, type Truth, type TruthImage } from './helpers/truth.js';
 import { truthPool } from './helpers/truth-pool.js';
 import { writeDockerArchive, type SynthEntry } from './helpers/synth-docker.js';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { summarize } from '../src/analysis/summary.js';
 import { detectBase, BASE_DIGEST, BASE_NAME, type OsClueInput } from '../src/analysis/base.js';
 import { OS_RELEASE_PATHS, parseOsRelease } from '../src/analysis/os-release.js';

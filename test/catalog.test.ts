@@ -6,7 +6,7 @@ import { FIXTURES, ROOT, run } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
 import { truthPool } from './helpers/truth-pool.js';
 import { Catalog } from '../src/catalog/catalog.js';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
 import type { LayerEntry } from '../src/layer/entry.js';
 import { defaultDbPath } from '../src/catalog/fingerprint.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
 import { diveEfficiency } from '../src/analysis/efficiency.js';
 import { goSort, goStringLess } from '../src/analysis/gosort.js';

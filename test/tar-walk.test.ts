@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { readLayer, type LayerListing } from '../src/layer/pass.js';
 import { TarWalker, type WalkHeader } from '../src/layer/tar-walk.js';
 import { realArchives } from './helpers/truth.js';

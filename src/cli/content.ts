@@ -1,4 +1,4 @@
-import type { Archive } from '../archive.js';
+import type { Archive } from '../app/archive.js';
 import type { Image, Layer } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { LayerReader } from '../layer/reader.js';

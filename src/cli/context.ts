@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { printable } from '../report/format.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
-import { openInputs } from '../inputs.js';
-import type { Archive } from '../archive.js';
+import { openInputs } from '../app/inputs.js';
+import type { Archive } from '../app/archive.js';
 import { LayerReader } from '../layer/reader.js';
 import { clearProgress, progressFor } from './progress.js';
 import { paint } from './color.js';

@@ -9,7 +9,7 @@ import { OS_RELEASE_PATHS, parseOsRelease } from '../../analysis/os-release.js';
 import { readFinalFiles } from '../../layer/final-file.js';
 import { display } from '../../catalog/fingerprint.js';
 import { baseReport, renderBase } from '../../report/base.js';
-import type { Archive } from '../../archive.js';
+import type { Archive } from '../../app/archive.js';
 import type { Image } from '../../image/model.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; against?: string[]; db?: string; os: boolean }

@@ -5,7 +5,7 @@ import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../c
 import { selectImages } from '../../image/select.js';
 import { analyseWaste, setuidPaths } from '../../analysis/waste.js';
 import { ALL_RULES, gateSettings, parseGateConfig, parseSwitch, type RuleName } from '../../analysis/gate-config.js';
-import type { Archive } from '../../archive.js';
+import type { Archive } from '../../app/archive.js';
 import { warnMismatches } from '../content.js';
 import { verdictFor, verifyArchive, type VerifyReport } from '../../verify.js';
 import { evaluateGate, settingsProblems, type Finding } from '../../analysis/gate.js';

@@ -8,7 +8,7 @@ import { warnMismatches } from '../content.js';
 import { selectOne } from '../../image/select.js';
 import { overlay, type Overlay } from '../../analysis/filetree.js';
 import type { LayerListing } from '../../layer/pass.js';
-import type { Archive } from '../../archive.js';
+import type { Archive } from '../../app/archive.js';
 import type { Image } from '../../image/model.js';
 import { buildReportData, type OptionalSections } from '../../report/html-data.js';
 import { renderHtmlReport } from '../../report/html.js';

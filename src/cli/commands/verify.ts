@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
-import { openInputsSettled } from '../../inputs.js';
+import { openInputsSettled } from '../../app/inputs.js';
 import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
 import { renderVerify, verifyDocument } from '../../report/verify.js';
 

@@ -1,10 +1,10 @@
-import type { Digest } from './digest.js';
-import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
-import { detectFormat } from './format/formats.js';
-import { buildImage } from './image/build.js';
-import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from './image/model.js';
-import { readLayer } from './layer/pass.js';
+import type { Digest } from '../digest.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { detectFormat } from '../format/formats.js';
+import { buildImage } from '../image/build.js';
+import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from '../image/model.js';
+import { readLayer } from '../layer/pass.js';
 
 /** An opened input: its bytes, and the images it holds. */
 export interface Archive {
