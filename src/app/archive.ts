@@ -5,6 +5,7 @@ import { detectFormat } from '../format/formats.js';
 import { buildImage } from '../image/build.js';
 import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from '../image/model.js';
 import { readLayer } from '../layer/pass.js';
+import { LayerdigError } from '../errors.js';
 
 /** An opened input: its bytes, and the images it holds. */
 export interface Archive {
@@ -15,6 +16,12 @@ export interface Archive {
   notes: string[];
   /** what the archive's documents declare beyond its images (for `verify`) */
   declared: ArchiveDeclared;
+  /**
+   * Images of this archive that could not be built (their config contradicts
+   * their manifest, a layer cannot be hashed…): the others are still in
+   * `images`. When none could be built, opening the archive fails instead.
+   */
+  errors: LayerdigError[];
   close(): void;
 }
 
@@ -36,12 +43,20 @@ export async function openArchive(path: string): Promise<Archive> {
     const declared = emptyArchiveDeclared();
     const sources = await format.load(store, declared);
     const images: Image[] = [];
+    const errors: LayerdigError[] = [];
+    // one image that cannot be built never hides its siblings
     for (const src of sources) {
-      const diffIds = src.declaredDiffIds ?? (await computeDiffIds(store, src));
-      images.push(buildImage(src, diffIds, (m) => store.storage(m)));
+      try {
+        const diffIds = src.declaredDiffIds ?? (await computeDiffIds(store, src));
+        images.push(buildImage(src, diffIds, (m) => store.storage(m)));
+      } catch (e) {
+        if (!(e instanceof LayerdigError)) throw e;
+        errors.push(e);
+      }
     }
+    if (images.length === 0 && errors.length) throw errors[0];
     const notes = [...new Set(sources.flatMap((s) => s.notes))];
-    return { path, format: format.name, store, images, notes, declared, close: () => store.close() };
+    return { path, format: format.name, store, images, notes, declared, errors, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;

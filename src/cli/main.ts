@@ -4,6 +4,7 @@ import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
 import { printable } from '../report/format.js';
 import { usageMessage } from './usage.js';
+import { finalExitCode, resetOutcome } from '../app/outcome.js';
 
 function report(err: unknown): number {
   if (err instanceof LayerdigError) {
@@ -70,8 +71,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
         booleans: opts.boolean,
       }));
     });
+  resetOutcome();
   try {
     await cli.parseAsync();
+    // findings (1) outrank inputs left out (5) outrank success (0): app/outcome.ts
+    process.exitCode = finalExitCode(process.exitCode as number | undefined);
   } catch (err) {
     process.exitCode = report(err);
   }

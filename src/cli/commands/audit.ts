@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
-import { warnMismatches } from '../content.js';
+import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
+import { loadImages, warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
 import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } from '../../analysis/audit.js';
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
@@ -51,11 +51,8 @@ export const auditCmd: CommandModule<object, Args> = {
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
     const reader = layerReader(a);
-    await reader.prefetch(ar!.store, imgs);
     const results: AuditResult[] = [];
-    for (const img of imgs) {
-      const layers = [];
-      for (const l of img.layers) layers.push((await reader.listing(ar!.store, l)).entries);
+    for (const { image: img, listings: layers } of await loadImages(reader, ar!, imgs, settleTo(a))) {
       const diffIdMismatches = img.layers.flatMap((l) => reader.mismatches
         .filter((m) => m.layer.diffId === l.diffId)
         .slice(0, 1)

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { EXIT, LayerdigError } from '../../errors.js';
+import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
 import { hashBodies } from '../../layer/bodies.js';
@@ -37,7 +37,7 @@ export const diff: CommandModule<object, Args> = {
     }
     const selA = a.imageA ?? sels[0];
     const selB = a.imageB ?? (a.imageA ? sels[0] : sels[1]);
-    const archives = await openAll(a, a.b !== undefined ? [a.a, a.b] : [a.a], false);
+    const archives = await openAll(a, a.b !== undefined ? [a.a, a.b] : [a.a], false, false);
     try {
       const arA = archives[0]!;
       const arB = archives[1] ?? arA;
@@ -58,7 +58,7 @@ export const diff: CommandModule<object, Args> = {
       const files = settle(t, digests);
       const shared = sharedLayers(imgA, imgB);
       emit(a, diffReport(imgA, imgB, shared, files), () => renderDiff(imgA, imgB, shared, files, !a.trunc));
-      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+      warnMismatches(reader);
     } finally {
       for (const ar of archives) ar.close();
     }

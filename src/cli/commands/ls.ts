@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { EXIT, LayerdigError } from '../../errors.js';
+import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
 import { mergedEntries } from '../../analysis/filetree.js';
 import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
@@ -69,7 +69,7 @@ export const ls: CommandModule<object, Args> = {
           // every layer's changes: one tree per layer
           return img.layers.map((l) => `layer ${l.index} ${id(l.diffId, !a.trunc)}\n${renderTree(rows.filter((r) => r.layerIndex === l.index), true)}`).join('\n\n');
         });
-      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+      warnMismatches(reader);
     } finally {
       ar.close();
     }

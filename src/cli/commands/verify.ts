@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
+import { applyLimits, emit, globalOptions, note, problem, type GlobalArgs } from '../context.js';
 import { openInputsSettled } from '../../app/inputs.js';
 import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
 import { renderVerify, verifyDocument } from '../../report/verify.js';
@@ -21,6 +21,8 @@ export const verify: CommandModule<object, Args> = {
     for await (const o of inputs) {
       let r: VerifyReport;
       if (o.archive) {
+        // images that could not be built are named (their blobs are still verified as the archive's)
+        for (const error of o.archive.errors) problem(a, { input: o.path, error });
         try {
           r = await verifyArchive(o.archive);
         } finally {
@@ -28,13 +30,16 @@ export const verify: CommandModule<object, Args> = {
         }
       } else {
         r = await verifyUnopened(o.path, o.error);
+        problem(a, { input: o.path, error: o.error });
       }
       for (const n of r.notes) note(a, `${r.archive}: ${n}`);
       reports.push(r);
     }
     if (reports.length === 0) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${a.inputs.join(', ')}: no image archive found`);
     emit(a, reports.map(verifyDocument), () => renderVerify(reports, !a.trunc));
+    // a mismatch anywhere: 1; nothing readable: 3; some unreadable (each a row with status unreadable): 5
     process.exitCode = reports.some((r) => r.status === 'mismatch') ? EXIT.findings
-      : reports.some((r) => r.status === 'unreadable') ? EXIT.unreadable : EXIT.ok;
+      : reports.every((r) => r.status === 'unreadable') ? EXIT.unreadable
+        : reports.some((r) => r.status === 'unreadable') ? EXIT.partial : EXIT.ok;
   },
 };
