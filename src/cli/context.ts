@@ -3,7 +3,7 @@ import { printable } from '../report/format.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import type { Archive } from '../app/archive.js';
 import { openEvery } from '../app/load.js';
-import { recordProblem, type Problem } from '../app/outcome.js';
+import { recordFindings, recordProblem, type Problem } from '../app/outcome.js';
 import { LayerdigError } from '../errors.js';
 import { LayerReader } from '../layer/reader.js';
 import { clearProgress, progressFor } from './progress.js';
@@ -106,7 +106,12 @@ export async function openAll(a: GlobalArgs, paths: string[], recursive = true, 
     throw unopened.error;
   }
   if (archives.length === 0 && problems.length === 1) throw problems[0]!.error;
-  for (const ar of archives) for (const n of ar.notes) note(a, `${ar.path}: ${n}`);
+  for (const ar of archives) {
+    for (const n of ar.notes) note(a, `${ar.path}: ${n}`);
+    // integrity warnings (hostile outer members, an index that lists itself): the answer still comes, exit 1
+    for (const w of ar.warnings) warn(w);
+    if (ar.warnings.length) recordFindings();
+  }
   for (const p of problems) problem(a, p);
   if (archives.length === 0 && problems.length) {
     throw new LayerdigError('E_BAD_ARCHIVE', `none of the ${problems.length} archives found could be read`);
