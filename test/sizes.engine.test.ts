@@ -26,7 +26,7 @@ interface HistoryDoc { image: { id: string }; history: { emptyLayer: boolean; la
 interface ImagesRow { archive: string; id: string; size: number | null; blobSize: number }
 
 const TRUTH = join(FIXTURES, 'engine', 'truth');
-const truthFiles = readdirSync(TRUTH).filter((f) => f.endsWith('.docker-archive.json'))
+const truthFiles = readdirSync(TRUTH).filter((f) => f.endsWith('.json') && f !== 'images.json')
   .map((f) => JSON.parse(readFileSync(join(TRUTH, f), 'utf8')) as TruthFile);
 const truthImages = truthFiles.flatMap((t) => t.images);
 /** the engine's image for a chain of diffIDs (format-independent) */
