@@ -12,10 +12,12 @@ export const contentOption = {
 /**
  * Docker's DiffSize of every layer of these images, by diffID: the same cached
  * content pass `layers` makes (each distinct layer read once, with progress).
+ * Layers whose size `into` already holds (from another archive) are not read again.
  */
 export async function readDiffSizes(reader: LayerReader, ar: Archive, imgs: Image[], into = new Map<Digest, number>()): Promise<Map<Digest, number>> {
-  await reader.prefetch(ar.store, imgs);
-  for (const img of imgs) {
+  const todo = imgs.map((img) => ({ ...img, layers: img.layers.filter((l) => !into.has(l.diffId)) }));
+  await reader.prefetch(ar.store, todo);
+  for (const img of todo) {
     for (const l of img.layers) into.set(l.diffId, (await reader.listing(ar.store, l)).size);
   }
   return into;

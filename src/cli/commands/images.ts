@@ -19,15 +19,20 @@ export const images: CommandModule<object, Args> = {
     .example('$0 images /evidence --json --no-content', 'every archive under a directory, no layer read') as never,
   async handler(a) {
     const archives = await openAll(a, a.inputs);
-    const reader = layerReader(a);
     const sizes = a.content ? new Map<string, number>() : null;
     const imgs: Image[] = [];
+    let mismatch = false;
     for (const ar of archives) {
       const mine = selectImages(ar.images, undefined, a.platform);
-      if (sizes) await readDiffSizes(reader, ar, mine, sizes);
+      if (sizes) {
+        // a reader per archive: its listings are let go once the sizes are known (a directory may hold hundreds)
+        const reader = layerReader(a);
+        await readDiffSizes(reader, ar, mine, sizes);
+        mismatch = warnMismatches(reader) || mismatch;
+      }
       imgs.push(...mine);
     }
-    if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+    if (mismatch) process.exitCode = EXIT.findings;
     emit(a, imagesReport(imgs, sizes), () => renderImages(imgs, !a.trunc, sizes));
   },
 };
