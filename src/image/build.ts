@@ -47,6 +47,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     compressedSize: l.size,
     member: l.member,
     storage: storage(l.member),
+    ...(l.source ? { source: l.source } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
   return {

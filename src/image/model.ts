@@ -52,6 +52,20 @@ export interface LayerSource {
   size: number;
   /** by magic bytes */
   compression: Compression;
+  /** a legacy save's `LayerSources` entry: where the layer came from, not the member stored here */
+  source?: SourceDescriptor;
+}
+
+/**
+ * A pre-Docker-25 `LayerSources` descriptor (go-containerregistry writes them for foreign
+ * layers): the registry blob the layer was pulled as, e.g. a gzip with its URLs. Docker's
+ * load keeps it as metadata and never checks it against the stored member; neither do we.
+ */
+export interface SourceDescriptor {
+  mediaType: string | null;
+  digest: Digest | null;
+  size: number | null;
+  urls?: string[];
 }
 
 /**
@@ -203,6 +217,8 @@ export interface Layer {
   compressedSize: number;
   member: string;
   storage: string;
+  /** legacy `LayerSources`: the registry blob this layer came from (metadata, never verified) */
+  source?: SourceDescriptor;
 }
 
 export interface HistoryItem {

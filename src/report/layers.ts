@@ -24,6 +24,8 @@ export function layersReport(img: Image, listings: (LayerListing | null)[]) {
         size: c ? c.size : null,
         content: c ? topLevelNames(c.entries) : null,
         storage: l.storage,
+        // legacy LayerSources: where the layer came from (a registry blob), not what is stored here
+        source: l.source ?? null,
         ...(c ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
       };
     }),

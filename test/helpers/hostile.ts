@@ -27,8 +27,8 @@ const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const desc = (mediaType: string, body: Buffer | string) => ({ mediaType, digest: sha(body), size: Buffer.byteLength(body) });
 
 const ALL = (n: number): Record<Command, number> => ({ images: n, layers: n, history: n, verify: n });
-/** metadata commands never read a layer body, so a bad body only fails `layers` and `verify` */
-const BODY = (layers: number, verify: number): Record<Command, number> => ({ images: 0, layers, history: 0, verify });
+/** a bad layer body fails what reads it: `layers`, `verify`, and `images`/`history` (Docker's SIZE needs the content) */
+const BODY = (layers: number, verify: number): Record<Command, number> => ({ images: layers, layers, history: layers, verify });
 
 // ---------------------------------------------------------------------------------------------
 // raw tar headers: names as bytes (non-UTF-8), sizes that lie, base-256 numbers
