@@ -1,6 +1,6 @@
 import type { Digest } from './digest.js';
 import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
+import { storeWarning, type Store } from './store/store.js';
 import { detectFormat } from './format/formats.js';
 import { buildImage } from './image/build.js';
 import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from './image/model.js';
@@ -13,6 +13,8 @@ export interface Archive {
   store: Store;
   images: Image[];
   notes: string[];
+  /** integrity warnings about the archive itself (hostile outer members): commands answer, then exit 1 */
+  warnings: string[];
   /** what the archive's documents declare beyond its images (for `verify`) */
   declared: ArchiveDeclared;
   close(): void;
@@ -41,7 +43,8 @@ export async function openArchive(path: string): Promise<Archive> {
       images.push(buildImage(src, diffIds, (m) => store.storage(m)));
     }
     const notes = [...new Set(sources.flatMap((s) => s.notes))];
-    return { path, format: format.name, store, images, notes, declared, close: () => store.close() };
+    const warning = storeWarning(store);
+    return { path, format: format.name, store, images, notes, warnings: warning ? [warning] : [], declared, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;
