@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,7 +18,7 @@ import { SafeDirWriter } from '../src/export/dir-writer.js';
  * never written through.
  */
 
-const root = mkdtempSync(join(tmpdir(), 'layerdig-hostile-'));
+const root = tempDir('layerdig-hostile-');
 const outside = join(root, 'outside');
 const hostile = join(root, 'hostile.tar');
 const benign = join(root, 'benign.tar');

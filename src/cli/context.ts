@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { printable } from '../report/format.js';
+import { printable, printableJson, printableText } from '../report/format.js';
 import { EXIT } from '../errors.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import { openInputs } from '../inputs.js';
@@ -72,7 +72,7 @@ export function layerReader(a: Pick<GlobalArgs, 'quiet' | 'jobs'>): LayerReader 
 /** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */
 export function emit(a: Pick<GlobalArgs, 'json'>, json: unknown, text: () => string): void {
   clearProgress();
-  process.stdout.write(a.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+  process.stdout.write(a.json ? `${printableJson(json)}\n` : `${printableText(text())}\n`);
 }
 
 /** Open every input (directories searched recursively), printing each archive's notes. */
