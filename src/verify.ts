@@ -66,14 +66,12 @@ function blobLike(name: string, format: string): boolean {
 
 function storeFacts(store: Store): StoreFacts {
   const links: StoreFacts['links'] = [];
-  const unsafeNames: string[] = [];
   for (const m of store.members()) {
-    if (m.name.split('/').includes('..')) unsafeNames.push(m.name);
     if (m.type !== 'symlink' && m.type !== 'hardlink') continue;
     const end = followLinks(store, m.name);
     links.push({ member: m.name, target: m.linkname ?? '', problem: end.problem ?? null });
   }
-  return { links, duplicates: store.duplicates ?? [], unsafeNames };
+  return { links, duplicates: store.duplicates ?? [], unsafeNames: store.unsafeNames ?? [] };
 }
 
 /** Verify an opened archive. */

@@ -1,7 +1,7 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
 import { truthPool } from './helpers/truth-pool.js';
@@ -16,7 +16,7 @@ let env: NodeJS.ProcessEnv;
 const pool = truthPool();
 
 beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'layerdig-cat-'));
+  tmp = tempDir('layerdig-cat-');
   env = { XDG_CACHE_HOME: join(tmp, 'cache') };
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, type Stats, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, type Stats, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
 import { finalFs, realArchives, type FinalFsEntry } from './helpers/truth.js';
@@ -16,7 +16,7 @@ import { finalFs, realArchives, type FinalFsEntry } from './helpers/truth.js';
 const IMAGES = ['base', 'app1-old', 'app1', 'app2', 'fixture', 'opaque', 'gnutar'];
 const archive = (image: string, variant: string) => join(FIXTURES, 'real', image, `${image}.${variant}`);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const tmp = mkdtempSync(join(tmpdir(), 'layerdig-x-'));
+const tmp = tempDir('layerdig-x-');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const catBytes = (args: string[]) => {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'layerdig.js'), 'cat', ...args], { cwd: ROOT, maxBuffer: 64 << 20 });

@@ -1,6 +1,6 @@
 import type { Digest } from '../digest.js';
 import { openStore } from '../store/open.js';
-import type { Store } from '../store/store.js';
+import { storeWarning, type Store } from '../store/store.js';
 import { detectFormat } from '../format/formats.js';
 import { buildImage } from '../image/build.js';
 import { emptyArchiveDeclared, type ArchiveDeclared, type Artifact, type Image, type ImageSource } from '../image/model.js';
@@ -63,7 +63,9 @@ export async function openArchive(path: string): Promise<Archive> {
     const notes = [...new Set(sources.flatMap((s) => s.notes))];
     const artifacts = artifactNote(declared.artifacts);
     if (artifacts) notes.push(artifacts);
-    return { path, format: format.name, store, images, artifacts: declared.artifacts, notes, warnings: declared.warnings, declared, errors, close: () => store.close() };
+    const warning = storeWarning(store);
+    const warnings = [...(warning ? [warning] : []), ...declared.warnings];
+    return { path, format: format.name, store, images, artifacts: declared.artifacts, notes, warnings, declared, errors, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;

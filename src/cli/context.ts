@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { printable } from '../report/format.js';
+import { printable, printableJson, printableText } from '../report/format.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import type { Archive } from '../app/archive.js';
 import { openEvery } from '../app/load.js';
@@ -73,7 +73,7 @@ export function layerReader(a: Pick<GlobalArgs, 'quiet' | 'jobs'>): LayerReader 
 /** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */
 export function emit(a: Pick<GlobalArgs, 'json'>, json: unknown, text: () => string): void {
   clearProgress();
-  process.stdout.write(a.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+  process.stdout.write(a.json ? `${printableJson(json)}\n` : `${printableText(text())}\n`);
 }
 
 /**

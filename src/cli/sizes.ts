@@ -1,4 +1,4 @@
-import type { Archive } from '../archive.js';
+import type { Archive } from '../app/archive.js';
 import type { Digest } from '../digest.js';
 import type { Image } from '../image/model.js';
 import type { LayerReader } from '../layer/reader.js';

@@ -77,8 +77,30 @@ export function ellipsis(s: string, max: number, full: boolean): string {
  * stays one line and a table cannot be repainted.
  */
 export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return s.replace(UNPRINTABLE, (c) => {
     const n = c.charCodeAt(0);
     return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
   });
+}
+
+/** C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings, overrides and isolates. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A whole rendering for the terminal: each line through printable(), so a
+ * renderer that forgot to escape a name still cannot repaint the screen.
+ * Idempotent: escaped text has no character left to escape.
+ */
+export function printableText(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
+/**
+ * JSON for the terminal: JSON.stringify escapes C0 controls but leaves C1
+ * controls and bidi overrides raw; they are written as \\uXXXX (the same value).
+ */
+export function printableJson(value: unknown): string {
+  // C0 controls in strings are escaped by JSON.stringify already; its own newlines stay
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

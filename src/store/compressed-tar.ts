@@ -5,7 +5,7 @@ import tarStream from 'tar-stream';
 import { badArchive, LayerdigError, where } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
-import { normalizeMemberName } from './tar-header.js';
+import { BLOCK, checksumOk, isZeroBlock, normalizeMemberName, unsafeMemberName } from './tar-header.js';
 import { tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
 
 const HEAD_BYTES = 512;
@@ -42,6 +42,9 @@ export class CompressedTarStore implements Store {
   /** for each name, the ordinal of the occurrence that counts (the last) */
   private readonly winner = new Map<string, number>();
   readonly duplicates: string[] = [];
+  readonly unsafeNames: string[] = [];
+  /** decompressed bytes the last pass saw */
+  private inflated = 0;
 
   private constructor(readonly path: string, readonly outerCompression: Exclude<Compression, 'none'>) {}
 
@@ -79,7 +82,9 @@ export class CompressedTarStore implements Store {
         s.kept.set(m.name, Buffer.concat(chunks, size));
       }
     }, true);
-    if (s.order.length === 0) throw badArchive(path, undefined, 'is an empty tar archive');
+    if (s.order.length === 0) {
+      throw badArchive(path, undefined, s.inflated === 0 ? `is ${compression} data that decompresses to nothing: no tar archive inside` : 'is an empty tar archive');
+    }
     return s;
   }
 
@@ -120,6 +125,7 @@ export class CompressedTarStore implements Store {
         };
         if (record && name !== '') {
           if (this.byName.has(name)) this.duplicates.push(name);
+          if (unsafeMemberName(header.name)) this.unsafeNames.push(header.name);
           this.byName.set(name, m);
           this.order.push(m);
           this.winner.set(name, ordinal);
@@ -144,8 +150,11 @@ export class CompressedTarStore implements Store {
     const input = createReadStream(this.path, { highWaterMark: READ_CHUNK });
     const { maxRatio, maxTrailingBytes } = limits();
     let out = 0;
+    /** the first decompressed block: whether there is a tar inside at all */
+    let first = Buffer.alloc(0);
     const meter = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
+        if (first.length < BLOCK) first = Buffer.concat([first, chunk.subarray(0, BLOCK - first.length)]);
         out += chunk.length;
         if (out - tarEnd > maxTrailingBytes) {
           cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: more than ${maxTrailingBytes} bytes of data after the last member `
@@ -162,9 +171,19 @@ export class CompressedTarStore implements Store {
     });
     try {
       await Promise.all([pipeline(input, decompressor(this.outerCompression), meter, extract), done]);
+      this.inflated = out;
     } catch (e) {
       const err = own ?? e;
       if (err instanceof LayerdigError) throw err;
+      const c = this.outerCompression;
+      if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+        throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
+          `truncated at byte ${input.bytesRead}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
+      }
+      if (current === '(start of archive)' && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
+        throw badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
+          : `is ${c} data that holds no tar archive (the ${out < BLOCK ? `${out} bytes` : 'data'} inside ${out < BLOCK ? 'are less than one tar header' : 'does not start with a tar header'})`);
+      }
       throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
         `cannot read the compressed archive here (${(err as Error).message})`);
     }

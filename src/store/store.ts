@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { join, posix } from 'node:path';
 import { LayerdigError, badArchive, where } from '../errors.js';
 import type { Compression } from '../compression/index.js';
-import { normalizeMemberName } from './tar-header.js';
+import { normalizeMemberName, unsafeMemberName } from './tar-header.js';
 
 /**
  * A Store is the bytes an input holds, addressed by member name: a tar file
@@ -59,7 +59,31 @@ export interface Store {
   storage(name: string): string;
   /** member names that occur more than once in a tar (the last one is read, as extraction would) */
   readonly duplicates?: readonly string[];
+  /** outer members whose name, as written, is absolute or climbs out with `..` (raw names) */
+  readonly unsafeNames?: readonly string[];
   close(): void;
+}
+
+/** At most this many members are named in the one warning line about an archive. */
+const MAX_NAMED = 5;
+
+/**
+ * The archive-level integrity warning, as one sentence, or null: outer members
+ * a loader would treat differently from layerdig (a name used twice: Docker's
+ * loader keeps the last one, as layerdig reads; a name that is absolute or
+ * climbs out with `..`). Commands still answer, and exit 1 as for a mismatch.
+ */
+export function storeWarning(store: Store): string | null {
+  const parts: string[] = [];
+  for (const raw of store.unsafeNames ?? []) {
+    parts.push(`${raw} (${unsafeMemberName(raw) ?? 'an unsafe name'})`);
+  }
+  const counts = new Map<string, number>();
+  for (const n of store.duplicates ?? []) counts.set(n, (counts.get(n) ?? 1) + 1);
+  for (const [n, k] of counts) parts.push(`${n} (${k} members of this name: the last one is read, as Docker's loader does)`);
+  if (parts.length === 0) return null;
+  const named = parts.slice(0, MAX_NAMED).join('; ') + (parts.length > MAX_NAMED ? `; and ${parts.length - MAX_NAMED} more` : '');
+  return `${store.path}: hostile outer member${parts.length === 1 ? '' : 's'}: ${named} — \`layerdig verify\` reports ${parts.length === 1 ? 'it' : 'them'} as a mismatch`;
 }
 
 const MAX_LINK_HOPS = 40;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
+import { printableJson, printableText } from '../../report/format.js';
 import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { loadImages, warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
@@ -66,9 +67,9 @@ export const auditCmd: CommandModule<object, Args> = {
       : results.map((r) => ({ ...r, findings: r.findings.filter((f) => severityRank(f.severity) >= severityRank(minSeverity)) }));
 
     let out: string;
-    if (format === 'sarif') out = JSON.stringify(auditSarif(shown, toolVersion()), null, 2);
-    else if (format === 'json') out = JSON.stringify(shown.length === 1 ? auditReport(shown[0]!) : shown.map(auditReport), null, 2);
-    else out = renderAudit(shown, !a.trunc);
+    if (format === 'sarif') out = printableJson(auditSarif(shown, toolVersion()));
+    else if (format === 'json') out = printableJson(shown.length === 1 ? auditReport(shown[0]!) : shown.map(auditReport));
+    else out = printableText(renderAudit(shown, !a.trunc));
     process.stdout.write(`${out}\n`);
     if (failed) process.exitCode = EXIT.findings;
   },
