@@ -35,7 +35,8 @@ export type FormatName =
   | 'docker-archive-oci'    // Docker 25+ save: manifest.json + OCI layout inside
   | 'docker-archive-v1'     // pre-1.10 save: repositories + <id>/json parent chain
   | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
-  | 'skopeo-dir';           // skopeo dir: export
+  | 'skopeo-dir'            // skopeo dir: export
+  | 'docker-data-root';     // a Docker engine's /var/lib/docker (directory or tar of it)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -52,6 +53,8 @@ export interface LayerSource {
   size: number;
   /** by magic bytes */
   compression: Compression;
+  /** a Docker data-root's name for the layer's directory (`overlay2/<cache-id>/diff`) */
+  cacheId?: string;
 }
 
 /**
@@ -159,6 +162,8 @@ export interface ImageSource {
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
   declared?: Declared;
+  /** local images along the build-parent chain, newest (this image) first: a Docker data-root's intermediate images */
+  buildSteps?: Digest[];
 }
 
 export interface Layer {
@@ -172,6 +177,8 @@ export interface Layer {
   compressedSize: number;
   member: string;
   storage: string;
+  /** a Docker data-root's name for the layer's directory */
+  cacheId?: string;
 }
 
 export interface HistoryItem {
@@ -201,6 +208,8 @@ export interface Image {
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
   declared?: ImageDeclared;
+  /** local images along the build-parent chain, newest (this image) first (`docker history` shows them) */
+  buildSteps?: Digest[];
 }
 
 export function platformString(p: Platform): string {
