@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
+
+/**
+ * A Docker data-root read offline, against what the daemon itself said while
+ * it ran (fixtures/dataroot/<driver>.truth: docker images -a, docker history,
+ * docker image inspect, GNU tar listings of docker save's layer tars).
+ * Each fixture is read as the .tar.gz, as a plain tar and as a directory.
+ */
+
+const DIR = join(FIXTURES, 'dataroot');
+const DRIVERS = ['overlay2', 'vfs'] as const;
+const isRoot = process.getuid?.() === 0;
+
+const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean);
+const jsonl = <T>(f: string) => lines(f).map((l) => JSON.parse(l) as T);
+interface Inspect { Id: string; RepoTags: string[]; Parent: string; Size: number; RootFS: { Layers: string[] }; GraphDriver: { Data: Record<string, string> | null } }
+const truthDir = (d: string) => join(DIR, `${d}.truth`);
+const inspect = (d: string) => JSON.parse(readFileSync(join(truthDir(d), 'image-inspect.json'), 'utf8')) as Inspect[];
+
+const tmp = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'layerdig-dataroot-'));
+const inputs: { driver: string; kind: string; path: string }[] = [];
+beforeAll(() => {
+  for (const d of DRIVERS) {
+    const tgz = join(DIR, `${d}.tar.gz`);
+    inputs.push({ driver: d, kind: 'tar.gz', path: tgz });
+    const plain = join(tmp, `${d}.tar`);
+    execFileSync('sh', ['-c', `gzip -dc "${tgz}" > "${plain}"`]);
+    inputs.push({ driver: d, kind: 'tar', path: plain });
+    if (isRoot) {
+      // device nodes (overlay2 whiteouts) and trusted.* xattrs need root to extract
+      const dir = join(tmp, `${d}.dir`);
+      execFileSync('mkdir', [dir]);
+      execFileSync('tar', ['--xattrs', "--xattrs-include=*", '--numeric-owner', '-xzf', tgz, '-C', dir]);
+      inputs.push({ driver: d, kind: 'dir', path: dir });
+    }
+  }
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+it.skipIf(isRoot)('a directory data-root needs root to extract (device nodes): skipped as non-root', () => {
+  expect(isRoot).toBe(false);
+});
+
+interface ImagesRow { id: string; repoTags: string[]; size: number; format: string }
+interface HistDoc { image: { id: string }; history: { imageId?: string | null; size: number; emptyLayer: boolean; createdBy: string }[] }
+interface LayersDoc { image: { id: string }; layers: { index: number; diffId: string; cacheId?: string; storage: string; size: number | null; diffIdVerified?: boolean }[] }
+interface LsDoc { entries: { path: string; type: string; size: number; mode: string; linkTarget: string | null }[] }
+
+describe.each(DRIVERS)('data-root %s', (driver) => {
+  const each = (fn: (path: string, kind: string) => Promise<void>) => async () => {
+    const mine = inputs.filter((i) => i.driver === driver);
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    for (const i of mine) await fn(i.path, i.kind);
+  };
+
+  it('images: every image docker images -a lists, with its tags, <none> and intermediate ones, and docker\'s Size', each(async (path) => {
+    const rows = await runJsonFast<ImagesRow[]>(['images', path]);
+    const truth = jsonl<{ ID: string; Repository: string; Tag: string }>(join(truthDir(driver), 'images.jsonl'));
+    const tagsOf = (id: string) => truth.filter((t) => t.ID === id && t.Tag !== '<none>').map((t) => `${t.Repository}:${t.Tag}`).sort();
+    expect(rows.map((r) => r.id).sort()).toEqual([...new Set(truth.map((t) => t.ID))].sort());
+    for (const r of rows) {
+      expect(r.format).toBe('docker-data-root');
+      expect([...r.repoTags].sort()).toEqual(tagsOf(r.id));
+      expect(r.size).toBe(inspect(driver).find((i) => i.Id === r.id)!.Size);
+    }
+    // the first build lost its tag: an untagged top image that is nobody's parent
+    const parents = new Set(inspect(driver).map((i) => i.Parent));
+    expect(rows.filter((r) => r.repoTags.length === 0 && !parents.has(r.id)).length).toBe(1);
+  }));
+
+  it('history: each step\'s image id (or <missing>) and size as docker history says', each(async (path, kind) => {
+    // every image from the .tar.gz; the tagged ones from the other forms (the same code, less time)
+    for (const img of inspect(driver).filter((i) => kind === 'tar.gz' || i.RepoTags.length > 0)) {
+      const [doc] = await runJsonFast<HistDoc[]>(['history', path, '-i', img.Id]);
+      const truth = jsonl<{ ID: string; Size: string; CreatedBy: string }>(join(truthDir(driver), `history-${img.Id.slice(7)}.jsonl`));
+      const mine = [...doc!.history].reverse();
+      expect(mine.map((h) => h.imageId ?? '<missing>')).toEqual(truth.map((t) => t.ID));
+      expect(mine.map((h) => h.size)).toEqual(truth.map((t) => Number(t.Size)));
+      expect(mine.map((h) => h.createdBy)).toEqual(truth.map((t) => t.CreatedBy));
+    }
+  }));
+
+  it('layers: diffIDs as inspect says, each verified from its directory + tar-split; STORAGE is the layer directory', each(async (path, kind) => {
+    const img = inspect(driver).find((i) => i.RepoTags.includes('layerdig/app:latest'))!;
+    const [doc] = await runJsonFast<LayersDoc[]>(['layers', path, '-i', img.Id]);
+    expect(doc!.layers.map((l) => l.diffId)).toEqual(img.RootFS.Layers);
+    for (const l of doc!.layers) {
+      expect(l.diffIdVerified).toBe(true);
+      const dir = driver === 'vfs' ? `vfs/dir/${l.cacheId}` : `overlay2/${l.cacheId}/diff`;
+      expect(l.storage).toBe(kind === 'dir' ? join(path, dir) : `${path}!${dir}`);
+    }
+    // overlay2: the daemon's own UpperDir names the top layer's cache id
+    if (driver === 'overlay2') expect(img.GraphDriver.Data!.UpperDir!.endsWith(`/overlay2/${doc!.layers.at(-1)!.cacheId}/diff`)).toBe(true);
+  }));
+
+  it('ls --layer: each layer\'s entries equal GNU tar\'s listing of the layer docker save wrote', each(async (path) => {
+    const img = inspect(driver).find((i) => i.RepoTags.includes('layerdig/app:latest'))!;
+    const files = readdirSync(truthDir(driver)).filter((f) => f.startsWith('layer-'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const [index, diffId] of img.RootFS.Layers.entries()) {
+      const tv = lines(join(truthDir(driver), `layer-${diffId.slice(7)}.tv.txt`));
+      const doc = await runJsonFast<LsDoc>(['ls', path, '-i', img.Id, '--layer', String(index)]);
+      const want = tv.map((l) => {
+        const m = /^(\S)\S{9} \S+\s+(\d+) \S+ \S+ (.+?)(?: -> (.*))?$/.exec(l)!;
+        return { path: m[3]!.replace(/\/$/, ''), type: m[1], size: Number(m[2]), link: m[4] ?? null };
+      });
+      const T: Record<string, string> = { file: '-', dir: 'd', symlink: 'l', hardlink: 'h', char: 'c' };
+      expect(doc.entries.map((e) => ({ path: e.path, type: e.type === 'whiteout' || e.type === 'opaque' ? '-' : T[e.type], size: e.size, link: e.linkTarget })))
+        .toEqual(want);
+    }
+  }));
+});
