@@ -114,3 +114,44 @@ describe.each(DRIVERS)('data-root %s', (driver) => {
     }
   }));
 });
+
+interface PsRow { id: string; name: string; imageRef: string; imageId: string; command: string; state: string; exitCode: number; created: string }
+interface ChangesDoc { changes: { kind: string; path: string }[] }
+
+describe.each(DRIVERS)('containers of data-root %s', (driver) => {
+  const each = (fn: (path: string) => Promise<void>) => async () => {
+    for (const i of inputs.filter((x) => x.driver === driver)) await fn(i.path);
+  };
+  const ps = () => jsonl<{ ID: string; Names: string; Image: string; Command: string; State: string; Status: string }>(join(truthDir(driver), 'ps.jsonl'));
+  const ci = () => JSON.parse(readFileSync(join(truthDir(driver), 'container-inspect.json'), 'utf8')) as { Id: string; Image: string; Created: string; State: { ExitCode: number } }[];
+
+  it('containers: docker ps -a\'s ids, names, images, commands and states', each(async (path) => {
+    const rows = await runJsonFast<PsRow[]>(['containers', path]);
+    expect(rows.map((r) => r.id)).toEqual(ps().map((p) => p.ID));
+    for (const [i, p] of ps().entries()) {
+      const r = rows[i]!;
+      const insp = ci().find((c) => c.Id === p.ID)!;
+      expect({ name: r.name, image: r.imageRef, command: `"${r.command}"`, state: r.state, imageId: r.imageId, exit: r.exitCode, created: r.created })
+        .toEqual({ name: p.Names, image: p.Image, command: p.Command, state: p.State, imageId: insp.Image, exit: insp.State.ExitCode, created: insp.Created });
+    }
+  }));
+
+  it('diff --container / ls --container --changes: docker diff\'s A/C/D lines', each(async (path) => {
+    for (const p of ps()) {
+      const truth = lines(join(truthDir(driver), `diff-${p.ID}.txt`)).sort();
+      for (const cmd of [['diff', path, '--container', p.Names], ['ls', path, '--container', p.ID.slice(0, 12), '--changes']]) {
+        const doc = await runJsonFast<ChangesDoc>(cmd);
+        expect(doc.changes.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(truth);
+      }
+    }
+    expect(ps().some((p) => lines(join(truthDir(driver), `diff-${p.ID}.txt`)).length > 5)).toBe(true);
+  }));
+
+  it('an unknown container is not found (exit 4); containers of an image archive is a usage error', async () => {
+    const r = await runInProcess(['containers', join(FIXTURES, 'real', 'base', 'base.docker-archive.tar')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Docker data-root/);
+    const n = await runInProcess(['diff', join(DIR, `${driver}.tar.gz`), '--container', 'nosuch']);
+    expect(n.code).toBe(4);
+  });
+});

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { printContainerChanges } from '../container-diff.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
 import { mergedEntries } from '../../analysis/filetree.js';
@@ -8,6 +9,7 @@ import { id } from '../../report/format.js';
 import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
 
 interface Args extends GlobalArgs {
+  container?: string;
   input: string;
   path?: string;
   image?: string;
@@ -28,11 +30,13 @@ export const ls: CommandModule<object, Args> = {
     .option('merged', { type: 'boolean', default: false, describe: 'the final filesystem, whiteouts applied (the default without --layer)' })
     .option('changes', { type: 'boolean', default: false, describe: 'A/M/D: what the layer (or every layer) added, modified and deleted' })
     .option('tree', { type: 'boolean', default: false, describe: 'print a tree instead of a long listing' })
+    .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): what it added, changed, deleted, as docker diff' })
     .example('$0 ls app.tar', 'the final filesystem, like ls -lR')
     .example('$0 ls app.tar --layer 2 etc', 'what layer 2 stores under /etc')
     .example('$0 ls app.tar --changes --tree', 'each layer\'s additions, modifications, deletions')
     .example('$0 ls app.tar -i app:1.0 --merged --json', 'the merged filesystem as JSON') as never,
   async handler(a) {
+    if (a.container !== undefined) return printContainerChanges(a, a.input, a.container);
     if (a.merged && (a.layer !== undefined || a.changes)) {
       throw new LayerdigError('E_USAGE', '--merged is the final filesystem: it does not combine with --layer or --changes');
     }
