@@ -126,6 +126,8 @@ async function loadDriver(view: DirLayerStore, root: DataRoot, driver: string): 
     out.push({
       archive: store.path, format: 'docker-data-root', configDigest: digest, configMember: member, config, manifest: null,
       repoTags: tags.get(id) ?? [], refName: null, indexPlatform: null, layers, declaredDiffIds: diffIds, notes,
+      // verify reads a data-root's own records (verify-data-root.ts); the config member is what it needs from here
+      declared: { claims: [], measured: {}, agreements: [], diffIds: 'config' },
     });
   }
   // `docker history` names each build step by the local image it made: this image, its parent, …
