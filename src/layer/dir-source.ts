@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { LayerdigError } from '../errors.js';
 import type { Member, Store } from '../store/store.js';
 import { eachSequential } from '../store/store.js';
-import { reassemble, tarSplitEntries, type ReassemblyProblem } from './tar-split.js';
+import { layerFileName, reassemble, tarSplitEntries, type ReassemblyProblem } from './tar-split.js';
+
+/** Bytes of a compressed data-root's layer files held in memory at once (see batchedFiles). */
+const BATCH_BYTES = 64 * 1024 * 1024;
 import { walkLayerDir } from './dir-walk.js';
 
 /**
@@ -80,13 +83,61 @@ export class DirLayerStore implements Store {
     const problems: ReassemblyProblem[] = [];
     this.problems.set(name, problems);
     const where = this.base.storage(l.tarSplit);
-    const file = (n: string) => {
+    const file = this.base.kind === 'compressed-tar' ? this.batchedFiles(l, where) : (n: string) => {
       const m = this.base.member(`${l.dir}/${n}`);
       return m?.type === 'file' ? { body: this.base.open(m.name), size: m.size } : null;
     };
     return Readable.from(reassemble(tarSplitEntries(this.base.open(l.tarSplit), where), {
       where, open: file, checkCrc: true, onProblem: (p) => problems.push(p),
     }), { objectMode: false });
+  }
+
+  /**
+   * A compressed tar cannot seek: opening each file would decompress the archive
+   * once per file. Instead the files a layer needs are read in tar-split order,
+   * in batches of at most BATCH_BYTES held in memory, one archive pass per batch
+   * (a file larger than a batch is streamed in a pass of its own).
+   */
+  private batchedFiles(l: { tarSplit: string; dir: string }, where: string) {
+    const cache = new Map<string, Buffer>();
+    let plan: string[][] | null = null;
+    let next = 0;
+    const planBatches = async () => {
+      const batches: string[][] = [];
+      let cur: string[] = [];
+      let bytes = 0;
+      for await (const e of tarSplitEntries(this.base.open(l.tarSplit), where)) {
+        if (e.type !== 'file' || e.size === 0) continue;
+        const m = this.base.member(`${l.dir}/${layerFileName(e.name) ?? ''}`);
+        if (m?.type !== 'file' || m.size > BATCH_BYTES) continue;
+        if (bytes + m.size > BATCH_BYTES && cur.length) {
+          batches.push(cur);
+          cur = [];
+          bytes = 0;
+        }
+        cur.push(m.name);
+        bytes += m.size;
+      }
+      if (cur.length) batches.push(cur);
+      return batches;
+    };
+    return async (n: string) => {
+      const m = this.base.member(`${l.dir}/${n}`);
+      if (m?.type !== 'file') return null;
+      if (m.size > BATCH_BYTES) return { body: this.base.open(m.name), size: m.size };
+      plan ??= await planBatches();
+      while (!cache.has(m.name) && next < plan.length) {
+        cache.clear();
+        const batch = plan[next++]!;
+        await this.base.each([...new Set(batch)], async (name, body) => {
+          const chunks: Buffer[] = [];
+          for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+          cache.set(name, Buffer.concat(chunks));
+        });
+      }
+      const buf = cache.get(m.name);
+      return buf ? { body: Readable.from([buf]), size: buf.length } : { body: this.base.open(m.name), size: m.size };
+    };
   }
 
   each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void> {

@@ -82,7 +82,7 @@ export interface ReassemblyProblem {
 export interface ReassembleOptions {
   where: string;
   /** the file's body in the unpacked layer, or null when it is missing / not a regular file */
-  open(name: string): { body: Readable; size: number } | null;
+  open(name: string): { body: Readable; size: number } | null | Promise<{ body: Readable; size: number } | null>;
   /** compare each body's CRC-64 with tar-split's (verify); sizes are always compared */
   checkCrc?: boolean;
   /**
@@ -113,7 +113,7 @@ export async function* reassemble(entries: AsyncIterable<TarSplitEntry>, opts: R
     // hard links, directories, empty files: no body (as tar-split's own assembler skips them)
     if (e.size === 0) continue;
     const name = layerFileName(e.name);
-    const src = name === null ? null : opts.open(name);
+    const src = name === null ? null : await opts.open(name);
     if (!src) {
       opts.onProblem({ path: e.name, what: 'is missing from the layer directory' });
       yield* zeros(e.size);
