@@ -147,6 +147,41 @@ describe.each(DRIVERS)('containers of data-root %s', (driver) => {
     expect(ps().some((p) => lines(join(truthDir(driver), `diff-${p.ID}.txt`)).length > 5)).toBe(true);
   }));
 
+  it('export --container: the container\'s merged filesystem, as docker export writes it (GNU tar listing)', each(async (path) => {
+    for (const p of ps()) {
+      const out = join(tmp, `export-${driver}-${p.Names}.tar`);
+      const r = await runInProcess(['export', path, '--container', p.Names, '-o', out, '-q']);
+      expect(r.code).toBe(0);
+      const row = (l: string) => {
+        const m = /^(\S)\S{9} (\S+)\s+(\d+) \S+ \S+ (.+?)(?: -> (.*))?$/.exec(l)!;
+        return `${m[1]} ${m[2]} ${m[3]} ${m[4]!.replace(/\/$/, '')}${m[5] ? ` -> ${m[5]}` : ''}`;
+      };
+      const mine = execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', out], { encoding: 'utf8' }).split('\n').filter(Boolean).map(row).sort();
+      rmSync(out, { force: true });
+      expect(mine).toEqual(lines(join(truthDir(driver), `export-${p.ID}.tv.txt`)).map(row).sort());
+    }
+  }));
+
+  it.skipIf(!isRoot)('audit --container: a setuid binary dropped into the writable layer is flagged, the image\'s own findings are not', async () => {
+    const dir = join(tmp, `${driver}.dropped`);
+    execFileSync('mkdir', [dir]);
+    try {
+      execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', join(DIR, `${driver}.tar.gz`), '-C', dir]);
+      const p = ps().find((x) => x.Names === 'changed')!;
+      const mount = readFileSync(join(dir, 'image', driver, 'layerdb', 'mounts', p.ID, 'mount-id'), 'utf8').trim();
+      const rw = driver === 'vfs' ? join(dir, 'vfs', 'dir', mount) : join(dir, 'overlay2', mount, 'diff');
+      execFileSync('sh', ['-c', `mkdir -p "${rw}/usr/bin" && printf 'x' > "${rw}/usr/bin/dropper" && chmod 4755 "${rw}/usr/bin/dropper"`]);
+      const r = await runInProcess(['audit', dir, '--container', 'changed', '--json']);
+      const doc = JSON.parse(r.stdout) as { findings: { rule: string; path: string | null }[] };
+      expect(doc.findings.filter((f) => f.rule === 'setuid-root').map((f) => f.path)).toEqual(['usr/bin/dropper']);
+      expect(doc.findings.some((f) => f.rule === 'runs-as-root')).toBe(false);
+      const diff = await runJsonFast<ChangesDoc>(['diff', dir, '--container', 'changed']);
+      expect(diff.changes).toContainEqual({ kind: 'A', path: '/usr/bin/dropper' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an unknown container is not found (exit 4); containers of an image archive is a usage error', async () => {
     const r = await runInProcess(['containers', join(FIXTURES, 'real', 'base', 'base.docker-archive.tar')]);
     expect(r.code).toBe(2);
