@@ -233,6 +233,19 @@ describe.each(DRIVERS)('verify on data-root %s', (driver) => {
   });
 });
 
+it.skipIf(!isRoot)('a tar of / (data-root under var/lib/docker/): found by content, read the same', async () => {
+  const dir = inputs.find((i) => i.driver === 'overlay2' && i.kind === 'dir')!.path;
+  const tgz = join(tmp, 'rootfs.tgz');
+  execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-C', dir, '--transform', 's,^\\./,var/lib/docker/,', '-czf', tgz, '.']);
+  const rows = await runJsonFast<ImagesRow[]>(['images', tgz]);
+  expect(new Set(rows.map((r) => r.id))).toEqual(new Set(inspect('overlay2').map((i) => i.Id)));
+  const [doc] = await runJsonFast<LayersDoc[]>(['layers', tgz, '-i', 'layerdig/app:latest']);
+  expect(doc!.layers.every((l) => l.diffIdVerified && l.storage.startsWith(`${tgz}!var/lib/docker/overlay2/`))).toBe(true);
+  const p = jsonl<{ ID: string }>(join(truthDir('overlay2'), 'ps.jsonl'));
+  const diff = await runJsonFast<ChangesDoc>(['diff', tgz, '--container', p[p.length - 1]!.ID]);
+  expect(diff.changes.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(lines(join(truthDir('overlay2'), `diff-${p[p.length - 1]!.ID}.txt`)).sort());
+});
+
 it('crc64: Go hash/crc64 ISO check value of "123456789" (the CRC catalogue\'s 0xB90956C775A41001)', async () => {
   const { Crc64 } = await import('../src/layer/crc64.js');
   const c = new Crc64();

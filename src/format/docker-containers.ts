@@ -32,6 +32,9 @@ export interface Container {
   parent: Digest | null;
 }
 
+/** a layer directory's name as the layer store records it, or null when it could climb out (`../x`) */
+const plainId = (s: string | null) => (s !== null && /^[0-9a-zA-Z_.-]+$/.test(s) && !s.startsWith('.') ? s : null);
+
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 const time = (v: unknown) => (typeof v === 'string' && v !== '' && v !== ZERO_TIME ? v : null);
@@ -54,8 +57,10 @@ export async function loadContainers(store: Store, root: DataRoot | null = findD
     if (!isObject(v)) throw badArchive(store.path, member, 'is not a JSON object');
     const cfg = isObject(v.Config) ? v.Config : {};
     const st = isObject(v.State) ? v.State : {};
-    const id = str(v.ID) || dir.name.slice(dir.name.lastIndexOf('/') + 1);
-    const driver = str(v.Driver) || root.drivers[0] || '';
+    // names from the documents become paths: only plain ids and driver names are used
+    const dirId = dir.name.slice(dir.name.lastIndexOf('/') + 1);
+    const id = /^[0-9a-f]{64}$/.test(str(v.ID)) ? str(v.ID) : dirId;
+    const driver = /^[a-z0-9_-]+$/.test(str(v.Driver)) ? str(v.Driver) : root.drivers[0] ?? '';
     const mounts = `${root.prefix}image/${driver}/layerdb/mounts/${id}`;
     const args = Array.isArray(v.Args) ? v.Args.map(String) : [];
     out.push({
@@ -70,8 +75,8 @@ export async function loadContainers(store: Store, root: DataRoot | null = findD
       startedAt: time(st.StartedAt),
       finishedAt: time(st.FinishedAt),
       driver,
-      mountId: await readText(store, `${mounts}/mount-id`),
-      initId: await readText(store, `${mounts}/init-id`),
+      mountId: plainId(await readText(store, `${mounts}/mount-id`)),
+      initId: plainId(await readText(store, `${mounts}/init-id`)),
       parent: toDigest(await readText(store, `${mounts}/parent`) ?? ''),
     });
   }

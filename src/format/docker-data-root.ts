@@ -98,7 +98,8 @@ async function loadDriver(view: DirLayerStore, root: DataRoot, driver: string): 
     for (const chain of chainIds(diffIds)) {
       const ld = `${img}/layerdb/sha256/${hexOf(chain)}`;
       const cacheId = await readText(store, `${ld}/cache-id`);
-      if (!cacheId || !/^[0-9a-zA-Z_.-]+$/.test(cacheId)) {
+      // the cache ID becomes a path: a plain name only, never `..`
+      if (!cacheId || !/^[0-9a-zA-Z_.-]+$/.test(cacheId) || cacheId.startsWith('.')) {
         missing = `${ld}/cache-id`;
         break;
       }
