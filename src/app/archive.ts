@@ -42,9 +42,10 @@ async function computeDiffIds(store: Store, src: ImageSource): Promise<Digest[]>
 
 /** Open a path (archive file or directory), detect its format, list its images. Reads JSON only. */
 export async function openArchive(path: string): Promise<Archive> {
-  const store = await openStore(path);
+  let store = await openStore(path);
   try {
     const format = await detectFormat(store);
+    if (format.wrap) store = format.wrap(store);
     const declared = emptyArchiveDeclared();
     const sources = await format.load(store, declared);
     const images: Image[] = [];

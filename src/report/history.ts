@@ -12,7 +12,7 @@ import { table } from './table.js';
 export function historyReport(img: Image, sizes: DiffSizes | null) {
   return {
     image: imageRef(img),
-    history: img.history.map((h) => {
+    history: img.history.map((h, i) => {
       const l = h.layerIndex === null ? null : img.layers[h.layerIndex]!;
       return {
         created: h.created,
@@ -24,9 +24,19 @@ export function historyReport(img: Image, sizes: DiffSizes | null) {
         size: l ? sizes?.get(l.diffId) ?? null : 0,
         blobSize: l ? l.compressedSize : 0,
         storage: l?.storage ?? null,
+        ...(img.buildSteps ? { imageId: stepImage(img, i) } : {}),
       };
     }),
   };
+}
+
+/**
+ * The local image a history entry made, as `docker history` shows it: the
+ * newest entry is the image, the one before its build parent, and so on while
+ * parents exist (a Docker data-root's intermediate images); null = `<missing>`.
+ */
+function stepImage(img: Image, i: number): string | null {
+  return img.buildSteps?.[img.history.length - 1 - i] ?? null;
 }
 
 /** Docker's SIZE when the layers were read; else the stored size, under a header that says so. */
@@ -35,7 +45,7 @@ export function renderHistory(imgs: Image[], full: boolean, sizes: DiffSizes | n
     const r = historyReport(img, sizes).history;
     // newest first, as `docker history` prints; only the top entry carries the image ID
     const rows = r.map((h, i) => [
-      i === r.length - 1 ? id(img.id, full) : '<missing>',
+      img.buildSteps ? (stepImage(img, i) === null ? '<missing>' : id(stepImage(img, i), full)) : i === r.length - 1 ? id(img.id, full) : '<missing>',
       created(h.created),
       h.layerIndex === null ? 'empty layer' : `image layer ${h.layerIndex}`,
       ellipsis(h.createdBy, 60, full),

@@ -6,7 +6,7 @@ import { badArchive, LayerdigError, where } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
 import { BLOCK, checksumOk, isZeroBlock, normalizeMemberName, unsafeMemberName } from './tar-header.js';
-import { tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
+import { tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store } from './store.js';
 
 const HEAD_BYTES = 512;
 
@@ -20,10 +20,22 @@ function memberType(t: string | null | undefined): MemberType {
   }
 }
 
+/** Owner, mode, time, device numbers and xattrs (a data-root's layer directories need them). */
+function headerMeta(h: tarStream.Header): MemberMeta {
+  const meta: MemberMeta = { mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ? h.mtime.getTime() / 1000 : 0 };
+  if (h.type === 'character-device') meta.char = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+  for (const [k, v] of Object.entries((h.pax as Record<string, string> | undefined) ?? {})) {
+    if (k.startsWith('SCHILY.xattr.')) (meta.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
+  }
+  return meta;
+}
+
 /** JSON-looking members are kept in memory during the pass; layer bodies never are. */
 function looksLikeMetadata(name: string, first: Buffer): boolean {
   const base = name.slice(name.lastIndexOf('/') + 1);
   if (['manifest.json', 'index.json', 'oci-layout', 'repositories', 'version', 'json', 'VERSION'].includes(base)) return true;
+  // a Docker data-root's small metadata files (parent, cache-id, size, diff, tar-split.json.gz, mount-id…)
+  if (/(^|\/)image\/[^/]+\/(imagedb|layerdb)\//.test(name)) return true;
   const c = first.subarray(0, 16).toString('latin1').trimStart()[0];
   return c === '{' || c === '[';
 }
@@ -122,6 +134,7 @@ export class CompressedTarStore implements Store {
           type: memberType(header.type),
           size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
           linkname: header.linkname ?? undefined,
+          meta: headerMeta(header),
         };
         if (record && name !== '') {
           if (this.byName.has(name)) this.duplicates.push(name);
@@ -228,6 +241,8 @@ export class CompressedTarStore implements Store {
   }
 
   open(name: string): Readable {
+    const kept = this.kept.get(name);
+    if (kept) return Readable.from([kept]);
     const out = new PassThrough({ highWaterMark: READ_CHUNK });
     this.each([name], (_n, body) => pipeline(body, out)).catch((e) => out.destroy(e));
     return out;

@@ -17,6 +17,21 @@ export interface Member {
   type: MemberType;
   size: number;
   linkname?: string;
+  /** owner, mode, time as the input records them: read when a subtree of the input is itself a layer (a Docker data-root) */
+  meta?: MemberMeta;
+}
+
+export interface MemberMeta {
+  /** permission bits (07777) */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** seconds, fractional where the input keeps more */
+  mtime: number;
+  /** a character device's numbers (overlayfs whiteouts are 0/0) */
+  char?: { major: number; minor: number };
+  /** extended attributes, values base64 (from PAX SCHILY.xattr.*; a directory input has none: Node cannot read them) */
+  xattrs?: Record<string, string>;
 }
 
 /**
@@ -55,6 +70,8 @@ export interface Store {
    * themselves. Absent or null for a compressed archive.
    */
   locate?(name: string): { file: string; start: number; length: number } | null;
+  /** the entries of one directory, when the store can list one without listing everything (a directory) */
+  children?(dir: string): Member[];
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
   storage(name: string): string;
   /** member names that occur more than once in a tar (the last one is read, as extraction would) */
@@ -197,4 +214,13 @@ export async function eachSequential(
   fn: (name: string, body: Readable) => Promise<void>,
 ): Promise<void> {
   for (const n of names) await fn(n, store.open(n));
+}
+
+/** The entries directly inside `dir` ('' = the root), names sorted. */
+export function childrenOf(store: Store, dir: string): Member[] {
+  if (store.children) return store.children(dir);
+  const prefix = dir === '' ? '' : `${dir}/`;
+  return store.members()
+    .filter((m) => m.name.startsWith(prefix) && m.name.length > prefix.length && !m.name.slice(prefix.length).includes('/'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

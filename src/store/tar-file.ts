@@ -6,7 +6,7 @@ import { READ_CHUNK } from '../compression/index.js';
 import {
   BLOCK, isZeroBlock, normalizeMemberName, paddedSize, parseHeader, parsePax, unsafeMemberName, type TarType,
 } from './tar-header.js';
-import { eachSequential, tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
+import { eachSequential, tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store } from './store.js';
 
 interface TarMember extends Member {
   offset: number;
@@ -21,6 +21,18 @@ function memberType(t: TarType): MemberType {
     case 'file': case 'dir': case 'symlink': case 'hardlink': return t;
     default: return 'other';
   }
+}
+
+/** Owner, mode, time, device numbers and xattrs of a header (a data-root's layer directories need them). */
+export function memberMeta(block: Buffer, h: { mode: number; uid: number; gid: number; mtime: number }, pax: Record<string, string>): MemberMeta {
+  const meta: MemberMeta = { mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, mtime: pax.mtime !== undefined ? Number(pax.mtime) : h.mtime };
+  if (String.fromCharCode(block[156]!) === '3') {
+    meta.char = { major: parseInt(block.toString('latin1', 329, 337), 8) || 0, minor: parseInt(block.toString('latin1', 337, 345), 8) || 0 };
+  }
+  for (const [k, v] of Object.entries(pax)) {
+    if (k.startsWith('SCHILY.xattr.')) (meta.xattrs ??= {})[k.slice(13)] = Buffer.from(v, 'latin1').toString('base64');
+  }
+  return meta;
 }
 
 /**
@@ -97,6 +109,7 @@ export class TarFileStore implements Store {
         size: h.type === 'file' ? size : 0,
         linkname: pax.linkpath ?? longLink ?? (h.linkname || undefined),
         offset: bodyAt,
+        meta: memberMeta(block, h, pax),
       };
       longName = longLink = undefined;
       pax = {};

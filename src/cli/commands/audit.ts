@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { printableJson, printableText } from '../../report/format.js';
 import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
@@ -9,6 +10,7 @@ import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } f
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
 
 interface Args extends GlobalArgs {
+  container?: string;
   input: string;
   image?: string;
   format?: string;
@@ -36,6 +38,7 @@ export const auditCmd: CommandModule<object, Args> = {
   describe: 'risky content: setuid/setgid, capabilities, world-writable, devices, recoverable deleted files, secrets, links, root user, secret Env',
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
+    .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): read its filesystem (image + writable layer)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('format', { type: 'string', choices: ['table', 'json', 'sarif'], describe: 'output format (default table; --json = --format json)' })
     .option('fail-on', { type: 'string', describe: `exit 1 when a finding at or above this severity exists (${SEVERITIES.join('|')})` })
@@ -50,6 +53,8 @@ export const auditCmd: CommandModule<object, Args> = {
     if (a.json && a.format && a.format !== 'json') throw new LayerdigError('E_USAGE', `--json and --format ${a.format} contradict each other`);
 
     const [ar] = await openAll(a, [a.input], false);
+    // --container: only what the container's writable layer brought (the image is audited without it)
+    const own = a.container !== undefined ? await useContainer(ar!, a.container) : -1;
     const imgs = selectImages(ar!.images, a.image, a.platform);
     const reader = layerReader(a);
     const results: AuditResult[] = [];
@@ -58,7 +63,8 @@ export const auditCmd: CommandModule<object, Args> = {
         .filter((m) => m.layer.diffId === l.diffId)
         .slice(0, 1)
         .map((m) => ({ layerIndex: l.index, declared: l.diffId, actual: m.actual })));
-      results.push({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) });
+      const findings = audit({ config: img.config.config, layers, diffIdMismatches });
+      results.push({ img, findings: own >= 0 ? findings.filter((f) => f.layerIndex === own) : findings });
     }
     warnMismatches(reader);
 
