@@ -1,0 +1,60 @@
+import type { Image } from '../image/model.js';
+import type { Attribution, PackageEvent } from '../packages/attribution.js';
+import { describeImage } from '../image/select.js';
+import { imageRef } from './images.js';
+import { ellipsis, humanSize } from './format.js';
+import { table } from './table.js';
+
+/** The history step (created_by) that made each layer, '' when none says. */
+export function stepOf(img: Image, layerIndex: number): string {
+  return img.history.find((h) => h.layerIndex === layerIndex)?.createdBy ?? '';
+}
+
+export function packagesReport(img: Image, databases: string[], a: Attribution, withHistory: boolean) {
+  const layerRef = (k: number) => ({ layerIndex: k, diffId: img.layers[k]!.diffId, step: stepOf(img, k) });
+  return {
+    image: imageRef(img),
+    databases,
+    packages: a.packages.map((p) => ({
+      ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, source: p.source, files: p.files,
+      ...layerRef(p.layerIndex),
+      earlier: p.earlier,
+    })),
+    ...(withHistory ? {
+      history: a.events.map((events, k) => ({ ...layerRef(k), events: events.map(eventJson) })),
+    } : {}),
+  };
+}
+
+const eventJson = (e: PackageEvent) => ({
+  change: e.change, ecosystem: e.ecosystem, name: e.name, arch: e.arch, version: e.version, previous: e.previous,
+  ...(e.recoverable ? { recoverable: e.recoverable } : {}),
+});
+
+export function renderPackages(img: Image, databases: string[], a: Attribution, full: boolean): string {
+  const head = `IMAGE ${describeImage(img)}`;
+  if (databases.length === 0) return `${head}\nno package database (dpkg, apk or rpm) in the final image`;
+  const rows = a.packages.map((p) => [
+    p.ecosystem, p.name, p.version, p.arch, p.source ?? '',
+    p.earlier.length ? `${p.layerIndex} (was ${p.earlier.map((e) => `${e.version}@${e.layerIndex}`).join(', ')})` : String(p.layerIndex),
+    ellipsis(stepOf(img, p.layerIndex), 50, full),
+  ]);
+  return `${head}\n${table(['ECOSYSTEM', 'NAME', 'VERSION', 'ARCH', 'SOURCE', 'LAYER', 'STEP'], rows)}\n${a.packages.length} packages`;
+}
+
+const CHANGE_WORD: Record<PackageEvent['change'], string> = {
+  installed: 'installed', upgraded: 'upgraded', downgraded: 'downgraded', reinstalled: 'reinstalled', removed: 'removed',
+};
+
+export function renderPackageHistory(img: Image, a: Attribution, full: boolean): string {
+  const rows: string[][] = [];
+  a.events.forEach((events, k) => {
+    for (const e of events) {
+      const version = e.change === 'removed' ? e.previous ?? '' : e.previous ? `${e.previous} → ${e.version}` : e.version ?? '';
+      const rec = e.recoverable && e.recoverable.files > 0 ? `recoverable: ${e.recoverable.files} files, ${humanSize(e.recoverable.bytes)} in lower layers` : '';
+      rows.push([String(k), ellipsis(stepOf(img, k), 40, full), CHANGE_WORD[e.change], `${e.ecosystem}:${e.name}`, version, rec]);
+    }
+  });
+  if (rows.length === 0) return `IMAGE ${describeImage(img)}\nno package was installed, changed or removed by any layer`;
+  return `IMAGE ${describeImage(img)}\n${table(['LAYER', 'STEP', 'CHANGE', 'PACKAGE', 'VERSION', 'NOTE'], rows)}`;
+}
