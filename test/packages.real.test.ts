@@ -33,6 +33,8 @@ function stepsOf(oci: string): string[] {
 const CASES = [
   { eco: 'deb', dir: 'dpkg', steps: 6, inputs: ['dpkg.oci', 'dpkg.docker-archive.tar'], removed: 'beta' },
   { eco: 'rpm', dir: 'rpm', steps: 4, inputs: ['rpm.oci'], removed: 'rbeta' },
+  // BerkeleyDB Packages loaded by db5.3_load with the same header blobs: the same truth; no package files stored
+  { eco: 'rpm', dir: 'rpm-bdb', steps: 4, inputs: ['rpm-bdb.oci'], removed: null },
 ];
 
 describe.each(CASES)('$dir: attribution equals the package manager, layer by layer', ({ eco, dir, steps, inputs, removed }) => {
@@ -67,6 +69,7 @@ describe.each(CASES)('$dir: attribution equals the package manager, layer by lay
       expect(p.step).toBe(createdBy[at]);
       expect(p.ecosystem).toBe(eco);
     }
+    if (removed === null) return;
     // the removed package's files are still stored in the layer that installed it
     const [name, files, bytes] = lines(join(truthDir, 'recoverable.txt'))[0]!.split(' ');
     expect(name).toBe(removed);
@@ -157,7 +160,8 @@ describe('apk: lib/apk/db/installed per its format', () => {
 describe('a database that cannot be read is an error that says so, never "0 packages"', () => {
   const cases: [string, string, string | Buffer, RegExp][] = [
     ['sqlite without its magic', 'var/lib/rpm/rpmdb.sqlite', Buffer.alloc(4096, 7), /\/var\/lib\/rpm\/rpmdb\.sqlite \(layer 0\) cannot be read as a package database: not an SQLite database/],
-    ['BerkeleyDB (not read yet)', 'var/lib/rpm/Packages', Buffer.alloc(8192, 0), /\/var\/lib\/rpm\/Packages \(layer 0\) cannot be read as a package database: .*BerkeleyDB/],
+    ['BerkeleyDB without its magic', 'var/lib/rpm/Packages', Buffer.alloc(8192, 0), /\/var\/lib\/rpm\/Packages \(layer 0\) cannot be read as a package database: not a BerkeleyDB hash database/],
+    ['ndb (not read yet)', 'var/lib/rpm/Packages.db', Buffer.alloc(8192, 0), /Packages.db \(layer 0\) cannot be read as a package database: .*ndb/],
     ['dpkg status that is not deb822', 'var/lib/dpkg/status', 'Package: a\nthis line has no colon\n', /\/var\/lib\/dpkg\/status \(layer 0\) cannot be read as a package database: not a "Field: value" line/],
     ['apk db that is not K:value', 'lib/apk/db/installed', 'P:a\nnonsense\n', /\/lib\/apk\/db\/installed \(layer 0\) cannot be read as a package database: not a "K:value" line/],
   ];
@@ -168,5 +172,13 @@ describe('a database that cannot be read is an error that says so, never "0 pack
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('rpm BerkeleyDB: every key db5.3_dump lists is read', () => {
+  it.each([0, 1, 2, 3])('step %i', async (k) => {
+    const doc = await runJsonFast<Doc>(['packages', join(P, 'rpm-bdb', 'rpm-bdb.oci'), '--history']);
+    const count = doc.history.slice(0, k + 1).flatMap((h) => h.events).reduce((n, e) => n + (e.change === 'installed' ? 1 : e.change === 'removed' ? -1 : 0), 0);
+    expect(count).toBe(Number(readFileSync(join(P, 'rpm-bdb', 'truth', `keys-${k}.txt`), 'utf8').trim()));
   });
 });
