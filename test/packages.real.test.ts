@@ -182,3 +182,29 @@ describe('rpm BerkeleyDB: every key db5.3_dump lists is read', () => {
     expect(count).toBe(Number(readFileSync(join(P, 'rpm-bdb', 'truth', `keys-${k}.txt`), 'utf8').trim()));
   });
 });
+
+describe('--find across inputs (versions by hand from deb-version(7): ~ sorts before the end, a revision after none)', () => {
+  const dpkgImages = ['dpkg.docker-archive.tar', 'dpkg.oci'];
+  it.each([
+    ['alpha<1:1.2', dpkgImages],
+    ['deb:alpha>=1:1.2~rc1,<2:0', dpkgImages],
+    ['alpha=1:1.2~rc1-1', dpkgImages],
+    ['rpm:ralpha>=1:1.0-0.rc1', ['rpm-bdb.oci', 'rpm.oci']],
+    ['basepkg>0.9-1', []],
+  ] as [string, string[]][])('%s', async (q, want) => {
+    const r = await runInProcess(['packages', join(P, 'dpkg'), join(P, 'rpm'), join(P, 'rpm-bdb'), '--find', q, '--json', '-q']);
+    expect(r.code).toBe(want.length ? 0 : 4);
+    const hits = JSON.parse(r.stdout) as { image: { archive: string }; layerIndex: number }[];
+    expect(hits.map((h) => h.image.archive.split('/').at(-1)).sort()).toEqual(want);
+  });
+  it('an image whose database cannot be read is named, the others answered: exit 5', async () => {
+    const { path } = await writeDockerArchive(tmp, 'find-bad.tar', [{ layers: [[{ path: 'var/lib/rpm/rpmdb.sqlite', body: 'garbage' }]] }]);
+    const r = await runInProcess(['packages', path, join(P, 'dpkg', 'dpkg.oci'), '--find', 'gamma', '--json', '-q']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/rpmdb\.sqlite \(layer 0\) cannot be read as a package database: .* this image was not searched/);
+    expect((JSON.parse(r.stdout) as unknown[]).length).toBe(1);
+  });
+  it('a query without a name is a usage error', async () => {
+    expect((await runInProcess(['packages', join(P, 'dpkg'), '--find', '<1'])).code).toBe(2);
+  });
+});

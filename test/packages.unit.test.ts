@@ -106,3 +106,18 @@ describe('attribution', () => {
     expect(a.events.map((e) => e.map((x) => `${x.change} ${x.name}`))).toEqual([['installed a'], ['installed b'], ['removed a'], ['installed a']]);
   });
 });
+
+describe('--find queries', async () => {
+  const { parsePackageQuery, matchesQuery } = await import('../src/packages/find.js');
+  it('parses ecosystem, name and constraints', () => {
+    expect(parsePackageQuery('deb:openssl>=3.0,<3.0.12')).toEqual({ ecosystem: 'deb', name: 'openssl', constraints: [{ op: '>=', version: '3.0' }, { op: '<', version: '3.0.12' }] });
+    expect(parsePackageQuery('libc6')).toEqual({ ecosystem: null, name: 'libc6', constraints: [] });
+    expect(() => parsePackageQuery('openssl<')).toThrow(/not a constraint/);
+  });
+  it('compares by the package\'s ecosystem: 3.0.11-1~deb12u2 < 3.0.12 for dpkg', () => {
+    const q = parsePackageQuery('openssl<3.0.12');
+    expect(matchesQuery(q, { ecosystem: 'deb', name: 'openssl', version: '3.0.11-1~deb12u2' })).toBe(true);
+    expect(matchesQuery(q, { ecosystem: 'apk', name: 'openssl', version: '3.0.12-r0' })).toBe(false);
+    expect(matchesQuery(q, { ecosystem: 'rpm', name: 'openssl', version: '1:3.0.7-27.el9' })).toBe(false);
+  });
+});

@@ -58,3 +58,25 @@ export function renderPackageHistory(img: Image, a: Attribution, full: boolean):
   if (rows.length === 0) return `IMAGE ${describeImage(img)}\nno package was installed, changed or removed by any layer`;
   return `IMAGE ${describeImage(img)}\n${table(['LAYER', 'STEP', 'CHANGE', 'PACKAGE', 'VERSION', 'NOTE'], rows)}`;
 }
+
+export interface FindHit {
+  image: ReturnType<typeof imageRef>;
+  ecosystem: string;
+  name: string;
+  version: string;
+  arch: string;
+  layerIndex: number;
+  diffId: string;
+  step: string;
+}
+
+export function findHit(img: Image, p: Attribution['packages'][number]): FindHit {
+  return { image: imageRef(img), ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, layerIndex: p.layerIndex, diffId: img.layers[p.layerIndex]!.diffId, step: stepOf(img, p.layerIndex) };
+}
+
+export function renderFindHits(hits: FindHit[], full: boolean): string {
+  if (hits.length === 0) return 'no image has a matching package';
+  const name = (h: FindHit) => h.image.repoTags[0] ?? h.image.id.slice(7, 19);
+  return table(['IMAGE', 'ECOSYSTEM', 'NAME', 'VERSION', 'ARCH', 'LAYER', 'STEP', 'ARCHIVE'],
+    hits.map((h) => [name(h), h.ecosystem, h.name, h.version, h.arch, String(h.layerIndex), ellipsis(h.step, 40, full), h.image.archive]));
+}

@@ -1,35 +1,83 @@
 import type { CommandModule } from 'yargs';
-import { EXIT } from '../../errors.js';
-import { emit, globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
-import { loadSelected, warnMismatches } from '../content.js';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
+import { loadImages, loadSelected, warnMismatches } from '../content.js';
 import { scanPackages } from '../../packages/scan.js';
 import { attribute } from '../../packages/attribution.js';
-import { packagesReport, renderPackageHistory, renderPackages } from '../../report/packages.js';
+import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
+import { parsePlatform, platformMatches } from '../../image/select.js';
+import { findHit, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
 
-interface Args extends GlobalArgs { input: string; image?: string; history: boolean }
+interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; find?: string }
+
+/** Some images answered, some could not be read (the lead's exit code 5). */
+const PARTIAL = 5;
 
 export const packages: CommandModule<object, Args> = {
-  command: 'packages <input>',
-  describe: 'installed packages (deb, apk, rpm) and the layer and history step that installed each version; --history: what each layer installed, upgraded, downgraded and removed',
+  command: 'packages <input..>',
+  describe: 'installed packages (deb, apk, rpm) and the layer and history step that installed each version; --history: what each layer installed, upgraded, downgraded and removed; --find: which images hold a package in a version range',
   builder: (y) => globalOptions(y)
-    .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
+    .positional('input', { type: 'string', array: true, demandOption: true, describe: 'archive or image directory (with --find: any number, directories searched)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('history', { type: 'boolean', default: false, describe: 'per layer: packages installed, upgraded, downgraded, removed (removed ones whose files lower layers still hold are flagged recoverable)' })
+    .option('find', { type: 'string', describe: "which images hold a package: NAME, 'NAME<VERSION', 'deb:NAME>=A,<B' (versions compared by dpkg, rpm or apk rules)" })
     .example('$0 packages app.tar', 'every package, its version and the step that installed it')
-    .example('$0 packages app.tar --history', 'what each layer did to the package databases') as never,
+    .example('$0 packages app.tar --history', 'what each layer did to the package databases')
+    .example("$0 packages images/ --find 'openssl<3.0.12'", 'every image with an openssl older than 3.0.12') as never,
   async handler(a) {
-    const ar = await openOneArchive(a, a.input);
+    if (a.find !== undefined) return find(a);
+    if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive or image directory (${a.input.length} given); --find searches many`);
+    const [ar] = await openAll(a, a.input, false);
     try {
-      const { reader, loaded } = await loadSelected(a, ar);
+      const { reader, loaded } = await loadSelected(a, ar!);
       const img = loaded.image;
-      const scan = await scanPackages(ar.store, reader, img, loaded.overlay);
+      const scan = await scanPackages(ar!.store, reader, img, loaded.overlay);
       for (const n of scan.notes) note(a, `${img.archive}: ${n}`);
       const attribution = attribute(scan.layers.map((l) => l.packages), loaded.listings);
       emit(a, packagesReport(img, scan.databases, attribution, a.history),
         () => (a.history ? renderPackageHistory(img, attribution, !a.trunc) : renderPackages(img, scan.databases, attribution, !a.trunc)));
       if (warnMismatches(reader)) process.exitCode = EXIT.findings;
     } finally {
-      ar.close();
+      ar!.close();
     }
   },
 };
+
+async function find(a: Args): Promise<void> {
+  let query;
+  try {
+    query = parsePackageQuery(a.find!);
+  } catch (e) {
+    throw new LayerdigError('E_USAGE', `--find: ${(e as Error).message}`);
+  }
+  if (a.history) throw new LayerdigError('E_USAGE', '--find and --history do not go together');
+  const want = a.platform ? parsePlatform(a.platform) : null;
+  const reader = layerReader(a);
+  const hits: FindHit[] = [];
+  let failed = 0;
+  let searched = 0;
+  for (const ar of await openAll(a, a.input)) {
+    try {
+      const images = ar.images.filter((i) => !want || platformMatches(i.platform, want));
+      for (const loaded of await loadImages(reader, ar, images)) {
+        try {
+          const scan = await scanPackages(ar.store, reader, loaded.image, loaded.overlay);
+          const att = attribute(scan.layers.map((l) => l.packages), loaded.listings);
+          searched++;
+          for (const p of att.packages) if (matchesQuery(query, p)) hits.push(findHit(loaded.image, p));
+        } catch (e) {
+          if (!(e instanceof LayerdigError)) throw e;
+          failed++;
+          warn(`${e.message} — this image was not searched`);
+        }
+      }
+    } finally {
+      ar.close();
+    }
+  }
+  emit(a, hits, () => renderFindHits(hits, !a.trunc));
+  if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+  else if (failed > 0 && searched > 0) process.exitCode = PARTIAL;
+  else if (failed > 0) process.exitCode = EXIT.unreadable;
+  else if (hits.length === 0) process.exitCode = EXIT.notFound;
+}
