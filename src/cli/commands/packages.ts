@@ -1,4 +1,11 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import type { Archive } from '../../archive.js';
+import type { Image } from '../../image/model.js';
+import { readFinalFiles } from '../../layer/final-file.js';
+import { OS_RELEASE_PATHS, parseOsRelease } from '../../analysis/os-release.js';
+import type { Distro } from '../../packages/purl.js';
+import { cycloneDx, spdx } from '../../report/sbom.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
 import { loadImages, loadSelected, warnMismatches } from '../content.js';
@@ -8,7 +15,7 @@ import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
 import { findHit, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
 
-interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; find?: string }
+interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; find?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
 
 /** Some images answered, some could not be read (the lead's exit code 5). */
 const PARTIAL = 5;
@@ -21,10 +28,16 @@ export const packages: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('history', { type: 'boolean', default: false, describe: 'per layer: packages installed, upgraded, downgraded, removed (removed ones whose files lower layers still hold are flagged recoverable)' })
     .option('find', { type: 'string', describe: "which images hold a package: NAME, 'NAME<VERSION', 'deb:NAME>=A,<B' (versions compared by dpkg, rpm or apk rules)" })
+    .option('sbom', { choices: ['spdx', 'cyclonedx'] as const, describe: 'write an SPDX 2.3 or CycloneDX 1.5 JSON SBOM (purls; layer attribution as properties) to -o FILE' })
+    .option('output', { alias: 'o', type: 'string', describe: 'with --sbom: the file to write (- for stdout)' })
     .example('$0 packages app.tar', 'every package, its version and the step that installed it')
     .example('$0 packages app.tar --history', 'what each layer did to the package databases')
+    .example('$0 packages app.tar --sbom cyclonedx -o app.cdx.json', 'an SBOM whose packages say which layer and step installed them')
     .example("$0 packages images/ --find 'openssl<3.0.12'", 'every image with an openssl older than 3.0.12') as never,
   async handler(a) {
+    if (a.sbom !== undefined && !a.output) throw new LayerdigError('E_USAGE', `name the file to write with -o FILE (or - for stdout): --sbom ${a.sbom} -o sbom.json`);
+    if (a.sbom !== undefined && (a.find !== undefined || a.history || a.json)) throw new LayerdigError('E_USAGE', '--sbom writes one document: not with --find, --history or --json');
+    if (a.output !== undefined && a.sbom === undefined) throw new LayerdigError('E_USAGE', '-o names the file --sbom writes: add --sbom spdx or --sbom cyclonedx');
     if (a.find !== undefined) return find(a);
     if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive or image directory (${a.input.length} given); --find searches many`);
     const [ar] = await openAll(a, a.input, false);
@@ -34,6 +47,14 @@ export const packages: CommandModule<object, Args> = {
       const scan = await scanPackages(ar!.store, reader, img, loaded.overlay);
       for (const n of scan.notes) note(a, `${img.archive}: ${n}`);
       const attribution = attribute(scan.layers.map((l) => l.packages), loaded.listings);
+      if (a.sbom) {
+        const distro = await readDistro(ar!, img);
+        const input = { image: img, attribution, distro, tool: { name: 'layerdig', version: toolVersion() }, created: createdNow() };
+        writeOutput(a.output!, `${JSON.stringify(a.sbom === 'spdx' ? spdx(input) : cycloneDx(input), null, 2)}\n`);
+        if (a.output !== '-') note(a, `wrote ${a.output}: ${a.sbom === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.5'}, ${attribution.packages.length} packages`);
+        if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+        return;
+      }
       emit(a, packagesReport(img, scan.databases, attribution, a.history),
         () => (a.history ? renderPackageHistory(img, attribution, !a.trunc) : renderPackages(img, scan.databases, attribution, !a.trunc)));
       if (warnMismatches(reader)) process.exitCode = EXIT.findings;
@@ -80,4 +101,48 @@ async function find(a: Args): Promise<void> {
   else if (failed > 0 && searched > 0) process.exitCode = PARTIAL;
   else if (failed > 0) process.exitCode = EXIT.unreadable;
   else if (hits.length === 0) process.exitCode = EXIT.notFound;
+}
+
+/** The distribution for purls: os-release of the final image, when it has one. */
+async function readDistro(ar: Archive, img: Image): Promise<Distro> {
+  const scan = await readFinalFiles(ar.store, img, OS_RELEASE_PATHS);
+  for (const p of OS_RELEASE_PATHS) {
+    const r = scan.results.get(p)!;
+    if ('found' in r) {
+      const os = parseOsRelease(r.found.content.toString('utf8'));
+      return { id: os.id, versionId: os.versionId };
+    }
+  }
+  return { id: null, versionId: null };
+}
+
+function toolVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Document time: SOURCE_DATE_EPOCH when set (reproducible SBOMs), else now; UTC, whole seconds. */
+function createdNow(): string {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  const ms = sde && /^\d+$/.test(sde) ? Number(sde) * 1000 : Date.now();
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Write the whole file or nothing: a temporary sibling renamed over the target. */
+function writeOutput(out: string, text: string): void {
+  if (out === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  const tmp = `${out}.layerdig-${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new LayerdigError('E_IO', `cannot write ${out}: ${(e as Error).message}`);
+  }
 }
