@@ -208,3 +208,19 @@ describe('--find across inputs (versions by hand from deb-version(7): ~ sorts be
     expect((await runInProcess(['packages', join(P, 'dpkg'), '--find', '<1'])).code).toBe(2);
   });
 });
+
+describe('--unowned', () => {
+  it('dpkg: equals find -type f minus dpkg-query -L (symlinked dirs resolved): the usr-merged /bin/basepkg-tool is owned', async () => {
+    const doc = await runJsonFast<{ files: { path: string; layerIndex: number; step: string }[] }>(['packages', join(P, 'dpkg', 'dpkg.oci'), '--unowned']);
+    expect(doc.files.map((f) => f.path)).toEqual(lines(join(P, 'dpkg', 'truth', 'unowned.txt')));
+    expect(doc.files.map((f) => f.step)).toEqual(['COPY data.txt /srv/']);
+  });
+  it('apk: R: lines own their files; a file no package lists is unowned', async () => {
+    const { path } = await writeDockerArchive(tmp, 'apk-unowned.tar', [{
+      layers: [[{ path: 'lib/apk/db/installed', body: APK_0 }, { path: 'bin/busybox', body: 'x' }, { path: 'lib/ld-musl-x86_64.so.1', body: 'y' }],
+        [{ path: 'opt/app/vendored.so', body: 'zzz' }]],
+    }]);
+    const doc = await runJsonFast<{ files: { path: string; layerIndex: number; size: number }[] }>(['packages', path, '--unowned']);
+    expect(doc.files).toEqual([expect.objectContaining({ path: 'opt/app/vendored.so', layerIndex: 1, size: 3 })]);
+  });
+});

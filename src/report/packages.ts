@@ -4,6 +4,7 @@ import { describeImage } from '../image/select.js';
 import { imageRef } from './images.js';
 import { ellipsis, humanSize } from './format.js';
 import { table } from './table.js';
+import type { UnownedFile } from '../packages/unowned.js';
 
 /** The history step (created_by) that made each layer, '' when none says. */
 export function stepOf(img: Image, layerIndex: number): string {
@@ -79,4 +80,17 @@ export function renderFindHits(hits: FindHit[], full: boolean): string {
   const name = (h: FindHit) => h.image.repoTags[0] ?? h.image.id.slice(7, 19);
   return table(['IMAGE', 'ECOSYSTEM', 'NAME', 'VERSION', 'ARCH', 'LAYER', 'STEP', 'ARCHIVE'],
     hits.map((h) => [name(h), h.ecosystem, h.name, h.version, h.arch, String(h.layerIndex), ellipsis(h.step, 40, full), h.image.archive]));
+}
+
+export function unownedReport(img: Image, databases: string[], files: UnownedFile[]) {
+  return { image: imageRef(img), databases, files: files.map((f) => ({ ...f, diffId: img.layers[f.layerIndex]!.diffId, step: stepOf(img, f.layerIndex) })) };
+}
+
+export function renderUnowned(img: Image, databases: string[], files: UnownedFile[], full: boolean): string {
+  const head = `IMAGE ${describeImage(img)}`;
+  const none = databases.length === 0 ? ' (the image has no package database: every file is unowned)' : '';
+  if (files.length === 0) return `${head}\nevery regular file is owned by an installed package${none}`;
+  let total = 0;
+  for (const f of files) total += f.size;
+  return `${head}${none ? `\n${none.trim()}` : ''}\n${table(['LAYER', 'STEP', 'PATH', 'SIZE'], files.map((f) => [String(f.layerIndex), ellipsis(stepOf(img, f.layerIndex), 40, full), `/${f.path}`, humanSize(f.size)]))}\n${files.length} unowned files, ${humanSize(total)}`;
 }

@@ -6,6 +6,7 @@ import { readFinalFiles } from '../../layer/final-file.js';
 import { OS_RELEASE_PATHS, parseOsRelease } from '../../analysis/os-release.js';
 import type { Distro } from '../../packages/purl.js';
 import { cycloneDx, spdx } from '../../report/sbom.js';
+import { unownedFiles } from '../../packages/unowned.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
 import { loadImages, loadSelected, warnMismatches } from '../content.js';
@@ -13,9 +14,9 @@ import { scanPackages } from '../../packages/scan.js';
 import { attribute } from '../../packages/attribution.js';
 import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
-import { findHit, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
+import { findHit, unownedReport, renderUnowned, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
 
-interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; find?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
+interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; unowned: boolean; find?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
 
 /** Some images answered, some could not be read (the lead's exit code 5). */
 const PARTIAL = 5;
@@ -27,6 +28,7 @@ export const packages: CommandModule<object, Args> = {
     .positional('input', { type: 'string', array: true, demandOption: true, describe: 'archive or image directory (with --find: any number, directories searched)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('history', { type: 'boolean', default: false, describe: 'per layer: packages installed, upgraded, downgraded, removed (removed ones whose files lower layers still hold are flagged recoverable)' })
+    .option('unowned', { type: 'boolean', default: false, describe: 'regular files of the final image that no installed package owns, by layer' })
     .option('find', { type: 'string', describe: "which images hold a package: NAME, 'NAME<VERSION', 'deb:NAME>=A,<B' (versions compared by dpkg, rpm or apk rules)" })
     .option('sbom', { choices: ['spdx', 'cyclonedx'] as const, describe: 'write an SPDX 2.3 or CycloneDX 1.5 JSON SBOM (purls; layer attribution as properties) to -o FILE' })
     .option('output', { alias: 'o', type: 'string', describe: 'with --sbom: the file to write (- for stdout)' })
@@ -38,6 +40,7 @@ export const packages: CommandModule<object, Args> = {
     if (a.sbom !== undefined && !a.output) throw new LayerdigError('E_USAGE', `name the file to write with -o FILE (or - for stdout): --sbom ${a.sbom} -o sbom.json`);
     if (a.sbom !== undefined && (a.find !== undefined || a.history || a.json)) throw new LayerdigError('E_USAGE', '--sbom writes one document: not with --find, --history or --json');
     if (a.output !== undefined && a.sbom === undefined) throw new LayerdigError('E_USAGE', '-o names the file --sbom writes: add --sbom spdx or --sbom cyclonedx');
+    if (a.unowned && (a.find !== undefined || a.history || a.sbom !== undefined)) throw new LayerdigError('E_USAGE', '--unowned lists files: not with --find, --history or --sbom');
     if (a.find !== undefined) return find(a);
     if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive or image directory (${a.input.length} given); --find searches many`);
     const [ar] = await openAll(a, a.input, false);
@@ -47,6 +50,12 @@ export const packages: CommandModule<object, Args> = {
       const scan = await scanPackages(ar!.store, reader, img, loaded.overlay);
       for (const n of scan.notes) note(a, `${img.archive}: ${n}`);
       const attribution = attribute(scan.layers.map((l) => l.packages), loaded.listings);
+      if (a.unowned) {
+        const files = unownedFiles(loaded.overlay.final, scan.layers.at(-1)?.packages ?? []);
+        emit(a, unownedReport(img, scan.databases, files), () => renderUnowned(img, scan.databases, files, !a.trunc));
+        if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+        return;
+      }
       if (a.sbom) {
         const distro = await readDistro(ar!, img);
         const input = { image: img, attribution, distro, tool: { name: 'layerdig', version: toolVersion() }, created: createdNow() };
