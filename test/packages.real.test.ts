@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
@@ -222,5 +223,28 @@ describe('--unowned', () => {
     }]);
     const doc = await runJsonFast<{ files: { path: string; layerIndex: number; size: number }[] }>(['packages', path, '--unowned']);
     expect(doc.files).toEqual([expect.objectContaining({ path: 'opt/app/vendored.so', layerIndex: 1, size: 3 })]);
+  });
+});
+
+describe("this machine's own dpkg database (hundreds of real Debian packages)", () => {
+  const have = (() => {
+    try {
+      execFileSync('dpkg-query', ['--version'], { stdio: 'ignore' });
+      return existsSync('/var/lib/dpkg/status');
+    } catch {
+      return false;
+    }
+  })();
+  it.runIf(have)('packages equals dpkg-query -W on the same status and .list files, packed as one layer by GNU tar', async () => {
+    const lists = readdirSync('/var/lib/dpkg/info').filter((f) => f.endsWith('.list')).map((f) => `var/lib/dpkg/info/${f}`);
+    const layer = execFileSync('tar', ['-C', '/', '-cf', '-', 'var/lib/dpkg/status', ...lists], { maxBuffer: 1024 ** 3 });
+    const { path } = await writeDockerArchive(tmp, 'host-dpkg.tar', [{ layers: [layer] }]);
+    const doc = await runJsonFast<{ packages: (Pkg & { files: number })[] }>(['packages', path]);
+    const truth = execFileSync('dpkg-query', ['-W', '-f', '${db:Status-Status} ${Package} ${Version} ${Architecture} ${source:Package}\n'], { encoding: 'utf8', maxBuffer: 256 * 1024 ** 2 })
+      .split('\n').filter((l) => l.startsWith('installed ')).map((l) => l.slice(10)).sort();
+    expect(truth.length).toBeGreaterThan(50);
+    expect(doc.packages.map((p) => `${p.name} ${p.version} ${p.arch} ${p.source}`).sort()).toEqual(truth);
+    // every installed package has its .list read (dpkg-query -L would print them)
+    expect(doc.packages.filter((p) => p.files === 0).map((p) => p.name)).toEqual([]);
   });
 });
