@@ -36,6 +36,8 @@ const CASES = [
   { eco: 'rpm', dir: 'rpm', steps: 4, inputs: ['rpm.oci'], removed: 'rbeta' },
   // BerkeleyDB Packages loaded by db5.3_load with the same header blobs: the same truth; no package files stored
   { eco: 'rpm', dir: 'rpm-bdb', steps: 4, inputs: ['rpm-bdb.oci'], removed: null },
+  // ndb Packages.db laid out from the same header blobs per rpm's rpmpkg.c (ndb-write.py): the same truth
+  { eco: 'rpm', dir: 'rpm-ndb', steps: 4, inputs: ['rpm-ndb.oci'], removed: null },
 ];
 
 describe.each(CASES)('$dir: attribution equals the package manager, layer by layer', ({ eco, dir, steps, inputs, removed }) => {
@@ -162,7 +164,7 @@ describe('a database that cannot be read is an error that says so, never "0 pack
   const cases: [string, string, string | Buffer, RegExp][] = [
     ['sqlite without its magic', 'var/lib/rpm/rpmdb.sqlite', Buffer.alloc(4096, 7), /\/var\/lib\/rpm\/rpmdb\.sqlite \(layer 0\) cannot be read as a package database: not an SQLite database/],
     ['BerkeleyDB without its magic', 'var/lib/rpm/Packages', Buffer.alloc(8192, 0), /\/var\/lib\/rpm\/Packages \(layer 0\) cannot be read as a package database: not a BerkeleyDB hash database/],
-    ['ndb (not read yet)', 'var/lib/rpm/Packages.db', Buffer.alloc(8192, 0), /Packages.db \(layer 0\) cannot be read as a package database: .*ndb/],
+    ['ndb without its magic', 'usr/lib/sysimage/rpm/Packages.db', Buffer.alloc(8192, 0), /Packages.db \(layer 0\) cannot be read as a package database: not an ndb rpm database/],
     ['dpkg status that is not deb822', 'var/lib/dpkg/status', 'Package: a\nthis line has no colon\n', /\/var\/lib\/dpkg\/status \(layer 0\) cannot be read as a package database: not a "Field: value" line/],
     ['apk db that is not K:value', 'lib/apk/db/installed', 'P:a\nnonsense\n', /\/lib\/apk\/db\/installed \(layer 0\) cannot be read as a package database: not a "K:value" line/],
   ];

@@ -121,3 +121,39 @@ describe('--find queries', async () => {
     expect(matchesQuery(q, { ecosystem: 'rpm', name: 'openssl', version: '1:3.0.7-27.el9' })).toBe(false);
   });
 });
+
+describe('rpm ndb Packages.db (layout per rpm lib/backend/ndb/rpmpkg.c, written here by hand)', async () => {
+  const { readRpmNdb } = await import('../src/packages/rpm-ndb.js');
+  const { adler32 } = await import('node:zlib') as unknown as { adler32?: (b: Buffer) => number };
+  /** RFC 1950, independently of the module under test */
+  const adler = (b: Buffer) => adler32 ? adler32(b) : (() => { let a = 1, s = 0; for (const x of b) { a = (a + x) % 65521; s = (s + a) % 65521; } return ((s << 16) | a) >>> 0; })();
+  function ndb(blobs: [number, Buffer][]): Buffer {
+    const page = Buffer.alloc(4096);
+    Buffer.from('RpmP').copy(page, 0);
+    page.writeUInt32LE(0, 4); page.writeUInt32LE(1, 8); page.writeUInt32LE(1, 12); page.writeUInt32LE(blobs.length + 1, 16);
+    for (let o = 32; o < 4096; o += 16) Buffer.from('Slot').copy(page, o);
+    const parts: Buffer[] = [page];
+    let blk = 256;
+    blobs.forEach(([idx, blob], i) => {
+      const cnt = Math.ceil((16 + blob.length + 12) / 16);
+      const b = Buffer.alloc(cnt * 16);
+      Buffer.from('BlbS').copy(b, 0); b.writeUInt32LE(idx, 4); b.writeUInt32LE(1700000000, 8); b.writeUInt32LE(blob.length, 12);
+      blob.copy(b, 16);
+      b.writeUInt32LE(adler(b.subarray(0, b.length - 12)), b.length - 12); b.writeUInt32LE(blob.length, b.length - 8); Buffer.from('BlbE').copy(b, b.length - 4);
+      page.writeUInt32LE(idx, 32 + i * 16 + 4); page.writeUInt32LE(blk, 32 + i * 16 + 8); page.writeUInt32LE(cnt, 32 + i * 16 + 12);
+      parts.push(b);
+      blk += cnt;
+    });
+    return Buffer.concat(parts);
+  }
+  const h = (name: string) => header([[1000, 6, str(name), 1], [1001, 6, str('1'), 1], [1002, 6, str('1'), 1], [1022, 6, str('noarch'), 1]]);
+  it('reads every slot, in blob order', () => {
+    expect(readRpmNdb(ndb([[7, h('a')], [3, h('b')]])).map((p) => p.name)).toEqual(['a', 'b']);
+  });
+  it('a flipped byte fails its adler32; a cut file is truncated', () => {
+    const db = ndb([[1, h('a')]]);
+    db[4096 + 20] ^= 1;
+    expect(() => readRpmNdb(db)).toThrow(/adler32/);
+    expect(() => readRpmNdb(ndb([[1, h('a')]]).subarray(0, 4096 + 16))).toThrow(/truncated/);
+  });
+});
