@@ -19,10 +19,11 @@ import { auditCmd } from './audit.js';
 import { report } from './report.js';
 import { verify } from './verify.js';
 import { containers } from './containers.js';
+import { packages } from './packages.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMANDS: CommandModule<any, any>[] = [
   images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff,
-  relation, none, base, indexCmd, verify, auditCmd, efficiency, ci, report, containers,
+  relation, none, base, indexCmd, verify, auditCmd, efficiency, ci, report, containers, packages,
 ];
