@@ -7,6 +7,7 @@ import { summarizeProvenance } from '../src/supply/slsa.js';
 import { recognizeSbom } from '../src/supply/sbom.js';
 import { decodeSignatureAnnotation, decodeSimpleSigning, loadPublicKey, verifyBytes } from '../src/supply/cosign.js';
 import { parseJsonBytes, SupplyProblem } from '../src/supply/problem.js';
+import { decodeSignedMessage } from '../src/supply/openpgp.js';
 
 // Truth: fixtures/supply/make.sh (openssl dgst/pkeyutl -verify, jq, sha256sum) — never layerdig.
 const DIR = join(__dirname, '..', 'fixtures', 'supply');
@@ -123,5 +124,20 @@ describe('cosign simple signing', () => {
     const p = decodeSimpleSigning(Buffer.from(JSON.stringify(truth.skopeo_dir.payload)));
     expect(p.manifestDigest).toBe(truth.skopeo_dir.manifest);
     expect(p.type).toBe('atomic container signature');
+  });
+});
+
+describe('OpenPGP signed message (skopeo dir: signature-1)', () => {
+  it('the literal data is what gpg --decrypt printed; the issuer is the key gpg made', () => {
+    const m = decodeSignedMessage(readFileSync(join(DIR, 'signed.dir', 'signature-1')));
+    expect(JSON.parse(m.literal.toString())).toEqual(truth.skopeo_dir.payload);
+    expect(m.issuer).toBe(truth.skopeo_dir.fingerprint);
+    expect(m.signatures).toBe(1);
+    expect(truth.skopeo_dir.gpg_verify).toBe('OK');
+  });
+  it('truncated or not OpenPGP: a sentence, not a crash', () => {
+    const b = readFileSync(join(DIR, 'signed.dir', 'signature-1'));
+    expect(() => decodeSignedMessage(Buffer.from('{"a":1}'))).toThrow(/not an OpenPGP message/);
+    expect(() => decodeSignedMessage(b.subarray(0, 3))).toThrow(SupplyProblem);
   });
 });
