@@ -348,3 +348,19 @@ export async function attachedFor(archive: { path: string; store: Store; images:
   });
   return { archive: archive.path, images, unattached };
 }
+
+/**
+ * The document a user extracts: an SBOM or provenance predicate from its
+ * in-toto statement (DSSE-wrapped or bare), else the blob as stored.
+ */
+export async function documentBytes(store: Store, item: AttachedItem): Promise<Buffer> {
+  if (!item.digest || !store.member(item.member)) throw new SupplyProblem(`${item.kind} ${item.digest ?? item.member}: its blob is not in the archive`);
+  const bytes = await readDoc(store, item.member, item.size);
+  if (item.mediaType === SIMPLESIGNING_MEDIA_TYPE || item.how === 'signature file') return bytes;
+  let v: unknown = parseJsonBytes(bytes, 'the document');
+  if (item.mediaType === DSSE_MEDIA_TYPE) v = parseJsonBytes(decodeEnvelope(v).payload, 'the DSSE payload');
+  if (isRecord(v) && typeof v._type === 'string' && v._type.startsWith('https://in-toto.io/Statement/')) {
+    return Buffer.from(`${JSON.stringify(item.kind === 'provenance' ? v : decodeStatement(v).predicate, null, 2)}\n`);
+  }
+  return bytes;
+}
