@@ -53,7 +53,7 @@ function details(i: AttachedItem, full: boolean): string[] {
     const check = g.scheme === 'gpg' ? 'not checked: layerdig does not verify GPG signatures yet (gpg --verify)' : 'not checked here: verify --key';
     out.push(`${scheme}, ${g.signatures} signature${g.signatures === 1 ? '' : 's'}${about}${ref} — ${check}`);
   }
-  for (const [k, v] of Object.entries(i.annotations)) out.push(`${k}: ${ellipsis(v, 64, full)}`);
+  for (const [k, v] of Object.entries(i.annotations)) if (v !== '') out.push(`${k}: ${ellipsis(v, 64, full)}`);
   for (const pr of i.problems) out.push(`PROBLEM: ${pr}`);
   return out;
 }
