@@ -3,7 +3,8 @@ import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { detectFormat } from './format/formats.js';
 import { buildImage } from './image/build.js';
-import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from './image/model.js';
+import { emptyArchiveDeclared, type ArchiveDeclared, type Artifact, type Image, type ImageSource } from './image/model.js';
+import { artifactNote } from './format/artifact.js';
 import { readLayer } from './layer/pass.js';
 
 /** An opened input: its bytes, and the images it holds. */
@@ -12,7 +13,11 @@ export interface Archive {
   format: string;
   store: Store;
   images: Image[];
+  /** manifests that are not images (signatures, attestations, …): never read as images, verified by `verify` */
+  artifacts: Artifact[];
   notes: string[];
+  /** integrity warnings (an index that lists itself): commands answer, then exit 1 */
+  warnings: string[];
   /** what the archive's documents declare beyond its images (for `verify`) */
   declared: ArchiveDeclared;
   close(): void;
@@ -41,7 +46,9 @@ export async function openArchive(path: string): Promise<Archive> {
       images.push(buildImage(src, diffIds, (m) => store.storage(m)));
     }
     const notes = [...new Set(sources.flatMap((s) => s.notes))];
-    return { path, format: format.name, store, images, notes, declared, close: () => store.close() };
+    const artifacts = artifactNote(declared.artifacts);
+    if (artifacts) notes.push(artifacts);
+    return { path, format: format.name, store, images, artifacts: declared.artifacts, notes, warnings: declared.warnings, declared, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;

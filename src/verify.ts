@@ -9,7 +9,7 @@ import { readLayerSettled } from './layer/pass.js';
 import { openStore } from './store/open.js';
 import { followLinks, type Store } from './store/store.js';
 import {
-  statusOf, verifyArchiveWide, verifyImage, type Check, type ImageVerdict, type LayerResult, type Located,
+  blobsChecked, statusOf, verifyArchiveWide, verifyImage, type Check, type ImageVerdict, type LayerResult, type Located,
   type StoreFacts, type VerifyFacts, type VerifyStatus,
 } from './analysis/verify.js';
 
@@ -24,6 +24,10 @@ export interface VerifyReport {
   status: VerifyStatus;
   /** per image; an entry with `id: null` holds archive-wide checks */
   images: ImageVerdict[];
+  /** artifacts the archive holds (their blobs' checks are archive-wide) */
+  artifacts: number;
+  /** distinct blobs whose digest was compared with what a document declares */
+  blobs: number;
   notes: string[];
 }
 
@@ -128,7 +132,10 @@ export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
   notes.push(...unreferencedNotes(ar, claims, measured, locate));
 
   const status = statusOf(images.flatMap((i) => i.checks));
-  return { archive: ar.path, ok: status === 'verified', status, images, notes: [...new Set(notes)] };
+  return {
+    archive: ar.path, ok: status === 'verified', status, images,
+    artifacts: ar.declared.artifacts.length, blobs: blobsChecked(images, locate), notes: [...new Set(notes)],
+  };
 }
 
 function unreferencedNotes(ar: Archive, claims: BlobClaim[], measured: Map<string, Measured>, locate: (n: string) => Located): string[] {
@@ -182,7 +189,8 @@ export async function verifyUnopened(path: string, err: LayerdigError): Promise<
   }];
   if (err.code === 'E_BAD_ARCHIVE' || err.code === 'E_INTEGRITY') checks.push(...(await nameChecks(path)));
   const status = statusOf(checks);
-  return { archive: path, ok: false, status, images: [{ id: null, ok: false, checks }], notes: [] };
+  const images = [{ id: null, ok: false, checks }];
+  return { archive: path, ok: false, status, images, artifacts: 0, blobs: blobsChecked(images, (n) => ({ member: n })), notes: [] };
 }
 
 /** Hash every content-addressed member against its name; nothing if the store itself cannot be read. */

@@ -127,7 +127,7 @@ describe('hostile corpus: nothing written, and what a sane reader should show', 
     const name = CASES.find((c) => c.name.startsWith('a directory tree with symlink loops'))!.name;
     const r = results.get(`${name}\0images`)!;
     expect(r.stdout.trim().split('\n')).toHaveLength(2); // header + one image
-    expect(results.get(`${name}\0verify`)!.stdout).toMatch(/verified: \d+ checks passed \(1 image\)/);
+    expect(results.get(`${name}\0verify`)!.stdout).toMatch(/verified: \d+ checks passed \(1 image, 0 artifacts, \d+ blobs verified\)/);
   });
 
   it('bombs stop fast: each in a few seconds, with the limit named', () => {

@@ -10,7 +10,7 @@ import { config, gz, hex, json, sha, tarBuffer, tempDir, twoLayers, writeTree } 
 import { verifyPath } from '../src/verify.js';
 
 interface CheckDoc { check: string; subject: string; expected: string | number | null; actual: string | number | null; ok: boolean }
-interface VerifyDoc { archive: string; ok: boolean; images: { id: string | null; ok: boolean; checks: CheckDoc[] }[]; notes: string[] }
+interface VerifyDoc { archive: string; ok: boolean; images: { id: string | null; ok: boolean; checks: CheckDoc[] }[]; artifacts: number; blobs: number; notes: string[] }
 
 async function verifyJson(path: string): Promise<{ code: number; doc: VerifyDoc; stderr: string }> {
   const r = await runInProcess(['verify', path, '--json', '--no-trunc']);
@@ -25,7 +25,8 @@ describe('verify passes on every fixture', () => {
   const all = new Map<string, VerifyDoc>();
   let code = -1;
   beforeAll(async () => {
-    const r = await runInProcess(['verify', FIXTURES, '--json', '--no-trunc', '-q']);
+    // fixtures/artifacts holds a layout made to fail (selfref.oci): test/artifacts.test.ts verifies that folder
+    const r = await runInProcess(['verify', join(FIXTURES, 'real'), join(FIXTURES, 'external'), '--json', '--no-trunc', '-q']);
     code = r.code;
     for (const d of JSON.parse(r.stdout) as VerifyDoc[]) all.set(d.archive, d);
   });
@@ -36,7 +37,8 @@ describe('verify passes on every fixture', () => {
     const external = Object.keys(expectedExternal()).filter((k) => /\.tar$/.test(k));
     expect(docs.length).toBe(realArchives().length + external.length);
     for (const d of docs) {
-      expect(Object.keys(d)).toEqual(['archive', 'ok', 'images', 'notes']);
+      expect(Object.keys(d)).toEqual(['archive', 'ok', 'images', 'artifacts', 'blobs', 'notes']);
+      expect(d.artifacts).toBe(0);
       expect(d.ok).toBe(true);
       for (const i of d.images) {
         expect(Object.keys(i)).toEqual(['id', 'ok', 'checks']);
@@ -257,13 +259,16 @@ describe('verify output and exit codes', () => {
     expect(lines[0]).toMatch(/^IMAGE\s+CHECK\s+MEMBER\s+EXPECTED\s+ACTUAL$/);
     const rows = lines.filter((l) => l.includes(blob));
     expect(rows.some((l) => /layer digest/.test(l) && l.includes(truth.images[0]!.layers[2]!.blob_digest.slice(7, 19)))).toBe(true);
-    expect(lines.at(-1)).toMatch(/: MISMATCH: \d+ of \d+ checks failed \(1 image\)$/);
+    expect(lines.at(-1)).toMatch(/: MISMATCH: \d+ of \d+ checks failed \(1 image, 0 artifacts, \d+ blobs checked\)$/);
   });
 
   it('verified is exit 0 with a summary only; unreadable input is exit 3; a mismatch outranks it', () => {
-    const ok = run(['verify', variant('base', 'oci-archive').path]);
+    const base = variant('base', 'oci-archive');
+    const ok = run(['verify', base.path]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout.trim()).toMatch(/base\.oci-archive\.tar: verified: \d+ checks passed \(1 image\)$/);
+    // blobs: the manifest, the config and each layer the truth file lists
+    const blobs = 2 + base.truth.images[0]!.layers.length;
+    expect(ok.stdout.trim()).toMatch(new RegExp(`base\\.oci-archive\\.tar: verified: \\d+ checks passed \\(1 image, 0 artifacts, ${blobs} blobs verified\\)$`));
 
     const dir = tempDir();
     const truncated = join(dir, 'truncated.tar');

@@ -133,8 +133,9 @@ export interface StoreFacts {
   unsafeNames: readonly string[];
 }
 
-/** Archive-wide checks: nested indexes and skipped manifests, blobs missing, links, member names, image count. */
+/** Archive-wide checks: nested indexes and artifacts' blobs, blobs missing, links, member names, image count. */
 export function verifyArchiveWide(declared: ArchiveDeclared, facts: VerifyFacts, store: StoreFacts, imageCount: number): Check[] {
+  const artifacts = declared.artifacts.length;
   const checks: Check[] = [];
   for (const c of declared.claims) checks.push(...claimChecks(c, facts));
   for (const m of declared.missing) {
@@ -148,7 +149,8 @@ export function verifyArchiveWide(declared: ArchiveDeclared, facts: VerifyFacts,
   }
   for (const n of new Set(store.duplicates)) checks.push(fail('member name', n, 'one member of this name', 'several'));
   for (const n of store.unsafeNames) checks.push(fail('member name', n, 'a name inside the archive', 'climbs out with ..'));
-  if (imageCount === 0) checks.push(fail('images', '(archive)', 'at least one image', 0));
+  // an archive of artifacts only (a helm chart) holds nothing wrong; one holding nothing at all does
+  if (imageCount === 0 && artifacts === 0) checks.push(fail('images', '(archive)', 'at least one image or artifact', 0));
   return dedupe(checks);
 }
 
@@ -162,4 +164,17 @@ export function statusOf(checks: readonly Check[]): VerifyStatus {
   const failed = checks.filter((c) => !c.ok);
   if (failed.some((c) => !UNREADABLE_CHECKS.includes(c.check))) return 'mismatch';
   return failed.length ? 'unreadable' : 'verified';
+}
+
+/** Blobs whose digest was compared with a claim: distinct members (after links) of the digest checks. */
+export function blobsChecked(verdicts: readonly ImageVerdict[], locate: VerifyFacts['locate']): number {
+  const seen = new Set<string>();
+  for (const v of verdicts) {
+    for (const c of v.checks) {
+      if (!/ digest$/.test(c.check)) continue;
+      const at = locate(c.subject);
+      seen.add(at.member ?? c.subject);
+    }
+  }
+  return seen.size;
 }

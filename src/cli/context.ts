@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { printable } from '../report/format.js';
+import { EXIT } from '../errors.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import { openInputs } from '../inputs.js';
 import type { Archive } from '../archive.js';
@@ -80,6 +81,9 @@ export async function openAll(a: GlobalArgs, paths: string[], recursive = true):
   const out: Archive[] = [];
   for await (const ar of openInputs(paths, { recursive, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) })) {
     for (const n of ar.notes) note(a, `${ar.path}: ${n}`);
+    // hostile outer members: the answer still comes, but the run ends with the integrity exit code
+    for (const w of ar.warnings) warn(w);
+    if (ar.warnings.length && !process.exitCode) process.exitCode = EXIT.findings;
     out.push(ar);
   }
   return out;

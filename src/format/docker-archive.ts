@@ -1,10 +1,11 @@
-import { shortId, toDigest, type Digest } from '../digest.js';
+import { namedDigest, shortId, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
 import type { Agreement, BlobClaim, ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import { canonicalRef } from '../image/select.js';
 import { blobPath, claimOf, isObject, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
+import { cosignTag, recordArtifact } from './artifact.js';
 import { imageFromOciEntry } from './oci-layout.js';
 import type { Format } from './format.js';
 
@@ -60,6 +61,23 @@ export const dockerArchive: Format = {
       if (!isObject(e) || typeof e.Config !== 'string') throw badArchive(store.path, 'manifest.json', `${what} has no Config`);
       if (!Array.isArray(e.Layers)) throw badArchive(store.path, 'manifest.json', `${what} has no Layers list`);
       const cfg = await readConfig(store, e.Config);
+      const tagged = strings(e.RepoTags);
+      const sig = tagged.length > 0 && tagged.every((t) => cosignTag(t) !== null) ? cosignTag(tagged[0]!) : null;
+      if (sig) {
+        // every tag is cosign's `sha256-<hex>.sig|.att|.sbom`: a signature or attestation wearing an image config
+        recordArtifact(declared, {
+          kind: sig.kind, digest: cfg.digest, member: cfg.member, mediaType: '', artifactType: null,
+          subject: sig.subject, attachedBy: 'tag', by: what, name: tagged[0]!, why: `tag ${tagged[0]}`,
+        }, null, (d) => d, () => true);
+        // its members are referenced, and those named by a digest are checked against it
+        for (const [kind, ref] of [['config', e.Config], ...e.Layers.map((l) => ['layer', l])] as [BlobClaim['kind'], unknown][]) {
+          if (typeof ref !== 'string') continue;
+          declared?.referenced.add(ref);
+          const named = namedDigest(ref);
+          if (named) declared?.claims.push(claimOf(kind, ref, `${what} (its name)`, { digest: named }));
+        }
+        continue;
+      }
       const diffIds = configDiffIds(cfg.config, store.path, cfg.member);
       const sources = layerSources(e.LayerSources);
       const layers = [];
@@ -73,7 +91,7 @@ export const dockerArchive: Format = {
       }
       const match = oci?.entries.find((o) => o.config.digest === cfg.digest && !matched.has(o));
       if (match) matched.add(match);
-      const repoTags = strings(e.RepoTags);
+      const repoTags = tagged;
       const agreements: Agreement[] = oci ? agree(oci.entries, what, cfg.digest, repoTags, e.Layers as string[]) : [];
       for (const key of sources.keys()) {
         // LayerSources is keyed by diffID: a key the config does not list describes no layer

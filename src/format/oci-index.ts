@@ -1,10 +1,21 @@
-import { shortId } from '../digest.js';
-import { badArchive } from '../errors.js';
+import { shortId, type Digest } from '../digest.js';
+import { badArchive, LayerdigError, where as at } from '../errors.js';
 import { resolveMember, type Store } from '../store/store.js';
 import type { ArchiveDeclared, BlobClaim, Measured, Platform } from '../image/model.js';
 import {
-  blobPath, claimOf, CONFIG_TYPES, INDEX_TYPES, isObject, MANIFEST_TYPES, parseDescriptor, readJsonMember, type Descriptor,
+  blobPath, claimOf, INDEX_TYPES, isObject, MANIFEST_TYPES, parseDescriptor, readJsonMember, type Descriptor,
 } from './common.js';
+import { classify, configJson, DOCKER_REF_TYPE, recordArtifact, settle, type Verdict } from './artifact.js';
+
+/** The OCI 1.1 release candidates' artifact manifest (dropped from the final spec, still written by old oras). */
+const ARTIFACT_MANIFEST = 'application/vnd.oci.artifact.manifest.v1+json';
+
+/** An index reached again below itself: its stored digest lies (one sentence naming the blob). */
+function cycle(archive: string, member: string, entry: string, actual: Digest): LayerdigError {
+  const named = member.startsWith('blobs/sha256/') ? `sha256:${member.slice(13)}` : null;
+  const lie = named && actual !== named ? `; its content hashes to ${actual}, so the digest it is stored under is false` : '';
+  return new LayerdigError('E_INTEGRITY', `${at(archive, member)}: this index lists itself (its ${entry}), a cycle: skipped${lie}`);
+}
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const CONTAINERD_NAME = 'io.containerd.image.name';
@@ -34,8 +45,9 @@ function toPlatform(p: Descriptor['platform']): Platform | null {
 
 /**
  * Walk `index.json` (and nested indexes) to every image manifest present.
- * Missing blobs (the other platforms of a containerd save), artifacts,
- * attestations and unknown media types are skipped with a note.
+ * Artifacts (format/artifact.ts) go to `declared.artifacts` with their blobs'
+ * claims; missing blobs (the other platforms of a containerd save) and unknown
+ * media types are skipped with a note. An index cycle is an integrity error.
  */
 export async function walkOciIndex(
   store: Store,
@@ -50,7 +62,7 @@ export async function walkOciIndex(
     if (m && declared) declared.measured[m.member] = measure(m);
   };
 
-  const visitIndex = async (member: string, value: unknown, depth: number, inherited: { ref: string | null; ctr: string | null }) => {
+  const visitIndex = async (member: string, value: unknown, depth: number, inherited: { ref: string | null; ctr: string | null }, ancestors: string[]) => {
     if (!isObject(value)) throw badArchive(store.path, member, 'is not a JSON object');
     const list = value.manifests;
     if (list === null || list === undefined) return; // Docker 25 writes `manifests: null` when it has none
@@ -74,39 +86,63 @@ export async function walkOciIndex(
           : `${where} is referenced by ${member} but not in the archive: skipped`);
         continue;
       }
-      if (d.annotations['vnd.docker.reference.type'] === 'attestation-manifest') {
-        archiveClaim(claimOf('manifest', path, by, d));
-        notes.push(`${where} is an attestation manifest: skipped`);
+      let blob: Awaited<ReturnType<typeof readJsonMember>>;
+      const claim: BlobClaim = { ...claimOf(INDEX_TYPES.includes(d.mediaType) ? 'index' : 'manifest', path, by, d), mediaType: d.mediaType };
+      const artifact = (v: Extract<Verdict, { image: false }>, m: Record<string, unknown> | null, mediaType: string, artifactType: string | null) => {
+        archiveClaim(claim, m ? blob : undefined);
+        recordArtifact(declared, {
+          kind: v.kind, digest: d.digest, member: path, mediaType, artifactType, subject: v.subject, attachedBy: v.attachedBy,
+          by, name: d.annotations[REF_NAME] ?? d.annotations[CONTAINERD_NAME] ?? null, why: v.why,
+        }, m, blobPath, (n) => store.member(n) !== undefined);
+      };
+      const names = [ref, ctr].filter((n): n is string => n !== null);
+      try {
+        blob = await readJsonMember(store, path);
+      } catch (e) {
+        // what the descriptor alone says is an artifact never stops the images: verify checks its digest
+        const v = classify({}, { descriptor: d, names, configType: 'unread' });
+        if (!(e instanceof LayerdigError) || v.image !== false || INDEX_TYPES.includes(d.mediaType)) throw e;
+        if (!d.artifactType && !d.annotations[DOCKER_REF_TYPE] && v.attachedBy !== 'tag') throw e;
+        artifact(v, null, d.mediaType, d.artifactType ?? null);
         continue;
       }
       let mediaType = d.mediaType;
-      const blob = await readJsonMember(store, path);
-      const claim: BlobClaim = { ...claimOf(INDEX_TYPES.includes(mediaType) ? 'index' : 'manifest', path, by, d), mediaType: d.mediaType };
       if (!mediaType && isObject(blob.value)) {
         mediaType = typeof blob.value.mediaType === 'string' ? blob.value.mediaType
           : Array.isArray(blob.value.manifests) ? INDEX_TYPES[0]! : isObject(blob.value.config) ? MANIFEST_TYPES[0]! : '';
       }
       if (INDEX_TYPES.includes(mediaType)) {
         if (depth >= MAX_DEPTH) throw badArchive(store.path, path, `indexes nested more than ${MAX_DEPTH} deep`);
-        if (seen.has(`index:${d.digest}`)) continue; // an index cycle is impossible by content addressing, but be safe
+        // content addressing makes a cycle impossible: an index reached again below itself was stored under a false digest
+        if (ancestors.includes(d.digest)) {
+          const e = cycle(store.path, path, `manifests[${i}]`, blob.digest);
+          if (!declared) throw e;
+          // the images beside it are still answered; the run ends with the integrity exit code, verify with a mismatch
+          declared.warnings.push(e.message);
+          declared.agreements.push({ check: 'index cycle', subject: path, expected: 'an index that does not list itself', actual: `listed again by ${by}` });
+          archiveClaim({ ...claim, kind: 'index' }, blob);
+          continue;
+        }
+        if (seen.has(`index:${d.digest}`)) continue; // the same index listed twice (a diamond): read once
         seen.add(`index:${d.digest}`);
         archiveClaim({ ...claim, kind: 'index' }, blob);
-        await visitIndex(path, blob.value, depth + 1, { ref, ctr });
-        continue;
-      }
-      if (!MANIFEST_TYPES.includes(mediaType)) {
-        archiveClaim(claim, blob);
-        notes.push(`${where} has media type ${mediaType || '(none)'}, not an image: skipped`);
+        await visitIndex(path, blob.value, depth + 1, { ref, ctr }, [...ancestors, d.digest]);
         continue;
       }
       const m = blob.value;
-      if (!isObject(m)) throw badArchive(store.path, path, 'the manifest is not a JSON object');
-      const config = parseDescriptor(m.config, store.path, path, 'config');
-      if (config.mediaType && !CONFIG_TYPES.includes(config.mediaType)) {
+      const known = MANIFEST_TYPES.includes(mediaType) || mediaType === ARTIFACT_MANIFEST;
+      if (!known || !isObject(m)) {
         archiveClaim(claim, blob);
-        notes.push(`${where} is an artifact (config ${config.mediaType}): skipped`);
+        notes.push(`${where} has media type ${mediaType || '(none)'}, not an image manifest or index: skipped`);
         continue;
       }
+      const configType = isObject(m.config) && typeof m.config.mediaType === 'string' ? m.config.mediaType : '';
+      const v = await settle(classify(m, { descriptor: d, names }), configType, () => configJson(store, m.config, blobPath));
+      if (v.image === false) {
+        artifact(v, m, mediaType, typeof m.artifactType === 'string' ? m.artifactType : d.artifactType ?? (configType || null));
+        continue;
+      }
+      const config = parseDescriptor(m.config, store.path, path, 'config');
       if (!Array.isArray(m.layers)) throw badArchive(store.path, path, '"layers" is not a list');
       const layers = m.layers.map((l, j) => parseDescriptor(l, store.path, path, `layers[${j}]`));
       entries.push({
@@ -119,7 +155,7 @@ export async function walkOciIndex(
 
   const top = await readJsonMember(store, indexMember);
   if (declared && indexMember === 'index.json') await rootChecks(store, indexMember, top.value, declared);
-  await visitIndex(indexMember, top.value, 0, { ref: null, ctr: null });
+  await visitIndex(indexMember, top.value, 0, { ref: null, ctr: null }, []);
   return { entries, notes };
 }
 

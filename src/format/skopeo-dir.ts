@@ -5,7 +5,9 @@ import type { ArchiveDeclared, BlobClaim, ImageSource, RawConfig, RawHistory } f
 import { configDiffIds } from '../image/build.js';
 import {
   claimOf, INDEX_TYPES, isObject, layerSource, manifestAnnotations, mediaTypeAgreements, MEDIA, parseDescriptor, readConfig, readJsonMember,
+  type Descriptor,
 } from './common.js';
+import { classify, configJson, recordArtifact, settle } from './artifact.js';
 import type { Format } from './format.js';
 
 const bare = (d: Digest) => d.slice(7);
@@ -33,10 +35,9 @@ async function schema1(store: Store, member: string, m: Record<string, unknown>,
     const cmd = Array.isArray(cc.Cmd) ? cc.Cmd.join(' ') : '';
     const throwaway = c.throwaway === true;
     history.push({ created: typeof c.created === 'string' ? c.created : undefined, created_by: cmd, empty_layer: throwaway });
-    if (!throwaway) {
-      claims.push(claimOf('layer', bare(sum), `${member} fsLayers[${i}]`, { digest: sum }));
-      layers.push(await layerSource(store, bare(sum), { digest: sum }));
-    }
+    // every fsLayers blob is a claim, a throwaway one too: its bytes must still be what blobSum says
+    claims.push(claimOf('layer', bare(sum), `${member} fsLayers[${i}]`, { digest: sum }));
+    if (!throwaway) layers.push(await layerSource(store, bare(sum), { digest: sum }));
   }
   const top = v1[0] ?? {};
   const config: RawConfig = {
@@ -50,26 +51,45 @@ async function schema1(store: Store, member: string, m: Record<string, unknown>,
     archive: store.path, format: 'skopeo-dir',
     configDigest: v1Id ?? digest, configMember: member, config,
     manifest: { digest, mediaType: typeof m.mediaType === 'string' ? m.mediaType : MEDIA.dockerSchema1, size, member },
-    repoTags: typeof m.name === 'string' && typeof m.tag === 'string' ? [`${m.name}:${m.tag}`] : [],
+    // an empty name or tag names nothing: the image is <none>, never ":"
+    repoTags: typeof m.name === 'string' && typeof m.tag === 'string' && m.name && m.tag ? [`${m.name}:${m.tag}`] : [],
     refName: null, indexPlatform: null, layers, declaredDiffIds: null, v1History: history,
     notes: ['schema 1 manifest: no image config, so the image ID shown is the v1 image ID and diffIDs are computed by hashing each layer'],
     declared: { claims, measured: { [member]: { digest, size } }, agreements: [], diffIds: 'computed' },
   };
 }
 
-async function fromManifest(store: Store, member: string, notes: string[], listed?: BlobClaim): Promise<ImageSource> {
+/** An instance's manifest, read as an image — or, when it is an artifact, put on the archive (null). */
+async function fromManifest(
+  store: Store, member: string, notes: string[], declared: ArchiveDeclared | undefined, listed?: { claim: BlobClaim; descriptor: Descriptor },
+): Promise<ImageSource | null> {
   const { value, digest, bytes, member: read } = await readJsonMember(store, member);
   if (!isObject(value)) throw badArchive(store.path, member, 'is not a JSON object');
   if (value.schemaVersion === 1) {
     const img = await schema1(store, member, value, digest, bytes.length);
-    if (listed) img.declared!.claims.unshift(listed);
+    if (listed) img.declared!.claims.unshift(listed.claim);
     return img;
+  }
+  const configType = isObject(value.config) && typeof value.config.mediaType === 'string' ? value.config.mediaType : '';
+  const v = await settle(classify(value, listed ? { descriptor: listed.descriptor } : {}), configType,
+    () => configJson(store, value.config, bare), listed === undefined);
+  if (v.image === false) {
+    if (declared) {
+      if (listed) declared.claims.push(listed.claim);
+      declared.measured[read] = { digest, size: bytes.length, ...(typeof value.mediaType === 'string' ? { mediaType: value.mediaType } : {}) };
+    }
+    recordArtifact(declared, {
+      kind: v.kind, digest, member, mediaType: typeof value.mediaType === 'string' ? value.mediaType : '',
+      artifactType: typeof value.artifactType === 'string' ? value.artifactType : listed?.descriptor.artifactType ?? (configType || null),
+      subject: v.subject, attachedBy: v.attachedBy, by: listed?.claim.by ?? 'manifest.json', name: null, why: v.why,
+    }, value, bare, (n) => store.member(n) !== undefined);
+    return null;
   }
   const config = parseDescriptor(value.config, store.path, member, 'config');
   if (!Array.isArray(value.layers)) throw badArchive(store.path, member, '"layers" is not a list');
   const cfg = await readConfig(store, bare(config.digest));
   const layers = [];
-  const claims: BlobClaim[] = [...(listed ? [listed] : []), claimOf('config', bare(config.digest), `${member} config`, config)];
+  const claims: BlobClaim[] = [...(listed ? [listed.claim] : []), claimOf('config', bare(config.digest), `${member} config`, config)];
   for (let i = 0; i < value.layers.length; i++) {
     const l = parseDescriptor(value.layers[i], store.path, member, `layers[${i}]`);
     claims.push(claimOf('layer', bare(l.digest), `${member} layers[${i}]`, l));
@@ -106,7 +126,10 @@ export const skopeoDir: Format = {
     const { value, member: listMember, digest: listDigest, bytes: listBytes } = await readJsonMember(store, 'manifest.json');
     const notes: string[] = [];
     const isIndex = isObject(value) && (INDEX_TYPES.includes(String(value.mediaType)) || Array.isArray(value.manifests));
-    if (!isIndex) return [await fromManifest(store, 'manifest.json', notes)];
+    if (!isIndex) {
+      const one = await fromManifest(store, 'manifest.json', notes, declared);
+      return one ? [one] : [];
+    }
     const out: ImageSource[] = [];
     if (declared) {
       declared.measured[listMember] = { digest: listDigest, size: listBytes.length };
@@ -125,7 +148,8 @@ export const skopeoDir: Format = {
         notes.push(`instance ${d.digest} is listed but ${member} is not in the directory: skipped`);
         continue;
       }
-      const img = await fromManifest(store, member, notes, claimOf('manifest', member, `manifest.json manifests[${i}]`, d));
+      const img = await fromManifest(store, member, notes, declared, { claim: claimOf('manifest', member, `manifest.json manifests[${i}]`, d), descriptor: d });
+      if (!img) continue;
       if (d.platform?.os && d.platform.architecture) {
         img.indexPlatform = { os: d.platform.os, architecture: d.platform.architecture, ...(d.platform.variant ? { variant: d.platform.variant } : {}) };
       }

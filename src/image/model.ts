@@ -116,9 +116,36 @@ export interface MissingBlob {
   byDesign: boolean;
 }
 
+/** What an artifact is, for the note line and a future `attached` command (README "Artifacts"). */
+export type ArtifactKind = 'attestation' | 'signature' | 'sbom' | 'helm chart' | 'artifact';
+
+/**
+ * A manifest the archive holds that is not an image (format/artifact.ts
+ * decides): never read as one, but listed, and its blobs verified.
+ */
+export interface Artifact {
+  kind: ArtifactKind;
+  /** digest of the manifest */
+  digest: Digest;
+  /** the member holding the manifest */
+  member: string;
+  mediaType: string;
+  /** the manifest's `artifactType`, else its config media type */
+  artifactType: string | null;
+  /** what it is attached to: OCI 1.1 `subject`, buildx `vnd.docker.reference.digest`, cosign's tag */
+  subject: Digest | null;
+  attachedBy: 'subject' | 'annotation' | 'tag' | null;
+  /** who lists it: `index.json manifests[3]` */
+  by: string;
+  /** the ref name or tag it goes by, if any */
+  name: string | null;
+  /** why it is not an image, in a few words: `artifactType application/spdx+json` */
+  why: string;
+}
+
 /**
  * What the archive's documents declare beyond any one image: nested indexes,
- * manifests skipped (attestations, artifacts), blobs missing, index entries
+ * artifacts (attestations, signatures, …), blobs missing, index entries
  * without a `manifest.json` entry. Formats fill it as they read; only `verify` reads it.
  */
 export interface ArchiveDeclared {
@@ -128,10 +155,14 @@ export interface ArchiveDeclared {
   agreements: Agreement[];
   /** every member some document references (for the unreferenced-blob note) */
   referenced: Set<string>;
+  /** manifests that are not images; their blobs' claims are in `claims` */
+  artifacts: Artifact[];
+  /** integrity problems met while reading (an index that lists itself): commands answer, then exit 1 */
+  warnings: string[];
 }
 
 export function emptyArchiveDeclared(): ArchiveDeclared {
-  return { claims: [], measured: {}, missing: [], agreements: [], referenced: new Set() };
+  return { claims: [], measured: {}, missing: [], agreements: [], referenced: new Set(), artifacts: [], warnings: [] };
 }
 
 /** The minimal core a format yields per image; everything else is derived (image/build.ts). */

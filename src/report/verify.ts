@@ -3,7 +3,7 @@ import type { Check } from '../analysis/verify.js';
 import type { VerifyReport } from '../verify.js';
 import { table } from './table.js';
 
-/** `verify --json`: exactly `{archive, ok, images: [{id, ok, checks: [{check, subject, expected, actual, ok}]}], notes}`. */
+/** `verify --json`: exactly `{archive, ok, images: [{id, ok, checks: [{check, subject, expected, actual, ok}]}], artifacts, blobs, notes}`. */
 export function verifyDocument(r: VerifyReport) {
   return {
     archive: r.archive,
@@ -13,6 +13,8 @@ export function verifyDocument(r: VerifyReport) {
       ok: i.ok,
       checks: i.checks.map((c) => ({ check: c.check, subject: c.subject, expected: c.expected, actual: c.actual, ok: c.ok })),
     })),
+    artifacts: r.artifacts,
+    blobs: r.blobs,
     notes: r.notes,
   };
 }
@@ -22,6 +24,8 @@ function cell(v: Check['expected'], full: boolean): string {
   if (typeof v === 'string' && isDigest(v) && !full) return shortId(v);
   return String(v);
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const STATUS = { verified: 'verified', mismatch: 'MISMATCH', unreadable: 'COULD NOT READ' } as const;
 
@@ -37,7 +41,8 @@ export function renderVerify(reports: VerifyReport[], full: boolean): string {
     }
     const images = r.images.filter((i) => i.id !== null).length;
     const counts = failed.length ? `${failed.length} of ${all.length} checks failed` : `${all.length} checks passed`;
-    out.push(`${r.archive}: ${STATUS[r.status]}: ${counts} (${images} image${images === 1 ? '' : 's'})`);
+    const what = [plural(images, 'image'), plural(r.artifacts, 'artifact'), `${plural(r.blobs, 'blob')} ${r.status === 'verified' ? 'verified' : 'checked'}`];
+    out.push(`${r.archive}: ${STATUS[r.status]}: ${counts} (${what.join(', ')})`);
   }
   if (reports.length > 1) {
     const n = (s: VerifyReport['status']) => reports.filter((r) => r.status === s).length;
