@@ -13,7 +13,7 @@ interface Args extends GlobalArgs { input: string; image?: string; extract?: str
 
 /** The archive's artifacts as the format layer recognised them (format/artifact.ts). */
 export function artifactsOf(ar: Archive): ArtifactRef[] {
-  return (ar as Archive & { artifacts?: ArtifactRef[] }).artifacts ?? [];
+  return ar.artifacts;
 }
 
 function pick(items: AttachedItem[], what: string): AttachedItem {
@@ -36,13 +36,10 @@ export const attached: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('extract', { type: 'string', describe: 'print or write one document: sbom, provenance, signature, attestation, or its digest (prefix)' })
     .option('output', { alias: 'o', type: 'string', describe: 'with --extract: the file to write (default: standard output)' })
-    .check((a) => {
-      if (a.output !== undefined && a.extract === undefined) throw new Error('-o/--output needs --extract');
-      return true;
-    })
     .example('$0 attached app.oci', 'provenance, SBOMs and signatures per image')
     .example('$0 attached app.oci --extract sbom -o sbom.json', 'write the image\'s SBOM document') as never,
   async handler(a) {
+    if (a.output !== undefined && a.extract === undefined) throw new LayerdigError('E_USAGE', '-o/--output needs --extract (the document to write)');
     const ar = await openOneArchive(a, a.input);
     try {
       const imgs = selectImages(ar.images, a.image, a.platform);
