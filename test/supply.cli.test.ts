@@ -135,10 +135,24 @@ describe('verify --key', () => {
     expect(dsse.map((c) => c.status)).toEqual(['invalid', 'invalid', 'invalid']);
     expect(dsse[1]!.why).toContain(truth.hostile.other_subject);
   });
-  it('GPG signature files are shown as unchecked; usage errors exit 2 before anything runs', () => {
+  it('skopeo GPG signature-1 files: verified exactly when gpg --verify said so, with that keyring only', () => {
+    const g = truth.gpg_verify;
+    for (const [pair, want] of Object.entries(g as Record<string, string>)) {
+      if (!pair.includes('+')) continue;
+      const [dir, ring] = pair.split('+') as [string, string];
+      const { code, doc } = checks([join(DIR, dir), '--gpg-keyring', join(DIR, 'keys', ring), '--require-signature']);
+      const c: Check[] = doc.signatures.checks;
+      expect(c.map((x) => [x.scheme, x.status === 'verified' ? 'OK' : 'FAIL'])).toEqual([['gpg', want]]);
+      expect(code).toBe(want === 'OK' ? 0 : 1);
+    }
+    const tampered = checks([join(DIR, 'tampered.dir'), '--gpg-keyring', join(DIR, 'keys', 'skopeo-pubring.gpg')]);
+    expect(tampered.doc.signatures.checks[0].why).toMatch(/changed after signing/);
+  });
+  it('GPG signature files without a keyring are unchecked; usage errors exit 2 before anything runs', () => {
     const { code, doc } = checks([join(DIR, 'signed.dir'), '--key', key('cosign'), '--require-signature']);
     expect(code).toBe(1);
     expect(doc.signatures.checks.map((c: Check) => [c.scheme, c.status])).toEqual([['gpg', 'unchecked']]);
+    expect(run(['verify', SIGNED, '--gpg-keyring', key('cosign')]).code).toBe(2);
     expect(run(['verify', SIGNED, '--require-signature']).code).toBe(2);
     const missing = run(['verify', SIGNED, '--key', join(tmp, 'nope.pub')]);
     expect(missing.code).toBe(2);

@@ -143,3 +143,13 @@ describe('OpenPGP signed message (skopeo dir: signature-1)', () => {
     expect(() => decodeSignedMessage(b.subarray(0, 3))).toThrow(SupplyProblem);
   });
 });
+
+describe('GPG verification (verify --gpg-keyring), node:crypto over parsed OpenPGP packets', () => {
+  it('signature-1 verifies with the exported key, as gpg --verify said', async () => {
+    const { loadKeyring, verifySignedMessage } = await import('../src/supply/gpg.js');
+    const keys = loadKeyring(readFileSync(join(DIR, 'keys', 'skopeo-pubring.gpg')), 'skopeo-pubring.gpg');
+    expect(keys.map((k) => k.fingerprint)).toContain(truth.skopeo_dir.fingerprint);
+    const v = verifySignedMessage(readFileSync(join(DIR, 'signed.dir', 'signature-1')), keys);
+    expect(v.key?.fingerprint ?? 'FAIL').toBe(truth.skopeo_dir.gpg_verify === 'OK' ? truth.skopeo_dir.fingerprint : 'FAIL');
+  });
+});

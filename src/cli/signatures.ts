@@ -2,12 +2,11 @@ import { LayerdigError } from '../errors.js';
 import type { Archive } from '../archive.js';
 import { selectImages } from '../image/select.js';
 import { attachedFor } from '../supply/attached.js';
-import type { TrustedKey } from '../supply/cosign.js';
-import { checkSignatures, loadKeys, renderSignatures, unsignedImages, type SignatureCheck } from '../supply/signatures.js';
+import { checkSignatures, loadTrusted, renderSignatures, unsignedImages, type SignatureCheck, type Trusted } from '../supply/signatures.js';
 import { artifactsOf } from './commands/attached.js';
 
 /** `verify --key … [--require-signature]`: the glue between verify and src/supply (kept out of verify.ts). */
-export interface SignatureArgs { key?: string[]; requireSignature?: boolean; platform?: string }
+export interface SignatureArgs { key?: string[]; gpgKeyring?: string[]; requireSignature?: boolean; platform?: string }
 
 export interface SignatureResult {
   checks: SignatureCheck[];
@@ -19,12 +18,13 @@ export interface SignatureResult {
 }
 
 /** Check usage and load the keys before any archive is read; null when no signature check was asked for. */
-export function signatureKeys(a: SignatureArgs): TrustedKey[] | null {
-  if (a.requireSignature && !a.key?.length) throw new LayerdigError('E_USAGE', '--require-signature needs --key FILE (the public key the signatures must verify with)');
-  return a.key?.length ? loadKeys(a.key) : null;
+export function signatureKeys(a: SignatureArgs): Trusted | null {
+  const asked = !!(a.key?.length || a.gpgKeyring?.length);
+  if (a.requireSignature && !asked) throw new LayerdigError('E_USAGE', '--require-signature needs --key FILE or --gpg-keyring FILE (what the signatures must verify with)');
+  return asked ? loadTrusted(a.key ?? [], a.gpgKeyring ?? []) : null;
 }
 
-export async function signatureCheck(a: SignatureArgs, ar: Archive, keys: TrustedKey[]): Promise<SignatureResult> {
+export async function signatureCheck(a: SignatureArgs, ar: Archive, keys: Trusted): Promise<SignatureResult> {
   const r = await attachedFor(ar, artifactsOf(ar), selectImages(ar.images, undefined, a.platform));
   const checks = checkSignatures(r, keys);
   const unsigned = a.requireSignature ? unsignedImages(r, checks) : null;

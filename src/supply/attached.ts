@@ -270,6 +270,7 @@ async function signatureFiles(store: Store, img: Image): Promise<AttachedItem[]>
       const p = decodeSimpleSigning(msg.literal);
       const matches = img.manifestDigest ? p.manifestDigest === img.manifestDigest : null;
       it.signature = { scheme: 'gpg', signatures: msg.signatures, claimedDigest: p.manifestDigest, dockerReference: p.dockerReference, matchesManifest: matches };
+      it.evidence = { scheme: 'gpg', signed: bytes, signatures: [], claimedDigest: p.manifestDigest };
       it.annotations = msg.issuer ? { 'openpgp.issuer': msg.issuer } : {};
       if (typeof msg.created === 'number') it.created = new Date(msg.created * 1000).toISOString();
       if (matches === false) it.problems.push(`the payload names ${p.manifestDigest}, not this image's manifest ${img.manifestDigest}`);

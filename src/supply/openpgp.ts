@@ -4,8 +4,7 @@ import { SupplyProblem } from './problem.js';
 /**
  * Just enough OpenPGP (RFC 4880 packets) to read what a skopeo `signature-N`
  * says: the signed literal data (a simple-signing payload) and who signed it.
- * It does NOT verify the signature: that needs the signer's public key and an
- * OpenPGP implementation (README: `--gpg-keyring` is not done).
+ * Verification against a keyring is gpg.ts.
  */
 export interface SignedMessage {
   literal: Buffer;
@@ -18,9 +17,9 @@ export interface SignedMessage {
 
 const MAX_DEPTH = 4;
 
-interface Packet { tag: number; body: Buffer }
+export interface Packet { tag: number; body: Buffer }
 
-function packets(buf: Buffer): Packet[] {
+export function packets(buf: Buffer): Packet[] {
   const out: Packet[] = [];
   let i = 0;
   const need = (n: number) => {
@@ -82,38 +81,79 @@ function subpackets(b: Buffer, into: { issuer: string | null; created: number | 
   }
 }
 
-function walk(buf: Buffer, acc: SignedMessage, depth: number): void {
+/** One v4 signature packet, split into what verification needs (gpg.ts). */
+export interface SignaturePacket {
+  version: number;
+  sigType: number;
+  pubAlgo: number;
+  hashAlgo: number;
+  /** version through the hashed subpackets: the trailer the hash covers */
+  hashedPart: Buffer;
+  left16: Buffer;
+  mpis: Buffer[];
+  /** the bytes after left16 (RFC 9580 Ed25519 signatures are raw, not MPIs) */
+  raw: Buffer;
+  issuer: string | null;
+  created: number | null;
+}
+
+function signaturePacket(b: Buffer): SignaturePacket {
+  const s: SignaturePacket = { version: b[0] ?? 0, sigType: b[1] ?? 0, pubAlgo: b[2] ?? 0, hashAlgo: b[3] ?? 0, hashedPart: Buffer.alloc(0), left16: Buffer.alloc(0), mpis: [], raw: Buffer.alloc(0), issuer: null, created: null };
+  if (s.version !== 4 || b.length < 8) return s;
+  const hl = b.readUInt16BE(4);
+  if (6 + hl + 2 > b.length) throw new SupplyProblem('an OpenPGP signature packet is truncated');
+  s.hashedPart = b.subarray(0, 6 + hl);
+  subpackets(b.subarray(6, 6 + hl), s);
+  const ul = b.readUInt16BE(6 + hl);
+  const uEnd = 8 + hl + ul;
+  if (uEnd + 2 > b.length) throw new SupplyProblem('an OpenPGP signature packet is truncated');
+  subpackets(b.subarray(8 + hl, uEnd), s);
+  s.left16 = b.subarray(uEnd, uEnd + 2);
+  s.raw = b.subarray(uEnd + 2);
+  let at = uEnd + 2;
+  while (at + 2 <= b.length) {
+    const n = (b.readUInt16BE(at) + 7) >> 3;
+    if (at + 2 + n > b.length) break;
+    s.mpis.push(b.subarray(at + 2, at + 2 + n));
+    at += 2 + n;
+  }
+  return s;
+}
+
+function walk(buf: Buffer, acc: { literal: Buffer | null; sigs: SignaturePacket[] }, depth: number): void {
   if (depth > MAX_DEPTH) throw new SupplyProblem('the OpenPGP message nests compressed packets too deep');
   for (const p of packets(buf)) {
     if (p.tag === 8) {
       const algo = p.body[0];
+      if (algo !== undefined && algo > 2) throw new SupplyProblem(`the OpenPGP message uses compression algorithm ${algo} (only none, ZIP, ZLIB are read)`);
       const data = p.body.subarray(1);
       let inner: Buffer;
       try {
-        inner = algo === 0 ? data : algo === 1 ? inflateRawSync(data, { maxOutputLength: 16 << 20 }) : algo === 2 ? inflateSync(data, { maxOutputLength: 16 << 20 }) : Buffer.alloc(0);
+        inner = algo === 0 ? data : algo === 1 ? inflateRawSync(data, { maxOutputLength: 16 << 20 }) : inflateSync(data, { maxOutputLength: 16 << 20 });
       } catch {
         throw new SupplyProblem('the OpenPGP message\'s compressed data cannot be inflated');
       }
-      if (algo !== undefined && algo > 2) throw new SupplyProblem(`the OpenPGP message uses compression algorithm ${algo} (only none, ZIP, ZLIB are read)`);
       walk(inner, acc, depth + 1);
     } else if (p.tag === 11) {
+      if (acc.literal) throw new SupplyProblem('the OpenPGP message holds more than one literal data packet');
       const nameLen = p.body[1] ?? 0;
       acc.literal = p.body.subarray(2 + nameLen + 4);
     } else if (p.tag === 2) {
-      acc.signatures++;
-      if (p.body[0] === 4 && p.body.length > 6) {
-        const hl = p.body.readUInt16BE(4);
-        subpackets(p.body.subarray(6, 6 + hl), acc);
-        const ul = p.body.length >= 8 + hl ? p.body.readUInt16BE(6 + hl) : 0;
-        subpackets(p.body.subarray(8 + hl, 8 + hl + ul), acc);
-      }
+      acc.sigs.push(signaturePacket(p.body));
     }
   }
 }
 
-export function decodeSignedMessage(bytes: Buffer): SignedMessage {
-  const acc: SignedMessage = { literal: Buffer.alloc(0), signatures: 0, issuer: null, created: null };
+/** The signed data and the signatures of a signed message. */
+export function signedMessageParts(bytes: Buffer): { literal: Buffer; sigs: SignaturePacket[] } {
+  const acc: { literal: Buffer | null; sigs: SignaturePacket[] } = { literal: null, sigs: [] };
   walk(bytes, acc, 0);
-  if (acc.literal.length === 0) throw new SupplyProblem('the OpenPGP message holds no signed data');
-  return acc;
+  if (!acc.literal || acc.literal.length === 0) throw new SupplyProblem('the OpenPGP message holds no signed data');
+  return { literal: acc.literal, sigs: acc.sigs };
+}
+
+export function decodeSignedMessage(bytes: Buffer): SignedMessage {
+  const { literal, sigs } = signedMessageParts(bytes);
+  const first = sigs[0];
+  return { literal, signatures: sigs.length, issuer: first?.issuer ?? null, created: first?.created ?? null };
 }

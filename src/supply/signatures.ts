@@ -6,6 +6,7 @@ import type { AttachedItem, AttachedReport } from './attached.js';
 import { loadPublicKey, SIMPLESIGNING_MEDIA_TYPE, verifyBytes, type TrustedKey } from './cosign.js';
 import { DSSE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE } from './dsse.js';
 import { SupplyProblem } from './problem.js';
+import { loadKeyring, verifySignedMessage, type GpgKey } from './gpg.js';
 
 /**
  * `verify --key`: every signature that travels with an image, checked offline
@@ -16,7 +17,7 @@ import { SupplyProblem } from './problem.js';
  *               that does not decode (always a finding)
  *   unverified — no given key verifies it (signed by someone else, or changed
  *               after signing: cryptography cannot tell which)
- *   unchecked — a scheme layerdig does not verify (GPG)
+ *   unchecked — GPG signature files when no --gpg-keyring was given
  */
 export type SignatureStatus = 'verified' | 'invalid' | 'unverified' | 'unchecked';
 
@@ -35,21 +36,31 @@ export interface SignatureCheck {
   why: string;
 }
 
-export function loadKeys(paths: readonly string[]): TrustedKey[] {
-  return paths.map((p) => {
-    let pem: Buffer;
-    try {
-      pem = readFileSync(p);
-    } catch (e) {
-      throw new LayerdigError('E_USAGE', `--key ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`);
-    }
-    try {
-      return loadPublicKey(pem, p);
-    } catch (e) {
-      if (e instanceof SupplyProblem) throw new LayerdigError('E_USAGE', `--key ${e.message}`);
-      throw e;
-    }
-  });
+/** The keys a user trusts: cosign public keys (`--key`) and OpenPGP keyrings (`--gpg-keyring`). */
+export interface Trusted { keys: TrustedKey[]; gpg: GpgKey[] }
+
+function readOption(option: string, p: string): Buffer {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    throw new LayerdigError('E_USAGE', `${option} ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`);
+  }
+}
+
+function asUsage<T>(option: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SupplyProblem) throw new LayerdigError('E_USAGE', `${option} ${e.message}`);
+    throw e;
+  }
+}
+
+export function loadTrusted(keys: readonly string[], keyrings: readonly string[]): Trusted {
+  return {
+    keys: keys.map((p) => asUsage('--key', () => loadPublicKey(readOption('--key', p), p))),
+    gpg: keyrings.flatMap((p) => asUsage('--gpg-keyring', () => loadKeyring(readOption('--gpg-keyring', p), p))),
+  };
 }
 
 const keyOf = (k: TrustedKey) => ({ path: k.path, algorithm: k.algorithm, fingerprint: k.fingerprint });
@@ -63,10 +74,26 @@ function schemeOf(i: AttachedItem): SignatureCheck['scheme'] | null {
   return null;
 }
 
-function check(i: AttachedItem, manifest: Digest | null, keys: TrustedKey[]): Pick<SignatureCheck, 'status' | 'key' | 'why'> {
+function checkGpg(ev: NonNullable<AttachedItem['evidence']>, manifest: Digest | null, keys: GpgKey[]): Pick<SignatureCheck, 'status' | 'key' | 'why'> {
+  if (keys.length === 0) return { status: 'unchecked', key: null, why: 'a GPG signature: give --gpg-keyring FILE to check it' };
+  let v;
+  try {
+    v = verifySignedMessage(ev.signed, keys);
+  } catch (e) {
+    return { status: 'invalid', key: null, why: e instanceof Error ? e.message : String(e) };
+  }
+  if (!v.key) return { status: 'unverified', key: null, why: v.why };
+  const key = { path: 'gpg-keyring', algorithm: v.key.algorithm, fingerprint: v.key.fingerprint };
+  if (ev.claimedDigest !== manifest) return { status: 'invalid', key, why: `the signature is valid but its payload names ${ev.claimedDigest}, not this image's manifest ${manifest}` };
+  return { status: 'verified', key, why: v.why };
+}
+
+function check(i: AttachedItem, manifest: Digest | null, trusted: Trusted): Pick<SignatureCheck, 'status' | 'key' | 'why'> {
   const ev = i.evidence;
-  if (i.how === 'signature file') return { status: 'unchecked', key: null, why: 'GPG signatures are not verified by layerdig (use gpg --verify, or skopeo/podman with a policy.json)' };
+  const keys = trusted.keys;
   if (!ev) return { status: 'invalid', key: null, why: i.problems[0] ?? 'it cannot be decoded' };
+  if (ev.scheme === 'gpg') return checkGpg(ev, manifest, trusted.gpg);
+  if (keys.length === 0) return { status: 'unchecked', key: null, why: 'a cosign signature: give --key FILE to check it' };
   if (ev.signatures.length === 0) return { status: 'invalid', key: null, why: 'it carries no signature' };
   const k = keys.find((key) => ev.signatures.some((s) => verifyBytes(key, ev.signed, s)));
   if (!k) return { status: 'unverified', key: null, why: `no given key verifies it (${keyNames(keys)}): signed by another key, or changed after signing` };
@@ -79,7 +106,7 @@ function check(i: AttachedItem, manifest: Digest | null, keys: TrustedKey[]): Pi
   return { status: 'verified', key: keyOf(k), why: `attestation (${i.predicateType ?? 'unknown predicate'}) signed by ${k.path} (${k.algorithm}), about this image's ${ev.statementSubject}` };
 }
 
-export function checkSignatures(r: AttachedReport, keys: TrustedKey[]): SignatureCheck[] {
+export function checkSignatures(r: AttachedReport, keys: Trusted): SignatureCheck[] {
   const out: SignatureCheck[] = [];
   for (const { image, items } of r.images) {
     for (const i of items) {

@@ -6,7 +6,7 @@ import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.j
 import { renderVerify, verifyDocument } from '../../report/verify.js';
 import { signatureCheck, signatureDocument, signatureKeys, type SignatureResult } from '../signatures.js';
 
-interface Args extends GlobalArgs { inputs: string[]; key?: string[]; requireSignature?: boolean }
+interface Args extends GlobalArgs { inputs: string[]; key?: string[]; gpgKeyring?: string[]; requireSignature?: boolean }
 
 export const verify: CommandModule<object, Args> = {
   command: 'verify <inputs..>',
@@ -14,7 +14,8 @@ export const verify: CommandModule<object, Args> = {
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
     .option('key', { type: 'string', array: true, describe: 'also check cosign signatures and DSSE attestations with this public key (PEM; repeatable)' })
-    .option('require-signature', { type: 'boolean', describe: 'with --key: exit 1 unless every image has a signature the key verifies' })
+    .option('gpg-keyring', { type: 'string', array: true, describe: 'also check skopeo dir: GPG signatures (signature-N) with these public keys (gpg --export, binary or armored)' })
+    .option('require-signature', { type: 'boolean', describe: 'with --key/--gpg-keyring: exit 1 unless every image has a signature they verify' })
     .example('$0 verify app.tar', 'exit 0 verified, 1 mismatch found, 3 could not read')
     .example('$0 verify app.oci --key cosign.pub --require-signature', 'and signed by the key we trust')
     .example('$0 verify /evidence --json --no-trunc', 'every archive under a directory, every check') as never,
