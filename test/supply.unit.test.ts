@@ -47,6 +47,7 @@ describe('DSSE', () => {
     expect(subjectMatch(st, { manifest: image.manifest, config: truth.hostile.other_subject })).toBe('config');
     expect(() => parseJsonBytes(trunc, 'the envelope')).toThrow(/truncated/);
     expect(() => decodeEnvelope({ payloadType: 'x', payload: '!!', signatures: [] })).toThrow(SupplyProblem);
+    expect(() => parseJsonBytes(Buffer.from(`${'['.repeat(5000)}${']'.repeat(5000)}`), 'the statement')).toThrow(/nested more than 256 levels/);
   });
 });
 
