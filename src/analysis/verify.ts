@@ -166,12 +166,16 @@ export function statusOf(checks: readonly Check[]): VerifyStatus {
   return failed.length ? 'unreadable' : 'verified';
 }
 
-/** Blobs whose digest was compared with a claim: distinct members (after links) of the digest checks. */
+/**
+ * Blobs whose content was compared with a digest something declares: distinct
+ * members (after links) of the digest checks, the image ID (a config's name)
+ * and diffID checks (a docker-archive layer named by nothing else).
+ */
 export function blobsChecked(verdicts: readonly ImageVerdict[], locate: VerifyFacts['locate']): number {
   const seen = new Set<string>();
   for (const v of verdicts) {
     for (const c of v.checks) {
-      if (!/ digest$/.test(c.check)) continue;
+      if (!/ digest$|^image ID$|^layer diffID$/.test(c.check)) continue;
       const at = locate(c.subject);
       seen.add(at.member ?? c.subject);
     }
