@@ -20,10 +20,11 @@ import { report } from './report.js';
 import { verify } from './verify.js';
 import { containers } from './containers.js';
 import { packages } from './packages.js';
+import { attached } from './attached.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMANDS: CommandModule<any, any>[] = [
   images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff,
-  relation, none, base, indexCmd, verify, auditCmd, efficiency, ci, report, containers, packages,
+  relation, none, base, indexCmd, verify, auditCmd, efficiency, ci, report, containers, packages, attached,
 ];
