@@ -22,3 +22,9 @@ export const INSPECT_NIL_KINDS: Record<string, 'map' | 'slice'> = Object.fromEnt
   ]),
   ['RepoTags', 'slice'], ['RepoDigests', 'slice'], ['RootFS.Layers', 'slice'], ['GraphDriver.Data', 'map'],
 ]);
+
+/** docker's stringutils.Ellipsis: at most `max` characters, the last one `…` when cut. */
+export function dockerEllipsis(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
