@@ -131,6 +131,20 @@ describe('extract', () => {
   it('a path the image does not have', async () => {
     expect((await runInProcess(['extract', archive('base', 'docker-archive.tar'), 'nope', '-o', join(tmp, 'nope')])).code).toBe(4);
   });
+
+  it('never silently overwrites a file already in the output directory: refuses (nothing written) unless --overwrite', async () => {
+    const src = archive('base', 'docker-archive.tar');
+    const out = join(tmp, 'extract-again');
+    mkdirSync(join(out, 'etc'), { recursive: true });
+    writeFileSync(join(out, 'etc/os-release'), 'mine\n');
+    const r = await runInProcess(['extract', src, 'etc', '-o', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/1 file to extract already exists \("etc\/os-release"\); nothing written \(--overwrite replaces them\)/);
+    expect(readFileSync(join(out, 'etc/os-release'), 'utf8')).toBe('mine\n');
+    expect(readdirSync(join(out, 'etc'))).toEqual(['os-release']);
+    expect((await runInProcess(['extract', src, 'etc', '-o', out, '--overwrite'])).code).toBe(0);
+    expect(readFileSync(join(out, 'etc/os-release')).equals(gnuTarMember(src, 0, 'etc/os-release'))).toBe(true);
+  });
 });
 
 /** `tar -tv --numeric-owner --utc --quoting-style=literal` line → fields. */

@@ -50,6 +50,15 @@ export interface ExtractPlan {
   refused: Refusal[];
 }
 
+/** Every non-directory path the plan writes (files, hard links, symlinks, devices). */
+export function plannedFiles(plan: ExtractPlan): string[] {
+  return [
+    ...[...plan.groups.values()].flatMap((g) => [g.owner.path, ...g.links.map((l) => l.path)]),
+    ...plan.symlinks.map((s) => s.path),
+    ...plan.specials.map((s) => s.path),
+  ].sort();
+}
+
 export interface PlanOptions {
   /**
    * A symlink whose relative target climbs above the root is refused either way.

@@ -16,6 +16,7 @@ interface Args extends GlobalArgs {
   format?: string;
   failOn?: string;
   minSeverity?: string;
+  all?: boolean;
 }
 
 function toolVersion(): string {
@@ -43,6 +44,7 @@ export const auditCmd: CommandModule<object, Args> = {
     .option('format', { type: 'string', choices: ['table', 'json', 'sarif'], describe: 'output format (default table; --json = --format json)' })
     .option('fail-on', { type: 'string', describe: `exit 1 when a finding at or above this severity exists (${SEVERITIES.join('|')})` })
     .option('min-severity', { type: 'string', describe: 'show only findings at or above this severity (--fail-on still sees all)' })
+    .option('all', { type: 'boolean', describe: 'list every low/info finding on its own line (the table folds them per directory)' })
     .example('$0 audit app.tar', 'findings, worst first, with the layer that introduced each')
     .example('$0 audit app.tar -i app:1.0 --fail-on high', 'CI gate: exit 1 on any high or critical finding')
     .example('$0 audit app.tar --format sarif > layerdig.sarif', 'SARIF 2.1.0 for code-scanning dashboards') as never,
@@ -75,7 +77,7 @@ export const auditCmd: CommandModule<object, Args> = {
     let out: string;
     if (format === 'sarif') out = printableJson(auditSarif(shown, toolVersion()));
     else if (format === 'json') out = printableJson(shown.length === 1 ? auditReport(shown[0]!) : shown.map(auditReport));
-    else out = printableText(renderAudit(shown, !a.trunc));
+    else out = printableText(renderAudit(shown, !a.trunc, a.all === true));
     process.stdout.write(`${out}\n`);
     if (failed) process.exitCode = EXIT.findings;
   },
