@@ -111,6 +111,45 @@ describe('base CLI on fixtures, with --against fixtures/ (all at once)', () => {
     expect(doc.disagreements.some((d) => d.startsWith('the base boundary differs'))).toBe(true);
   });
 
+  // an OCI copy of the base names it only by its tag (skopeo writes ref.name `1.0`): that agrees with the
+  // label's localhost/rw/base:1.0 (names from the truth files: oci_ref_name recorded by jq from index.json)
+  it.each(['base.oci', 'base.oci-gzip', 'base.oci-zstd', 'base.oci-archive.tar', 'base.oci-archive-gzip.tar'])('app1 against %s alone (named by its bare tag): the clues agree', (copy) => {
+    const t = (JSON.parse(readFileSync(`fixtures/real/base/${copy.replace(/\.tar$/, '')}.truth.json`, 'utf8')) as { images: { oci_ref_name: string; chain_ids: string[] }[] }).images[0]!;
+    expect(t.oci_ref_name).toBe('1.0');
+    const doc = runJson<BaseDoc>(['base', 'fixtures/real/app1/app1.docker-archive.tar', '--against', `fixtures/real/base/${copy}`, '-q']);
+    expect(doc.clues.find((c) => c.kind === 'label')!.value).toBe('localhost/rw/base:1.0');
+    const chain = doc.clues.find((c) => c.kind === 'chain')!;
+    expect(chain.value).toBe('1.0');
+    expect(chain.detail.layers).toBe(t.chain_ids.length);
+    expect(doc.disagreements).toEqual([]);
+  });
+
+  it('app1 against the OCI copy and the docker-archive of the base: one base, its full name shown, no disagreement', () => {
+    const doc = runJson<BaseDoc>(['base', 'fixtures/real/app1/app1.oci', '--against', 'fixtures/real/base/base.oci', 'fixtures/real/base/base.docker-archive.tar', '-q']);
+    const chain = doc.clues.find((c) => c.kind === 'chain')!;
+    expect(chain.value).toBe('localhost/rw/base:1.0');
+    expect(chain.detail.names).toEqual(['localhost/rw/base:1.0', '1.0']);
+    expect(doc.disagreements).toEqual([]);
+  });
+
+  it('a bare tag that is not the label\'s tag still disagrees (app1 relabelled localhost/rw/base:2.0)', async () => {
+    const app = await openArchive('fixtures/real/app1/app1.docker-archive.tar');
+    const base = await openArchive('fixtures/real/base/base.oci');
+    try {
+      const img = summarize(app.images[0]!);
+      const against = base.images.map(summarize);
+      const skip: OsClueInput = { status: 'skipped' };
+      expect(detectBase(img, skip, against).disagreements).toEqual([]);
+      const relabelled = { ...img, labels: { ...img.labels, [BASE_NAME]: 'localhost/rw/base:2.0' } };
+      expect(detectBase(relabelled, skip, against).disagreements).toEqual([
+        `config label ${BASE_NAME} says localhost/rw/base:2.0, but the chain prefix matches 1.0 (2 layers)`,
+      ]);
+    } finally {
+      app.close();
+      base.close();
+    }
+  });
+
   it('base itself: no base found by any clue; --no-os reads no layer', () => {
     const doc = runJson<BaseDoc>(['base', 'fixtures/real/base/base.oci-zstd', '--against', 'fixtures/', '-q', '--no-os']);
     expect(doc.clues.map((c) => [c.kind, c.value])).toEqual([['annotation', null], ['os', null], ['chain', null], ['history', null]]);

@@ -47,6 +47,25 @@ export function canonicalRef(ref: string): string {
 
 const sameRef = (a: string, b: string) => canonicalRef(a) === canonicalRef(b);
 
+/** The tag of a reference (`latest` when it has none); null for a digest-only reference. */
+function tagOf(ref: string): string | null {
+  const r = ref.trim();
+  const at = r.indexOf('@');
+  const name = at === -1 ? r : r.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) return name.slice(colon + 1);
+  return at === -1 ? 'latest' : null;
+}
+
+/**
+ * Whether a name an --against image carries can be the image a reference names.
+ * An OCI layout's `org.opencontainers.image.ref.name` is often only the tag
+ * (`1.0`, as skopeo writes it): it agrees with any reference of that tag.
+ */
+function nameAgrees(candidate: string, ref: string): boolean {
+  return isFullReference(candidate) ? sameRef(candidate, ref) : candidate === tagOf(ref);
+}
+
 /** `/bin/sh -c #(nop)  CMD ["x"]` (classic builder), `CMD ["x"]` (BuildKit), buildah's `#(nop) ENTRYPOINT …`. */
 const CMD_RE = /^(\/bin\/sh -c\s+)?(#\(nop\)\s*)?(CMD|ENTRYPOINT)\b/;
 
@@ -102,7 +121,16 @@ function sortNames(names: string[]): string[] {
   return [...u.filter(isFullReference).sort(), ...u.filter((n) => !isFullReference(n)).sort()];
 }
 
-interface ChainMatch { rep: ImageSummary; all: ImageSummary[]; layers: number; names: string[] }
+interface ChainMatch {
+  rep: ImageSummary;
+  /** the --against images of the representative's ID */
+  all: ImageSummary[];
+  layers: number;
+  /** names of every --against image with this chain prefix (full references first) */
+  names: string[];
+  /** every --against image with this chain prefix */
+  chainAll: ImageSummary[];
+}
 
 /** Clue 3: the longest chain prefix shared with an image of `against` that is wholly a prefix of this one. */
 function chainClue(img: ImageSummary, against: readonly ImageSummary[] | null): { clue: BaseClue; match: ChainMatch | null } {
@@ -127,10 +155,17 @@ function chainClue(img: ImageSummary, against: readonly ImageSummary[] | null): 
   let best: ChainMatch | null = null;
   for (const g of groups.values()) {
     g.sort((x, y) => Number(isTagged(y)) - Number(isTagged(x)) || x.archive.localeCompare(y.archive));
-    const m: ChainMatch = { rep: g[0]!, all: g, layers: g[0]!.layers.length, names: sortNames(g.flatMap(namesOf)) };
+    const m: ChainMatch = { rep: g[0]!, all: g, layers: g[0]!.layers.length, names: sortNames(g.flatMap(namesOf)), chainAll: g };
     const fam = (x: ChainMatch) => Number(x.all.some((s) => s.mediaFamily !== null && s.mediaFamily === img.mediaFamily));
     if (!best || m.layers > best.layers
       || (m.layers === best.layers && (fam(m) - fam(best) || m.names.length - best.names.length || best.rep.id.localeCompare(m.rep.id)) > 0)) best = m;
+  }
+  if (best) {
+    // every --against image with the same chain prefix is the same base, however its copy is named
+    // (a docker-archive's `repo:tag`, an OCI layout's bare tag): all their names count
+    const same = [...groups.values()].filter((g) => g[0]!.layers.length === best!.layers);
+    best.names = sortNames(same.flat().flatMap(namesOf));
+    best.chainAll = same.flat();
   }
   if (!best) {
     const why = sibling
@@ -240,11 +275,11 @@ export function detectBase(img: ImageSummary, os: OsClueInput, against: readonly
   if (m) {
     const who = `the chain prefix matches ${m.names.length ? m.names.join(', ') : `untagged ${shortId(m.rep.id)}`} (${m.layers} layers)`;
     for (const n of names) {
-      if (m.names.length && !m.names.some((x) => sameRef(x, n.name))) disagreements.push(`${n.source} says ${n.name}, but ${who}`);
+      if (m.names.length && !m.names.some((x) => nameAgrees(x, n.name))) disagreements.push(`${n.source} says ${n.name}, but ${who}`);
     }
     for (const d of digests) {
-      const known = m.all.some((s) => s.manifestDigest === d.digest || s.id === d.digest);
-      if (!known) disagreements.push(`${d.source} says ${d.digest}, but ${who}, whose manifest digest is ${[...new Set(m.all.map((s) => s.manifestDigest ?? 'not recorded'))].join(' or ')}`);
+      const known = m.chainAll.some((s) => s.manifestDigest === d.digest || s.id === d.digest);
+      if (!known) disagreements.push(`${d.source} says ${d.digest}, but ${who}, whose manifest digest is ${[...new Set(m.chainAll.map((s) => s.manifestDigest ?? 'not recorded'))].join(' or ')}`);
     }
   }
   // layer boundaries: chain prefix and history

@@ -9,10 +9,13 @@ import { join } from 'node:path';
  * anyway (helpers/tmp.ts); this catches what a killed worker leaves.
  * LAYERDIG_TEST_KEEP_TMP=1 keeps it and lists what was left, to find a leak.
  */
-export default function setup(): () => void {
+export default function setup(project?: { tmpDir?: string }): () => void {
   const sandbox = mkdtempSync(join(tmpdir(), 'layerdig-tests-'));
   process.env.TMPDIR = sandbox;
   return () => {
+    // vitest's own module cache (<TMPDIR>/<id>/ssr) was made before TMPDIR moved; it is left
+    // behind when a run ends on a timeout, so it goes here too (vitest ignores it being gone)
+    if (project?.tmpDir) rmSync(project.tmpDir, { recursive: true, force: true });
     if (process.env.LAYERDIG_TEST_KEEP_TMP) {
       const left = readdirSync(sandbox);
       process.stderr.write(`test temporary directory ${sandbox}: ${left.length ? `left behind: ${left.join(' ')}` : 'empty'}\n`);
