@@ -147,6 +147,17 @@ describe('ci and the HTML report use the same Docker figure', () => {
     expect([at.code, below.code]).toEqual([0, 1]);
   });
 
+  it('the page shows the engine\'s Size as docker does, and its script formats with the same function', async () => {
+    const r = await runInProcess(['report', archive, '-o', '-', '--no-verify', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`size (as docker images)</span><b>${engineList.find((e) => e.Repository === 'localhost/rw/app1')!.Size}</b>`);
+    const at = r.stdout.indexOf('var fmt=');
+    const src = r.stdout.slice(at + 'var fmt='.length, r.stdout.indexOf('\n  function show(', at)).trim().replace(/;$/, '');
+    const fmt = new Function(`return ${src}`)() as (n: number) => string;
+    const pairs = truthImages.flatMap((i) => i.history.map((h, k) => [Number(h.Size), i.historyHuman[k]!] as const));
+    expect(pairs.map(([n]) => fmt(n))).toEqual(pairs.map(([, s]) => s));
+  });
+
   it('report data: image.size is the engine\'s Size', async () => {
     const r = await runInProcess(['report', archive, '--json', '--no-verify', '-q']);
     expect((JSON.parse(r.stdout) as { image: { size: number } }).image.size).toBe(want);
