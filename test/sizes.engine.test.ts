@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, run, runInProcess, runJsonFast } from './helpers/cli.js';
+import { FIXTURES, ROOT, run, runInProcess, runJsonFast } from './helpers/cli.js';
 import { humanSize } from '../src/report/format.js';
 
 /**
- * Sizes against a real Docker engine (fixtures/engine/make.sh: Docker 20.10 `docker load`
+ * Sizes against a real Docker engine (test/fixtures/engine/make.sh: Docker 20.10 `docker load`
  * of every real docker-archive, `docker history`/`docker images`/`docker image inspect`).
  * DiffSize depends on the layer content only, so the truth recorded for an image's
  * docker-archive holds for every other format of the same image.
@@ -25,7 +25,7 @@ interface InspectDoc { Id: string; Size: number | null; BlobSize: number; RootFS
 interface HistoryDoc { image: { id: string }; history: { emptyLayer: boolean; layerIndex: number | null; diffId: string | null; size: number | null; blobSize: number }[] }
 interface ImagesRow { archive: string; id: string; size: number | null; blobSize: number }
 
-const TRUTH = join(FIXTURES, 'engine', 'truth');
+const TRUTH = join(ROOT, 'test', 'fixtures', 'engine', 'truth');
 const truthFiles = readdirSync(TRUTH).filter((f) => f.endsWith('.json') && f !== 'images.json')
   .map((f) => JSON.parse(readFileSync(join(TRUTH, f), 'utf8')) as TruthFile);
 const truthImages = truthFiles.flatMap((t) => t.images);
@@ -70,7 +70,7 @@ describe('history and images SIZE equal the engine on its own saves and docker l
   });
 
   it('the tables print the engine\'s strings under SIZE', () => {
-    const archive = 'fixtures/engine/small-multi.docker-archive.tar';
+    const archive = 'test/fixtures/engine/small-multi.docker-archive.tar';
     const t = truthFiles.find((f) => f.archive === archive)!;
     const out = run(['history', archive, '-q']);
     expect(out.code).toBe(0);
@@ -145,6 +145,17 @@ describe('ci and the HTML report use the same Docker figure', () => {
     const at = await runInProcess(['ci', archive, '--maxImageSize', String(want), '--json', '-q']);
     const below = await runInProcess(['ci', archive, '--maxImageSize', String(want - 1), '--json', '-q']);
     expect([at.code, below.code]).toEqual([0, 1]);
+  });
+
+  it('the page shows the engine\'s Size as docker does, and its script formats with the same function', async () => {
+    const r = await runInProcess(['report', archive, '-o', '-', '--no-verify', '-q']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`size (as docker images)</span><b>${engineList.find((e) => e.Repository === 'localhost/rw/app1')!.Size}</b>`);
+    const at = r.stdout.indexOf('var fmt=');
+    const src = r.stdout.slice(at + 'var fmt='.length, r.stdout.indexOf('\n  function show(', at)).trim().replace(/;$/, '');
+    const fmt = new Function(`return ${src}`)() as (n: number) => string;
+    const pairs = truthImages.flatMap((i) => i.history.map((h, k) => [Number(h.Size), i.historyHuman[k]!] as const));
+    expect(pairs.map(([n]) => fmt(n))).toEqual(pairs.map(([, s]) => s));
   });
 
   it('report data: image.size is the engine\'s Size', async () => {
