@@ -246,6 +246,30 @@ it.skipIf(!isRoot)('a tar of / (data-root under var/lib/docker/): found by conte
   expect(diff.changes.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(lines(join(truthDir('overlay2'), `diff-${p[p.length - 1]!.ID}.txt`)).sort());
 });
 
+it.skipIf(!isRoot)('a layer without tar-split.json.gz: said so, listed from its directory, checked against the layer store\'s size', async () => {
+  const dir = join(tmp, 'no-tar-split');
+  execFileSync('mkdir', [dir]);
+  try {
+    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', join(DIR, 'overlay2.tar.gz'), '-C', dir]);
+    const img = inspect('overlay2').find((i) => i.RepoTags.includes('layerdig/app:latest'))!;
+    // layer 6 (the symlink step): chainID by the OCI formula, from the daemon's diffIDs
+    const { chainIds } = await import('../src/image/chain.js');
+    const chain = chainIds(img.RootFS.Layers)[6]!.slice(7);
+    rmSync(join(dir, 'image', 'overlay2', 'layerdb', 'sha256', chain, 'tar-split.json.gz'));
+    const ls = await runInProcess(['ls', dir, '-i', img.Id, '--layer', '6', '--json']);
+    expect(ls.code).toBe(0);
+    expect(ls.stderr).toMatch(/no tar-split\.json\.gz.*cannot be checked/);
+    const want = lines(join(truthDir('overlay2'), `layer-${img.RootFS.Layers[6]!.slice(7)}.tv.txt`)).map((l) => / (\S+?)\/?(?: -> .*)?$/.exec(l)![1]);
+    expect((JSON.parse(ls.stdout) as LsDoc).entries.map((e) => e.path)).toEqual(want);
+    const v = await runInProcess(['verify', dir, '--json']);
+    expect(v.code).toBe(0);
+    const checks = (JSON.parse(v.stdout) as VerifyDoc[])[0]!.images.flatMap((i) => i.checks);
+    expect(checks.some((c) => c.check === 'layer 6: layerdb size (directory listing, no tar-split)' && c.ok)).toBe(true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it('crc64: Go hash/crc64 ISO check value of "123456789" (the CRC catalogue\'s 0xB90956C775A41001)', async () => {
   const { Crc64 } = await import('../src/layer/crc64.js');
   const c = new Crc64();
