@@ -265,6 +265,19 @@ it.skipIf(!isRoot)('a layer without tar-split.json.gz: said so, listed from its 
     expect(v.code).toBe(0);
     const checks = (JSON.parse(v.stdout) as VerifyDoc[])[0]!.images.flatMap((i) => i.checks);
     expect(checks.some((c) => c.check === 'layer 6: layerdb size (directory listing, no tar-split)' && c.ok)).toBe(true);
+    // layer 7 made srv/data opaque: without tar-split, the trusted.overlay.opaque xattr a tar of the
+    // data-root carries (PAX) must become .wh..wh..opq, as in the layer docker save wrote
+    rmSync(join(dir, 'image', 'overlay2', 'layerdb', 'sha256', chainIds(img.RootFS.Layers)[7]!.slice(7), 'tar-split.json.gz'));
+    const tarred = join(tmp, 'no-tar-split.tar');
+    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-C', dir, '-cf', tarred, '.']);
+    try {
+      const doc = await runJsonFast<LsDoc>(['ls', tarred, '-i', img.Id, '--layer', '7', '-q']);
+      const want7 = lines(join(truthDir('overlay2'), `layer-${img.RootFS.Layers[7]!.slice(7)}.tv.txt`)).map((l) => / (\S+?)\/?(?: -> .*)?$/.exec(l)![1]);
+      expect(want7).toContain('srv/data/.wh..wh..opq');
+      expect(doc.entries.map((e) => e.path)).toEqual(want7);
+    } finally {
+      rmSync(tarred, { force: true });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
