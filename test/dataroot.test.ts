@@ -41,9 +41,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-it.skipIf(isRoot)('a directory data-root needs root to extract (device nodes): skipped as non-root', () => {
-  expect(isRoot).toBe(false);
-});
+// the reason, shown as a skipped test: extracting overlay2 whiteouts (char devices) and trusted.* xattrs needs root
+if (!isRoot) it.skip('directory data-roots, tampering and re-tarring: skipped, extracting device nodes and trusted.* xattrs needs root', () => {});
 
 interface ImagesRow { id: string; repoTags: string[]; size: number; format: string }
 interface HistDoc { image: { id: string }; history: { imageId?: string | null; size: number; emptyLayer: boolean; createdBy: string }[] }
