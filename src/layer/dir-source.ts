@@ -45,6 +45,11 @@ export class DirLayerStore implements Store {
     this.layers.set(member, layer);
   }
 
+  /** a layer written from a walk: its tar is not the one its diffID was taken of */
+  diffIdUnchecked(name: string): boolean {
+    return this.layers.get(name)?.kind === 'walk';
+  }
+
   layer(member: string): DirLayer | undefined {
     return this.layers.get(member);
   }

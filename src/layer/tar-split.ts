@@ -122,12 +122,18 @@ export async function* reassemble(entries: AsyncIterable<TarSplitEntry>, opts: R
     if (src.size !== e.size) opts.onProblem({ path: e.name, what: `is ${src.size} bytes on disk, ${e.size} in the layer's tar` });
     const crc = opts.checkCrc && e.crc64 ? new Crc64() : null;
     let left = e.size;
-    for await (const c of src.body as AsyncIterable<Buffer>) {
-      if (left === 0) break;
-      const part = c.length > left ? c.subarray(0, left) : c;
-      left -= part.length;
-      crc?.update(part);
-      yield part;
+    try {
+      for await (const c of src.body as AsyncIterable<Buffer>) {
+        if (left === 0) break;
+        const part = c.length > left ? c.subarray(0, left) : c;
+        left -= part.length;
+        crc?.update(part);
+        yield part;
+      }
+    } catch (err) {
+      // an unreadable file (permissions, I/O): one sentence naming it, not a stack trace
+      if (err instanceof LayerdigError) throw err;
+      throw new LayerdigError('E_IO', `${opts.where}: ${e.name}: ${(err as Error).message}`);
     }
     src.body.destroy();
     if (left > 0) yield* zeros(left);

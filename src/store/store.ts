@@ -70,6 +70,11 @@ export interface Store {
    * themselves. Absent or null for a compressed archive.
    */
   locate?(name: string): { file: string; start: number; length: number } | null;
+  /**
+   * A layer member whose bytes are not the layer's diff as it was hashed (a data-root
+   * layer written from its directory, without tar-split): its hash is not compared with the diffID.
+   */
+  diffIdUnchecked?(name: string): boolean;
   /** the entries of one directory, when the store can list one without listing everything (a directory) */
   children?(dir: string): Member[];
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
