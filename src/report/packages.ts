@@ -1,6 +1,6 @@
 import type { Image } from '../image/model.js';
 import type { Attribution, PackageEvent } from '../packages/attribution.js';
-import { describeImage } from '../image/select.js';
+import { describeImage, imageNames } from '../image/select.js';
 import { imageRef } from './images.js';
 import { ellipsis, humanSize } from './format.js';
 import { table } from './table.js';
@@ -62,6 +62,8 @@ export function renderPackageHistory(img: Image, a: Attribution, full: boolean):
 
 export interface FindHit {
   image: ReturnType<typeof imageRef>;
+  /** a tag, else the OCI ref name, else null */
+  imageName: string | null;
   ecosystem: string;
   name: string;
   version: string;
@@ -72,12 +74,12 @@ export interface FindHit {
 }
 
 export function findHit(img: Image, p: Attribution['packages'][number]): FindHit {
-  return { image: imageRef(img), ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, layerIndex: p.layerIndex, diffId: img.layers[p.layerIndex]!.diffId, step: stepOf(img, p.layerIndex) };
+  return { image: imageRef(img), imageName: imageNames(img)[0] ?? null, ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, layerIndex: p.layerIndex, diffId: img.layers[p.layerIndex]!.diffId, step: stepOf(img, p.layerIndex) };
 }
 
 export function renderFindHits(hits: FindHit[], full: boolean): string {
   if (hits.length === 0) return 'no image has a matching package';
-  const name = (h: FindHit) => h.image.repoTags[0] ?? h.image.id.slice(7, 19);
+  const name = (h: FindHit) => h.imageName ?? h.image.id.slice(7, 19);
   return table(['IMAGE', 'ECOSYSTEM', 'NAME', 'VERSION', 'ARCH', 'LAYER', 'STEP', 'ARCHIVE'],
     hits.map((h) => [name(h), h.ecosystem, h.name, h.version, h.arch, String(h.layerIndex), ellipsis(h.step, 40, full), h.image.archive]));
 }

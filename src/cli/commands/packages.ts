@@ -57,6 +57,7 @@ export const packages: CommandModule<object, Args> = {
         return;
       }
       if (a.sbom) {
+        if (scan.databases.length === 0) warn(`${img.archive}: no package database (dpkg, apk or rpm) in the final image: the SBOM lists no packages`);
         const distro = await readDistro(ar!, img);
         const input = { image: img, attribution, distro, tool: { name: 'layerdig', version: toolVersion() }, created: createdNow() };
         writeOutput(a.output!, `${JSON.stringify(a.sbom === 'spdx' ? spdx(input) : cycloneDx(input), null, 2)}\n`);
