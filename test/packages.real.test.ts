@@ -250,3 +250,19 @@ describe("this machine's own dpkg database (hundreds of real Debian packages)", 
     expect(doc.packages.filter((p) => p.files === 0).map((p) => p.name)).toEqual([]);
   });
 });
+
+describe('--diff: two images\' packages (truth by hand from the apk databases above)', () => {
+  it('added, removed, upgraded, downgraded with both versions; the same image twice has none', async () => {
+    const { path: a } = await writeDockerArchive(tmp, 'diff-a.tar', [{ layers: [[{ path: 'lib/apk/db/installed', body: APK_1 }]] }]);
+    const { path: b } = await writeDockerArchive(tmp, 'diff-b.tar', [{ layers: [[{ path: 'lib/apk/db/installed', body: APK_2.replace('V:1.36.1-r15', 'V:1.36.2-r0') + 'P:zlib\nV:1.3-r2\nA:x86_64\n\n' }]] }]);
+    const doc = await runJsonFast<{ changes: { change: string; name: string; a: string[]; b: string[] }[] }>(['packages', a, '--diff', b]);
+    expect(doc.changes.map((c) => `${c.change} ${c.name} ${c.a.join('|') || '-'} ${c.b.join('|') || '-'}`)).toEqual([
+      'upgraded busybox 1.36.1-r15 1.36.2-r0',
+      'removed curl 8.5.0-r0 -',
+      'downgraded musl 1.2.4-r2 1.2.3-r9',
+      'added zlib - 1.3-r2',
+    ]);
+    const same = await runJsonFast<{ changes: unknown[] }>(['packages', join(P, 'dpkg', 'dpkg.oci'), '--diff', join(P, 'dpkg', 'dpkg.docker-archive.tar')]);
+    expect(same.changes).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@ import { imageRef } from './images.js';
 import { ellipsis, humanSize } from './format.js';
 import { table } from './table.js';
 import type { UnownedFile } from '../packages/unowned.js';
+import type { PackageDiff } from '../packages/compare.js';
 
 /** The history step (created_by) that made each layer, '' when none says. */
 export function stepOf(img: Image, layerIndex: number): string {
@@ -95,4 +96,10 @@ export function renderUnowned(img: Image, databases: string[], files: UnownedFil
   let total = 0;
   for (const f of files) total += f.size;
   return `${head}${none ? `\n${none.trim()}` : ''}\n${table(['LAYER', 'STEP', 'PATH', 'SIZE'], files.map((f) => [String(f.layerIndex), ellipsis(stepOf(img, f.layerIndex), 40, full), `/${f.path}`, humanSize(f.size)]))}\n${files.length} unowned files, ${humanSize(total)}`;
+}
+
+export function renderPackageDiff(a: Image, b: Image, changes: PackageDiff[]): string {
+  const head = `A ${describeImage(a)}\nB ${describeImage(b)}`;
+  if (changes.length === 0) return `${head}\nthe same packages in the same versions`;
+  return `${head}\n${table(['CHANGE', 'ECOSYSTEM', 'NAME', 'ARCH', 'A', 'B'], changes.map((c) => [c.change, c.ecosystem, c.name, c.arch, c.a.join(', ') || '-', c.b.join(', ') || '-']))}`;
 }
