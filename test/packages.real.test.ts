@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -264,5 +265,14 @@ describe('--diff: two images\' packages (truth by hand from the apk databases ab
     ]);
     const same = await runJsonFast<{ changes: unknown[] }>(['packages', join(P, 'dpkg', 'dpkg.oci'), '--diff', join(P, 'dpkg', 'dpkg.docker-archive.tar')]);
     expect(same.changes).toEqual([]);
+  });
+});
+
+describe('a whole-gzipped docker-archive (read in one pass) gives the same answer', () => {
+  it('dpkg.docker-archive.tar gzipped', async () => {
+    const gz = join(tmp, 'dpkg.tar.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(P, 'dpkg', 'dpkg.docker-archive.tar'))));
+    const strip = (d: Doc & { image?: unknown }) => ({ ...d, image: undefined });
+    expect(strip(await runJsonFast<Doc>(['packages', gz, '--history']))).toEqual(strip(await runJsonFast<Doc>(['packages', join(P, 'dpkg', 'dpkg.docker-archive.tar'), '--history'])));
   });
 });
