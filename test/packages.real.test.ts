@@ -1,14 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
+import { ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
 import { writeDockerArchive } from './helpers/synth-docker.js';
 
 /**
  * `packages` against real package managers: images whose layers were made by
- * dpkg --root and rpm --root (fixtures/packages/make.sh, packed by umoci,
+ * dpkg --root and rpm --root (test/fixtures/packages/make.sh, packed by umoci,
  * docker-archive by skopeo), truth from dpkg-query / rpm -qa run on the
  * rootfs after every step, events and their direction from dpkg
  * --compare-versions / rpm.vercmp, recoverable sizes from dpkg-deb -c / rpm -qp.
@@ -18,7 +19,7 @@ interface Pkg { ecosystem: string; name: string; version: string; arch: string; 
 interface Ev { change: string; name: string; arch: string; version: string | null; previous: string | null; recoverable?: { files: number; bytes: number } }
 interface Doc { databases: string[]; packages: Pkg[]; history: { layerIndex: number; step: string; events: Ev[] }[] }
 
-const P = join(FIXTURES, 'packages');
+const P = join(ROOT, 'test', 'fixtures', 'packages');
 const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '');
 /** rpm -qa prints %{EPOCHNUM}: a version without an epoch has epoch 0 */
 const evr = (eco: string, v: string) => (eco === 'rpm' && !/^\d+:/.test(v) ? `0:${v}` : v);
@@ -248,5 +249,30 @@ describe("this machine's own dpkg database (hundreds of real Debian packages)", 
     expect(doc.packages.map((p) => `${p.name} ${p.version} ${p.arch} ${p.source}`).sort()).toEqual(truth);
     // every installed package has its .list read (dpkg-query -L would print them)
     expect(doc.packages.filter((p) => p.files === 0).map((p) => p.name)).toEqual([]);
+  });
+});
+
+describe('--diff: two images\' packages (truth by hand from the apk databases above)', () => {
+  it('added, removed, upgraded, downgraded with both versions; the same image twice has none', async () => {
+    const { path: a } = await writeDockerArchive(tmp, 'diff-a.tar', [{ layers: [[{ path: 'lib/apk/db/installed', body: APK_1 }]] }]);
+    const { path: b } = await writeDockerArchive(tmp, 'diff-b.tar', [{ layers: [[{ path: 'lib/apk/db/installed', body: APK_2.replace('V:1.36.1-r15', 'V:1.36.2-r0') + 'P:zlib\nV:1.3-r2\nA:x86_64\n\n' }]] }]);
+    const doc = await runJsonFast<{ changes: { change: string; name: string; a: string[]; b: string[] }[] }>(['packages', a, '--diff', b]);
+    expect(doc.changes.map((c) => `${c.change} ${c.name} ${c.a.join('|') || '-'} ${c.b.join('|') || '-'}`)).toEqual([
+      'upgraded busybox 1.36.1-r15 1.36.2-r0',
+      'removed curl 8.5.0-r0 -',
+      'downgraded musl 1.2.4-r2 1.2.3-r9',
+      'added zlib - 1.3-r2',
+    ]);
+    const same = await runJsonFast<{ changes: unknown[] }>(['packages', join(P, 'dpkg', 'dpkg.oci'), '--diff', join(P, 'dpkg', 'dpkg.docker-archive.tar')]);
+    expect(same.changes).toEqual([]);
+  });
+});
+
+describe('a whole-gzipped docker-archive (read in one pass) gives the same answer', () => {
+  it('dpkg.docker-archive.tar gzipped', async () => {
+    const gz = join(tmp, 'dpkg.tar.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(P, 'dpkg', 'dpkg.docker-archive.tar'))));
+    const strip = (d: Doc & { image?: unknown }) => ({ ...d, image: undefined });
+    expect(strip(await runJsonFast<Doc>(['packages', gz, '--history']))).toEqual(strip(await runJsonFast<Doc>(['packages', join(P, 'dpkg', 'dpkg.docker-archive.tar'), '--history'])));
   });
 });

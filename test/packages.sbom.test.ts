@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, runInProcess } from './helpers/cli.js';
+import { ROOT, runInProcess } from './helpers/cli.js';
 
 /**
  * --sbom: CycloneDX 1.5 validated against the published JSON schema (offline
@@ -14,7 +14,7 @@ import { FIXTURES, ROOT, runInProcess } from './helpers/cli.js';
  */
 const tmp = mkdtempSync(join(tmpdir(), 'ld-sbom-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const P = join(FIXTURES, 'packages');
+const P = join(ROOT, 'test', 'fixtures', 'packages');
 const truth = (dir: string, step: number) => readFileSync(join(P, dir, 'truth', `step-${step}.txt`), 'utf8').trim().split('\n').map((l) => l.split(' '));
 
 async function sbom(kind: string, input: string): Promise<Record<string, any>> {

@@ -157,3 +157,19 @@ describe('rpm ndb Packages.db (layout per rpm lib/backend/ndb/rpmpkg.c, written 
     expect(() => readRpmNdb(ndb([[1, h('a')]]).subarray(0, 4096 + 16))).toThrow(/truncated/);
   });
 });
+
+describe('attribution with several versions of one name at once (rpm installonly kernels, gpg-pubkey)', () => {
+  const k = (version: string, files: string[] = []): Package => ({ ecosystem: 'rpm', name: 'kernel', version, arch: 'x86_64', source: null, files });
+  it('a second version is installed beside the first, then the first removed; both kept while both are there', () => {
+    const a = attribute([[k('5.14-1')], [k('5.14-1'), k('5.14-2')], [k('5.14-2')]], [[], [], []]);
+    expect(a.events.map((e) => e.map((x) => `${x.change} ${x.version ?? x.previous}`))).toEqual([['installed 5.14-1'], ['installed 5.14-2'], ['removed 5.14-1']]);
+    expect(a.packages.map((p) => [p.version, p.layerIndex])).toEqual([['5.14-2', 1]]);
+    const mid = attribute([[k('5.14-1')], [k('5.14-1'), k('5.14-2')]], [[], []]);
+    expect(mid.packages.map((p) => p.version)).toEqual(['5.14-1', '5.14-2']);
+  });
+  it('files a remaining version still owns are not counted as recoverable', () => {
+    const lower = [{ path: 'boot/shared', type: 'file', size: 10, mode: 0o644, uid: 0, gid: 0, mtime: 0, linkTarget: null }, { path: 'boot/old', type: 'file', size: 5, mode: 0o644, uid: 0, gid: 0, mtime: 0, linkTarget: null }] as never;
+    const a = attribute([[k('1', ['boot/shared', 'boot/old']), k('2', ['boot/shared'])], [k('2', ['boot/shared'])]], [lower, []]);
+    expect(a.events[1]).toEqual([expect.objectContaining({ change: 'removed', previous: '1', recoverable: { files: 1, bytes: 5 } })]);
+  });
+});

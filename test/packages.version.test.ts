@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
 import { compareApk, compareDeb, compareRpm } from '../src/packages/version.js';
 
 /**
  * Version comparison against the tools: dpkg --compare-versions and rpm's own
- * rpm.vercmp (recorded by fixtures/packages/versions.sh), and apk-tools'
+ * rpm.vercmp (recorded by test/fixtures/packages/versions.sh), and apk-tools'
  * test/version.data vectors (verbatim from alpinelinux/apk-tools).
  */
-const tsv = (name: string) => readFileSync(join(FIXTURES, 'packages', name), 'utf8').trim().split('\n').map((l) => l.split('\t') as [string, string, string]);
+const tsv = (name: string) => readFileSync(join(ROOT, 'test', 'fixtures', 'packages', name), 'utf8').trim().split('\n').map((l) => l.split('\t') as [string, string, string]);
 
 describe('dpkg order equals dpkg --compare-versions', () => {
   it.each(tsv('dpkg-vercmp.tsv'))('%s vs %s → %s', (a, b, want) => {

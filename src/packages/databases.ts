@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { LayerdigError } from '../errors.js';
 import type { Package } from './model.js';
 import { parseDpkg } from './dpkg.js';
 import { parseApk } from './apk.js';
@@ -57,6 +58,7 @@ export function readGroup(group: string, files: DbFiles): GroupRead {
     try {
       return fn();
     } catch (e) {
+      if (e instanceof LayerdigError) throw e;
       errors.set(path, (e as Error).message);
       return fallback;
     }

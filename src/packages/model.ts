@@ -21,3 +21,6 @@ export const packageKey = (p: Pick<Package, 'ecosystem' | 'name' | 'arch'>) => `
 
 /** A database file's bytes must fit in memory: past this, say so instead of reading. */
 export const MAX_DB_BYTES = 256 * 1024 * 1024;
+
+/** All database bytes of one image held at once (every version each layer wrote). */
+export const MAX_DB_TOTAL_BYTES = 1024 * 1024 * 1024;

@@ -1,4 +1,5 @@
 import { loadSqlite } from '../catalog/sqlite.js';
+import { LayerdigError } from '../errors.js';
 import type { Package } from './model.js';
 import { parseRpmHeader } from './rpm-header.js';
 
@@ -15,7 +16,14 @@ export function readRpmSqlite(bytes: Buffer): Package[] {
   const copy = Buffer.from(bytes);
   if (copy[18] === 2) copy[18] = 1;
   if (copy[19] === 2) copy[19] = 1;
-  const Database = loadSqlite() as unknown as new (b: Buffer, o: { readonly: boolean }) => { prepare(s: string): { all(): unknown[] }; close(): void };
+  let ctor;
+  try {
+    ctor = loadSqlite();
+  } catch (e) {
+    // not the database's fault: an error of its own kind, not "cannot be read"
+    throw new LayerdigError('E_UNSUPPORTED', `reading rpm's sqlite database needs the optional package better-sqlite3, which is not installed or did not build: run \`npm install better-sqlite3@12\` (${(e as Error).message.split(' (')[0]})`);
+  }
+  const Database = ctor as unknown as new (b: Buffer, o: { readonly: boolean }) => { prepare(s: string): { all(): unknown[] }; close(): void };
   let db;
   try {
     db = new Database(copy, { readonly: true });

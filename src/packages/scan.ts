@@ -6,7 +6,7 @@ import type { Overlay } from '../analysis/filetree.js';
 import { visitBodies } from '../layer/bodies.js';
 import { LayerdigError } from '../errors.js';
 import { classifyDbPath, hasDatabase, readGroup } from './databases.js';
-import { MAX_DB_BYTES, type Package } from './model.js';
+import { MAX_DB_BYTES, MAX_DB_TOTAL_BYTES, type Package } from './model.js';
 
 /** The packages as they stood after each layer. */
 export interface LayerPackages {
@@ -43,6 +43,11 @@ export async function scanPackages(store: Store, reader: LayerReader, image: Ima
       want.add(s);
     }
   });
+  let total = 0;
+  for (const e of want) total += e.size;
+  if (total > MAX_DB_TOTAL_BYTES) {
+    throw new LayerdigError('E_LIMIT', `${image.archive}: the package databases its layers write add up to ${total} bytes, more than the ${MAX_DB_TOTAL_BYTES / 1024 ** 3} GiB layerdig holds at once`);
+  }
   // 2. their bytes, each layer read once
   const bodies = new Map<LayerEntry, Buffer>();
   await visitBodies(store, reader, image.layers, want, async (e, body) => {

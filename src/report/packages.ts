@@ -1,10 +1,11 @@
 import type { Image } from '../image/model.js';
 import type { Attribution, PackageEvent } from '../packages/attribution.js';
-import { describeImage } from '../image/select.js';
+import { describeImage, imageNames } from '../image/select.js';
 import { imageRef } from './images.js';
 import { ellipsis, humanSize } from './format.js';
 import { table } from './table.js';
 import type { UnownedFile } from '../packages/unowned.js';
+import type { PackageDiff } from '../packages/compare.js';
 
 /** The history step (created_by) that made each layer, '' when none says. */
 export function stepOf(img: Image, layerIndex: number): string {
@@ -62,6 +63,8 @@ export function renderPackageHistory(img: Image, a: Attribution, full: boolean):
 
 export interface FindHit {
   image: ReturnType<typeof imageRef>;
+  /** a tag, else the OCI ref name, else null */
+  imageName: string | null;
   ecosystem: string;
   name: string;
   version: string;
@@ -72,12 +75,12 @@ export interface FindHit {
 }
 
 export function findHit(img: Image, p: Attribution['packages'][number]): FindHit {
-  return { image: imageRef(img), ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, layerIndex: p.layerIndex, diffId: img.layers[p.layerIndex]!.diffId, step: stepOf(img, p.layerIndex) };
+  return { image: imageRef(img), imageName: imageNames(img)[0] ?? null, ecosystem: p.ecosystem, name: p.name, version: p.version, arch: p.arch, layerIndex: p.layerIndex, diffId: img.layers[p.layerIndex]!.diffId, step: stepOf(img, p.layerIndex) };
 }
 
 export function renderFindHits(hits: FindHit[], full: boolean): string {
   if (hits.length === 0) return 'no image has a matching package';
-  const name = (h: FindHit) => h.image.repoTags[0] ?? h.image.id.slice(7, 19);
+  const name = (h: FindHit) => h.imageName ?? h.image.id.slice(7, 19);
   return table(['IMAGE', 'ECOSYSTEM', 'NAME', 'VERSION', 'ARCH', 'LAYER', 'STEP', 'ARCHIVE'],
     hits.map((h) => [name(h), h.ecosystem, h.name, h.version, h.arch, String(h.layerIndex), ellipsis(h.step, 40, full), h.image.archive]));
 }
@@ -93,4 +96,10 @@ export function renderUnowned(img: Image, databases: string[], files: UnownedFil
   let total = 0;
   for (const f of files) total += f.size;
   return `${head}${none ? `\n${none.trim()}` : ''}\n${table(['LAYER', 'STEP', 'PATH', 'SIZE'], files.map((f) => [String(f.layerIndex), ellipsis(stepOf(img, f.layerIndex), 40, full), `/${f.path}`, humanSize(f.size)]))}\n${files.length} unowned files, ${humanSize(total)}`;
+}
+
+export function renderPackageDiff(a: Image, b: Image, changes: PackageDiff[]): string {
+  const head = `A ${describeImage(a)}\nB ${describeImage(b)}`;
+  if (changes.length === 0) return `${head}\nthe same packages in the same versions`;
+  return `${head}\n${table(['CHANGE', 'ECOSYSTEM', 'NAME', 'ARCH', 'A', 'B'], changes.map((c) => [c.change, c.ecosystem, c.name, c.arch, c.a.join(', ') || '-', c.b.join(', ') || '-']))}`;
 }

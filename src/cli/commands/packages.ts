@@ -7,6 +7,8 @@ import { OS_RELEASE_PATHS, parseOsRelease } from '../../analysis/os-release.js';
 import type { Distro } from '../../packages/purl.js';
 import { cycloneDx, spdx } from '../../report/sbom.js';
 import { unownedFiles } from '../../packages/unowned.js';
+import { comparePackages } from '../../packages/compare.js';
+import { imageRef } from '../../report/images.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
 import { loadImages, loadSelected, warnMismatches } from '../content.js';
@@ -14,9 +16,9 @@ import { scanPackages } from '../../packages/scan.js';
 import { attribute } from '../../packages/attribution.js';
 import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
-import { findHit, unownedReport, renderUnowned, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
+import { findHit, unownedReport, renderUnowned, renderPackageDiff, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
 
-interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; unowned: boolean; find?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
+interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; unowned: boolean; find?: string; diff?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
 
 /** Some images answered, some could not be read (the lead's exit code 5). */
 const PARTIAL = 5;
@@ -29,19 +31,23 @@ export const packages: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('history', { type: 'boolean', default: false, describe: 'per layer: packages installed, upgraded, downgraded, removed (removed ones whose files lower layers still hold are flagged recoverable)' })
     .option('unowned', { type: 'boolean', default: false, describe: 'regular files of the final image that no installed package owns, by layer' })
+    .option('diff', { type: 'string', describe: 'another archive (one image, or --platform): the packages it adds, removes, upgrades or downgrades relative to this one' })
     .option('find', { type: 'string', describe: "which images hold a package: NAME, 'NAME<VERSION', 'deb:NAME>=A,<B' (versions compared by dpkg, rpm or apk rules)" })
     .option('sbom', { choices: ['spdx', 'cyclonedx'] as const, describe: 'write an SPDX 2.3 or CycloneDX 1.5 JSON SBOM (purls; layer attribution as properties) to -o FILE' })
     .option('output', { alias: 'o', type: 'string', describe: 'with --sbom: the file to write (- for stdout)' })
     .example('$0 packages app.tar', 'every package, its version and the step that installed it')
     .example('$0 packages app.tar --history', 'what each layer did to the package databases')
     .example('$0 packages app.tar --sbom cyclonedx -o app.cdx.json', 'an SBOM whose packages say which layer and step installed them')
+    .example('$0 packages old.tar --diff new.tar', 'what a rebuild changed in the packages, with both versions')
     .example("$0 packages images/ --find 'openssl<3.0.12'", 'every image with an openssl older than 3.0.12') as never,
   async handler(a) {
     if (a.sbom !== undefined && !a.output) throw new LayerdigError('E_USAGE', `name the file to write with -o FILE (or - for stdout): --sbom ${a.sbom} -o sbom.json`);
     if (a.sbom !== undefined && (a.find !== undefined || a.history || a.json)) throw new LayerdigError('E_USAGE', '--sbom writes one document: not with --find, --history or --json');
     if (a.output !== undefined && a.sbom === undefined) throw new LayerdigError('E_USAGE', '-o names the file --sbom writes: add --sbom spdx or --sbom cyclonedx');
     if (a.unowned && (a.find !== undefined || a.history || a.sbom !== undefined)) throw new LayerdigError('E_USAGE', '--unowned lists files: not with --find, --history or --sbom');
+    if (a.diff !== undefined && (a.find !== undefined || a.history || a.unowned || a.sbom !== undefined)) throw new LayerdigError('E_USAGE', '--diff compares two images\' packages: not with --find, --history, --unowned or --sbom');
     if (a.find !== undefined) return find(a);
+    if (a.diff !== undefined) return diffImages(a);
     if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive or image directory (${a.input.length} given); --find searches many`);
     const [ar] = await openAll(a, a.input, false);
     try {
@@ -57,6 +63,7 @@ export const packages: CommandModule<object, Args> = {
         return;
       }
       if (a.sbom) {
+        if (scan.databases.length === 0) warn(`${img.archive}: no package database (dpkg, apk or rpm) in the final image: the SBOM lists no packages`);
         const distro = await readDistro(ar!, img);
         const input = { image: img, attribution, distro, tool: { name: 'layerdig', version: toolVersion() }, created: createdNow() };
         writeOutput(a.output!, `${JSON.stringify(a.sbom === 'spdx' ? spdx(input) : cycloneDx(input), null, 2)}\n`);
@@ -154,4 +161,26 @@ function writeOutput(out: string, text: string): void {
     rmSync(tmp, { force: true });
     throw new LayerdigError('E_IO', `cannot write ${out}: ${(e as Error).message}`);
   }
+}
+
+/** The final packages of one image of an archive (-i/--platform select it; the second archive must hold one). */
+async function finalPackages(a: Args, path: string, selector: string | undefined) {
+  const [ar] = await openAll(a, [path], false);
+  try {
+    const { reader, loaded } = await loadSelected({ ...a, image: selector }, ar!);
+    const scan = await scanPackages(ar!.store, reader, loaded.image, loaded.overlay);
+    const warned = warnMismatches(reader);
+    return { image: loaded.image, databases: scan.databases, packages: attribute(scan.layers.map((l) => l.packages), loaded.listings).packages, warned };
+  } finally {
+    ar!.close();
+  }
+}
+
+async function diffImages(a: Args): Promise<void> {
+  if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive before --diff (${a.input.length} given)`);
+  const A = await finalPackages(a, a.input[0]!, a.image);
+  const B = await finalPackages(a, a.diff!, undefined);
+  const changes = comparePackages(A.packages, B.packages);
+  emit(a, { a: imageRef(A.image), b: imageRef(B.image), changes }, () => renderPackageDiff(A.image, B.image, changes));
+  if (A.warned || B.warned) process.exitCode = EXIT.findings;
 }
