@@ -13,8 +13,8 @@ const HOSTILE = join(DIR, 'hostile.oci');
 const key = (n: string) => join(DIR, 'keys', `${n}.pub`);
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-interface Item { kind: string; how: string; manifest: string; subject: string; digest: string; mediaType: string; provenance: Record<string, unknown> | null; sbom: Record<string, unknown> | null; problems: string[] }
-interface Check { scheme: string; kind: string; document: string; status: string; key: { path: string } | null; why: string }
+interface Item { kind: string; how: string; manifest: string; subject: string; via: string[]; digest: string; mediaType: string; provenance: Record<string, unknown> | null; sbom: Record<string, unknown> | null; problems: string[] }
+interface Check { scheme: string; kind: string; how: string; via: string[]; document: string; status: string; key: { path: string } | null; why: string }
 
 let tmp: string;
 beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'layerdig-supply-')); });
@@ -33,7 +33,10 @@ describe('attached', () => {
     expect(by('buildx attestation manifest').map((i) => i.subject)).toEqual([truth.image.manifest, truth.image.manifest]);
     expect(by('cosign tag').filter((i) => i.manifest === truth.signed.sig_manifest).map((i) => i.kind)).toEqual(['signature', 'signature', 'signature']);
     expect(by('cosign tag').find((i) => i.manifest === truth.signed.att_manifest)!.kind).toBe('provenance');
-    const refs = by('referrer subject');
+    const refs = by('referrer subject').filter((i) => i.kind === 'sbom');
+    // the signature of the SPDX referrer hangs off the image through it
+    const sbomSig = by('referrer subject').find((i) => i.kind === 'signature')!;
+    expect([sbomSig.manifest, sbomSig.subject, sbomSig.via]).toEqual([truth.signed.spdx_signature_referrer, truth.signed.spdx_referrer, [truth.signed.spdx_referrer]]);
     expect(refs.map((i) => [i.manifest, i.digest]).sort()).toEqual([
       [truth.signed.cdx_referrer, `sha256:${truth.signed.cdx_blob_sha256}`], [truth.signed.spdx_referrer, `sha256:${truth.signed.spdx_blob_sha256}`]].sort());
     const p02 = items.find((i) => i.provenance?.slsaVersion === '0.2')!.provenance!;
@@ -105,15 +108,19 @@ describe('verify --key', () => {
     const signers = truth.signatures.filter((s: { layout: string; tag: string }) => s.layout === 'signed.oci' && s.tag === 'sig');
     for (const s of signers) {
       const { code, doc } = checks([SIGNED, '--key', key(s.signer), '--require-signature']);
-      const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing');
+      const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing' && c.how === 'cosign tag');
       expect(sigs).toHaveLength(3);
       // one payload, three signatures (P-256, RSA, Ed25519): with each signer's key exactly its own verifies
       expect(sigs.filter((c) => c.status === 'verified')).toHaveLength(s.openssl_with_signer_key === 'OK' ? 1 : 0);
       expect(code).toBe(s.openssl_with_signer_key === 'OK' ? 0 : 1);
     }
     const { doc } = checks([SIGNED, '--key', key('cosign')]);
-    const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing');
+    const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing' && c.how === 'cosign tag');
     expect(sigs.map((c) => c.status === 'verified')).toEqual(signers.map((s: { openssl_with_cosign_pub: string }) => s.openssl_with_cosign_pub === 'OK'));
+    // the SBOM's signature names the SBOM referrer's digest: verified as a signature of that artifact, not of the image
+    const sbomSig = doc.signatures.checks.find((c: Check) => c.via.length > 0);
+    expect(sbomSig.via).toEqual([truth.signed.spdx_referrer]);
+    expect(sbomSig.status === 'verified').toBe(truth.signatures.find((s: { tag: string }) => s.tag === 'sbom-signature').openssl_with_cosign_pub === 'OK');
     const att = doc.signatures.checks.find((c: Check) => c.scheme === 'dsse');
     expect(att.status === 'verified').toBe(truth.signatures.find((s: { tag: string }) => s.tag === 'att').openssl_over_pae === 'OK');
   });

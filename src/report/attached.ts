@@ -48,7 +48,7 @@ function details(i: AttachedItem, full: boolean): string[] {
   const g = i.signature;
   if (g) {
     const scheme = { 'simple-signing': 'cosign simple signing', dsse: 'DSSE envelope', gpg: 'GPG (OpenPGP) simple signing' }[g.scheme];
-    const about = g.claimedDigest ? `, names ${g.matchesManifest ? "this image's manifest" : id(g.claimedDigest, full)}` : '';
+    const about = g.claimedDigest ? `, names ${g.matchesSubject ? (i.via.length || i.subject !== g.claimedDigest ? `its subject ${id(g.claimedDigest, full)}` : "this image's manifest") : id(g.claimedDigest, full)}` : '';
     const ref = g.dockerReference ? `, identity ${g.dockerReference}` : '';
     const check = g.scheme === 'gpg' ? 'not checked: layerdig does not verify GPG signatures yet (gpg --verify)' : 'not checked here: verify --key';
     out.push(`${scheme}, ${g.signatures} signature${g.signatures === 1 ? '' : 's'}${about}${ref} — ${check}`);
