@@ -41,6 +41,10 @@ describe('attached', () => {
       [truth.signed.cdx_referrer, `sha256:${truth.signed.cdx_blob_sha256}`], [truth.signed.spdx_referrer, `sha256:${truth.signed.spdx_blob_sha256}`]].sort());
     const p02 = items.find((i) => i.provenance?.slsaVersion === '0.2')!.provenance!;
     expect(p02).toMatchObject({ builderId: truth.provenance_v02.builder, sourceRepo: truth.provenance_v02.source, sourceCommit: truth.provenance_v02.commit, subjectMatches: 'manifest' });
+    // GIT_TOKEN is a build argument make.sh wrote: named, masked, never printed
+    expect(p02.secretBuildArgs).toEqual(['GIT_TOKEN']);
+    expect(r.stdout).not.toContain(truth.provenance_v02.args['build-arg:GIT_TOKEN']);
+    expect((p02.buildArgs as Record<string, string>).VERSION).toBe(truth.provenance_v02.args['build-arg:VERSION']);
     const cdx = refs.find((i) => i.sbom?.format === 'CycloneDX')!.sbom!;
     expect(cdx.packages).toBe(truth.cyclonedx.components);
     expect(items.every((i) => i.problems.length === 0)).toBe(true);

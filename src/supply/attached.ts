@@ -10,6 +10,7 @@ import { isSbomPredicate, recognizeSbom, type SbomSummary } from './sbom.js';
 import { decodeSignatureAnnotation, decodeSimpleSigning, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE } from './cosign.js';
 import { decodeSignedMessage } from './openpgp.js';
 import { isRecord, parseJsonBytes, str, SupplyProblem } from './problem.js';
+import { envSecret } from '../analysis/secrets.js';
 
 /**
  * What travels with each image (README "Signatures, SBOMs and provenance"):
@@ -67,7 +68,8 @@ export interface AttachedItem {
   annotations: Record<string, string>;
   created: string | null;
   predicateType: string | null;
-  provenance: (ProvenanceSummary & { subjectMatches: 'manifest' | 'config' | null }) | null;
+  /** build arguments that look like secrets (audit's Env rule) are masked in `buildArgs` and named in `secretBuildArgs` */
+  provenance: (ProvenanceSummary & { subjectMatches: 'manifest' | 'config' | null; secretBuildArgs: string[] }) | null;
   sbom: SbomSummary | null;
   /** simple signing / DSSE / GPG facts (never a verdict: see `verify --key`) */
   signature: { scheme: SignedEvidence['scheme']; signatures: number; claimedDigest: string | null; dockerReference: string | null; matchesSubject: boolean | null } | null;
@@ -124,7 +126,17 @@ function fromStatement(item: AttachedItem, st: Statement, img: Image): void {
   item.kind = kindOfPredicate(st.predicateType);
   const match = subjectMatch(st, { manifest: img.manifestDigest ?? '', config: img.id });
   if (item.kind === 'provenance') {
-    item.provenance = { ...summarizeProvenance(st.predicateType, st.predicate), subjectMatches: match };
+    const p = summarizeProvenance(st.predicateType, st.predicate);
+    // a secret passed as a build argument is recorded in provenance for anyone to read: name it, never print it
+    const secretBuildArgs: string[] = [];
+    for (const [k, v] of Object.entries(p.buildArgs)) {
+      const sec = envSecret(`${k}=${v}`);
+      if (sec) {
+        secretBuildArgs.push(k);
+        p.buildArgs[k] = sec.masked;
+      }
+    }
+    item.provenance = { ...p, subjectMatches: match, secretBuildArgs };
     item.created ??= item.provenance.finishedOn;
   } else if (item.kind === 'sbom') {
     item.sbom = recognizeSbom(st.predicate);
