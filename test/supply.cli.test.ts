@@ -11,6 +11,7 @@ const truth = JSON.parse(readFileSync(join(DIR, 'truth.json'), 'utf8'));
 const SIGNED = join(DIR, 'signed.oci');
 const HOSTILE = join(DIR, 'hostile.oci');
 const key = (n: string) => join(DIR, 'keys', `${n}.pub`);
+const blob = (layout: string, d: string) => readFileSync(join(layout, 'blobs', 'sha256', d.replace('sha256:', '')));
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 interface Item { kind: string; how: string; manifest: string; subject: string; via: string[]; digest: string; mediaType: string; provenance: Record<string, unknown> | null; sbom: Record<string, unknown> | null; problems: string[] }
@@ -82,6 +83,25 @@ describe('attached', () => {
     expect(r.stderr).toContain(`the statement is about ${truth.hostile.other_subject}`);
     expect(r.stderr).toMatch(/not valid JSON \(100 bytes; truncated\)/);
     expect(r.stderr).toContain(`its subjects form a cycle (${truth.hostile.cycle_a_listed_as.slice(7, 19)}`);
+  });
+  it('an artifact whose subject is the multi-platform index reaches the image listed in it', () => {
+    const L = join(tmp, 'index-subject.oci');
+    cpSync(SIGNED, L, { recursive: true });
+    const idx = blob(SIGNED, truth.signed.buildx_index);
+    const m = {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.note+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2, data: 'e30=' },
+      layers: [], subject: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: truth.signed.buildx_index, size: idx.length },
+    };
+    const bytes = Buffer.from(JSON.stringify(m));
+    writeFileSync(join(L, 'blobs', 'sha256', sha(bytes).slice(7)), bytes);
+    const index = JSON.parse(readFileSync(join(L, 'index.json'), 'utf8'));
+    index.manifests.push({ mediaType: m.mediaType, digest: sha(bytes), size: bytes.length, artifactType: m.artifactType });
+    writeFileSync(join(L, 'index.json'), JSON.stringify(index));
+    const r = run(['attached', L, '--json', '-q']);
+    expect(r.code).toBe(0);
+    const it: Item = JSON.parse(r.stdout).images[0].attached.find((i: Item) => i.manifest === sha(bytes));
+    expect([it.kind, it.how, it.subject]).toEqual(['artifact', 'referrer subject', truth.signed.buildx_index]);
   });
   it('an attestation larger than the JSON limit is named, never read', () => {
     const L = join(tmp, 'huge.oci');
