@@ -2,17 +2,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { FIXTURES, runInProcess } from './helpers/cli.js';
+import { ROOT, runInProcess } from './helpers/cli.js';
 import { config, hex, json, tempDir, writeTree } from './helpers/synth.js';
 import { flipByte, tampered } from './helpers/tamper.js';
 
 /**
  * Artifacts are not images (issue 11 §1, §6): fixtures/artifacts/make.sh builds
- * the layouts with skopeo and by hand per OCI 1.1; the truth files beside them
+ * the layouts (into test/fixtures/artifacts, outside the fixtures/ pool) with skopeo and by hand per OCI 1.1; the truth files beside them
  * are jq/sha256sum/skopeo inspect output. Every image value here is compared
  * with those, never with layerdig's own output.
  */
-const DIR = join(FIXTURES, 'artifacts');
+const DIR = join(ROOT, 'test', 'fixtures', 'artifacts');
 
 interface ImageTruth { ref: string | null; manifest: string; id: string; layers: string[]; diffIds: string[]; history: { created_by: string; empty_layer: boolean }[] }
 interface ArtifactTruth { kind: string; digest: string; artifactType: string; subject: string | null; attachedBy: string | null; blobs: number }
