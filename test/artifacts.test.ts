@@ -228,3 +228,30 @@ describe('schema 1 dir: copy (skopeo --format v2s1)', () => {
     expect(bad.stdout).toMatch(new RegExp(`layer digest\\s+${throwaway.file}\\s+${throwaway.blobSum}`));
   });
 });
+
+describe('a Docker 25+ save of a buildx image with its attestation (attest.oci plus the manifest.json Docker writes)', () => {
+  it('the image is read through both lists, the attestation is one artifact, verify passes', async () => {
+    const t = truth('attest.oci');
+    const img = t.images[0]!;
+    const cfg = JSON.parse(readFileSync(join(DIR, 'attest.oci', 'blobs', 'sha256', img.manifest.slice(7)), 'utf8')) as { config: { digest: string } };
+    const root = copyOf(join(DIR, 'attest.oci'), (r) => {
+      const index = JSON.parse(readFileSync(join(r, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+      index.manifests[0]!.annotations['io.containerd.image.name'] = 'localhost/rw/base:latest';
+      writeFileSync(join(r, 'index.json'), json(index));
+      writeFileSync(join(r, 'manifest.json'), json([{
+        Config: `blobs/sha256/${cfg.config.digest.slice(7)}`, RepoTags: ['localhost/rw/base:latest'],
+        Layers: img.layers.map((l) => `blobs/sha256/${l.slice(7)}`),
+      }]));
+    });
+    const tar = join(dirname(root), 'docker25.tar');
+    expect(spawnSync('tar', ['-cf', tar, '-C', root, '.']).status).toBe(0);
+    const r = await runInProcess(['images', tar, '--json', '--no-trunc']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { id: string; manifestDigest: string; repoTags: string[] }[]).map((x) => [x.id, x.manifestDigest, x.repoTags]))
+      .toEqual([[img.id, img.manifest, ['localhost/rw/base:latest']]]);
+    expect(r.stderr).toContain(`${tar}: 1 artifact skipped: 1 attestation — see \`attached\``);
+    const v = await runInProcess(['verify', tar, '-q']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(new RegExp(`\\(1 image, 1 artifact, ${t.blobs} blobs verified\\)`));
+  });
+});
