@@ -206,6 +206,8 @@ describe('schema 1 dir: copy (skopeo --format v2s1)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject([{ id: `sha256:${t.v1Id}`, repoTags: [] }]);
     const table = await runInProcess(['images', path, '-q']);
     expect(table.stdout.split('\n')[1]).toMatch(/^<none>\s+<none>\s/);
+    const layers = await runInProcess(['layers', path, '-q']);
+    expect(layers.stdout.split('\n')[0]).toMatch(new RegExp(`^IMAGE <none> ${t.v1Id.slice(0, 12)} `));
     // `none --all` lists it as untagged (a ":" tag made it a tagged image before)
     const none = await runInProcess(['none', '--all', path, '--json', '--no-trunc', '-q']);
     expect((JSON.parse(none.stdout) as { image: { id: string } }[]).map((x) => x.image.id)).toEqual([`sha256:${t.v1Id}`]);
