@@ -3,10 +3,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, run } from './helpers/cli.js';
+import { ROOT, run } from './helpers/cli.js';
 
-// Truth: fixtures/supply/truth.json, recorded by make.sh from openssl/gpg/jq/sha256sum — never layerdig.
-const DIR = join(FIXTURES, 'supply');
+// Truth: test/fixtures/supply/truth.json, recorded by make.sh from openssl/gpg/jq/sha256sum — never layerdig.
+const DIR = join(ROOT, 'test', 'fixtures', 'supply');
 const truth = JSON.parse(readFileSync(join(DIR, 'truth.json'), 'utf8'));
 const SIGNED = join(DIR, 'signed.oci');
 const HOSTILE = join(DIR, 'hostile.oci');
