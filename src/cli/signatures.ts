@@ -1,5 +1,5 @@
 import { LayerdigError } from '../errors.js';
-import type { Archive } from '../archive.js';
+import type { Archive } from '../app/archive.js';
 import { selectImages } from '../image/select.js';
 import { attachedFor } from '../supply/attached.js';
 import { checkSignatures, loadTrusted, renderSignatures, unsignedImages, type SignatureCheck, type Trusted } from '../supply/signatures.js';

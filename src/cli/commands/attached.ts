@@ -4,7 +4,7 @@ import { idPrefix, shortId } from '../../digest.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
-import type { Archive } from '../../archive.js';
+import type { Archive } from '../../app/archive.js';
 import { attachedFor, documentBytes, type ArtifactRef, type AttachedItem } from '../../supply/attached.js';
 import { SupplyProblem } from '../../supply/problem.js';
 import { attachedDocument, renderAttached } from '../../report/attached.js';

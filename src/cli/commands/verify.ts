@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
-import { openInputsSettled } from '../../inputs.js';
+import { applyLimits, emit, globalOptions, note, problem, type GlobalArgs } from '../context.js';
+import { openInputsSettled } from '../../app/inputs.js';
 import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
 import { renderVerify, verifyDocument } from '../../report/verify.js';
 import { signatureCheck, signatureDocument, signatureKeys, type SignatureResult } from '../signatures.js';
@@ -28,6 +28,8 @@ export const verify: CommandModule<object, Args> = {
     for await (const o of inputs) {
       let r: VerifyReport;
       if (o.archive) {
+        // images that could not be built are named (their blobs are still verified as the archive's)
+        for (const error of o.archive.errors) problem(a, { input: o.path, error });
         try {
           r = await verifyArchive(o.archive);
           if (keys) sigs.set(r, await signatureCheck(a, o.archive, keys));
@@ -36,6 +38,7 @@ export const verify: CommandModule<object, Args> = {
         }
       } else {
         r = await verifyUnopened(o.path, o.error);
+        problem(a, { input: o.path, error: o.error });
       }
       for (const n of r.notes) note(a, `${r.archive}: ${n}`);
       reports.push(r);
@@ -43,7 +46,9 @@ export const verify: CommandModule<object, Args> = {
     if (reports.length === 0) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${a.inputs.join(', ')}: no image archive found`);
     emit(a, reports.map((r) => (keys ? { ...verifyDocument(r), signatures: signatureDocument(sigs.get(r)) } : verifyDocument(r))),
       () => [renderVerify(reports, !a.trunc), ...[...sigs.values()].map((s) => s.text)].join('\n'));
+    // a mismatch or a failed signature policy anywhere: 1; nothing readable: 3; some unreadable (each a row with status unreadable): 5
     process.exitCode = reports.some((r) => r.status === 'mismatch') || [...sigs.values()].some((s) => s.failed) ? EXIT.findings
-      : reports.some((r) => r.status === 'unreadable') ? EXIT.unreadable : EXIT.ok;
+      : reports.every((r) => r.status === 'unreadable') ? EXIT.unreadable
+        : reports.some((r) => r.status === 'unreadable') ? EXIT.partial : EXIT.ok;
   },
 };
