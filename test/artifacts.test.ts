@@ -2,17 +2,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { FIXTURES, runInProcess } from './helpers/cli.js';
+import { ROOT, runInProcess } from './helpers/cli.js';
 import { config, hex, json, tempDir, writeTree } from './helpers/synth.js';
 import { flipByte, tampered } from './helpers/tamper.js';
 
 /**
  * Artifacts are not images (issue 11 §1, §6): fixtures/artifacts/make.sh builds
- * the layouts with skopeo and by hand per OCI 1.1; the truth files beside them
+ * the layouts (into test/fixtures/artifacts, outside the fixtures/ pool) with skopeo and by hand per OCI 1.1; the truth files beside them
  * are jq/sha256sum/skopeo inspect output. Every image value here is compared
  * with those, never with layerdig's own output.
  */
-const DIR = join(FIXTURES, 'artifacts');
+const DIR = join(ROOT, 'test', 'fixtures', 'artifacts');
 
 interface ImageTruth { ref: string | null; manifest: string; id: string; layers: string[]; diffIds: string[]; history: { created_by: string; empty_layer: boolean }[] }
 interface ArtifactTruth { kind: string; digest: string; artifactType: string; subject: string | null; attachedBy: string | null; blobs: number }
@@ -206,6 +206,8 @@ describe('schema 1 dir: copy (skopeo --format v2s1)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject([{ id: `sha256:${t.v1Id}`, repoTags: [] }]);
     const table = await runInProcess(['images', path, '-q']);
     expect(table.stdout.split('\n')[1]).toMatch(/^<none>\s+<none>\s/);
+    const layers = await runInProcess(['layers', path, '-q']);
+    expect(layers.stdout.split('\n')[0]).toMatch(new RegExp(`^IMAGE <none> ${t.v1Id.slice(0, 12)} `));
     // `none --all` lists it as untagged (a ":" tag made it a tagged image before)
     const none = await runInProcess(['none', '--all', path, '--json', '--no-trunc', '-q']);
     expect((JSON.parse(none.stdout) as { image: { id: string } }[]).map((x) => x.image.id)).toEqual([`sha256:${t.v1Id}`]);
@@ -226,5 +228,32 @@ describe('schema 1 dir: copy (skopeo --format v2s1)', () => {
     const bad = await runInProcess(['verify', copy, '--no-trunc', '-q']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(new RegExp(`layer digest\\s+${throwaway.file}\\s+${throwaway.blobSum}`));
+  });
+});
+
+describe('a Docker 25+ save of a buildx image with its attestation (attest.oci plus the manifest.json Docker writes)', () => {
+  it('the image is read through both lists, the attestation is one artifact, verify passes', async () => {
+    const t = truth('attest.oci');
+    const img = t.images[0]!;
+    const cfg = JSON.parse(readFileSync(join(DIR, 'attest.oci', 'blobs', 'sha256', img.manifest.slice(7)), 'utf8')) as { config: { digest: string } };
+    const root = copyOf(join(DIR, 'attest.oci'), (r) => {
+      const index = JSON.parse(readFileSync(join(r, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+      index.manifests[0]!.annotations['io.containerd.image.name'] = 'localhost/rw/base:latest';
+      writeFileSync(join(r, 'index.json'), json(index));
+      writeFileSync(join(r, 'manifest.json'), json([{
+        Config: `blobs/sha256/${cfg.config.digest.slice(7)}`, RepoTags: ['localhost/rw/base:latest'],
+        Layers: img.layers.map((l) => `blobs/sha256/${l.slice(7)}`),
+      }]));
+    });
+    const tar = join(dirname(root), 'docker25.tar');
+    expect(spawnSync('tar', ['-cf', tar, '-C', root, '.']).status).toBe(0);
+    const r = await runInProcess(['images', tar, '--json', '--no-trunc']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { id: string; manifestDigest: string; repoTags: string[] }[]).map((x) => [x.id, x.manifestDigest, x.repoTags]))
+      .toEqual([[img.id, img.manifest, ['localhost/rw/base:latest']]]);
+    expect(r.stderr).toContain(`${tar}: 1 artifact skipped: 1 attestation — see \`attached\``);
+    const v = await runInProcess(['verify', tar, '-q']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(new RegExp(`\\(1 image, 1 artifact, ${t.blobs} blobs verified\\)`));
   });
 });

@@ -3,18 +3,19 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, run } from './helpers/cli.js';
+import { ROOT, run } from './helpers/cli.js';
 
-// Truth: fixtures/supply/truth.json, recorded by make.sh from openssl/gpg/jq/sha256sum — never layerdig.
-const DIR = join(FIXTURES, 'supply');
+// Truth: test/fixtures/supply/truth.json, recorded by make.sh from openssl/gpg/jq/sha256sum — never layerdig.
+const DIR = join(ROOT, 'test', 'fixtures', 'supply');
 const truth = JSON.parse(readFileSync(join(DIR, 'truth.json'), 'utf8'));
 const SIGNED = join(DIR, 'signed.oci');
 const HOSTILE = join(DIR, 'hostile.oci');
 const key = (n: string) => join(DIR, 'keys', `${n}.pub`);
+const blob = (layout: string, d: string) => readFileSync(join(layout, 'blobs', 'sha256', d.replace('sha256:', '')));
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-interface Item { kind: string; how: string; manifest: string; subject: string; digest: string; mediaType: string; provenance: Record<string, unknown> | null; sbom: Record<string, unknown> | null; problems: string[] }
-interface Check { scheme: string; kind: string; document: string; status: string; key: { path: string } | null; why: string }
+interface Item { kind: string; how: string; manifest: string; subject: string; via: string[]; digest: string; mediaType: string; provenance: Record<string, unknown> | null; sbom: Record<string, unknown> | null; problems: string[] }
+interface Check { scheme: string; kind: string; how: string; via: string[]; document: string; status: string; key: { path: string } | null; why: string }
 
 let tmp: string;
 beforeAll(() => { tmp = mkdtempSync(join(tmpdir(), 'layerdig-supply-')); });
@@ -33,11 +34,18 @@ describe('attached', () => {
     expect(by('buildx attestation manifest').map((i) => i.subject)).toEqual([truth.image.manifest, truth.image.manifest]);
     expect(by('cosign tag').filter((i) => i.manifest === truth.signed.sig_manifest).map((i) => i.kind)).toEqual(['signature', 'signature', 'signature']);
     expect(by('cosign tag').find((i) => i.manifest === truth.signed.att_manifest)!.kind).toBe('provenance');
-    const refs = by('referrer subject');
+    const refs = by('referrer subject').filter((i) => i.kind === 'sbom');
+    // the signature of the SPDX referrer hangs off the image through it
+    const sbomSig = by('referrer subject').find((i) => i.kind === 'signature')!;
+    expect([sbomSig.manifest, sbomSig.subject, sbomSig.via]).toEqual([truth.signed.spdx_signature_referrer, truth.signed.spdx_referrer, [truth.signed.spdx_referrer]]);
     expect(refs.map((i) => [i.manifest, i.digest]).sort()).toEqual([
       [truth.signed.cdx_referrer, `sha256:${truth.signed.cdx_blob_sha256}`], [truth.signed.spdx_referrer, `sha256:${truth.signed.spdx_blob_sha256}`]].sort());
     const p02 = items.find((i) => i.provenance?.slsaVersion === '0.2')!.provenance!;
     expect(p02).toMatchObject({ builderId: truth.provenance_v02.builder, sourceRepo: truth.provenance_v02.source, sourceCommit: truth.provenance_v02.commit, subjectMatches: 'manifest' });
+    // GIT_TOKEN is a build argument make.sh wrote: named, masked, never printed
+    expect(p02.secretBuildArgs).toEqual(['GIT_TOKEN']);
+    expect(r.stdout).not.toContain(truth.provenance_v02.args['build-arg:GIT_TOKEN']);
+    expect((p02.buildArgs as Record<string, string>).VERSION).toBe(truth.provenance_v02.args['build-arg:VERSION']);
     const cdx = refs.find((i) => i.sbom?.format === 'CycloneDX')!.sbom!;
     expect(cdx.packages).toBe(truth.cyclonedx.components);
     expect(items.every((i) => i.problems.length === 0)).toBe(true);
@@ -76,6 +84,25 @@ describe('attached', () => {
     expect(r.stderr).toMatch(/not valid JSON \(100 bytes; truncated\)/);
     expect(r.stderr).toContain(`its subjects form a cycle (${truth.hostile.cycle_a_listed_as.slice(7, 19)}`);
   });
+  it('an artifact whose subject is the multi-platform index reaches the image listed in it', () => {
+    const L = join(tmp, 'index-subject.oci');
+    cpSync(SIGNED, L, { recursive: true });
+    const idx = blob(SIGNED, truth.signed.buildx_index);
+    const m = {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.note+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2, data: 'e30=' },
+      layers: [], subject: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: truth.signed.buildx_index, size: idx.length },
+    };
+    const bytes = Buffer.from(JSON.stringify(m));
+    writeFileSync(join(L, 'blobs', 'sha256', sha(bytes).slice(7)), bytes);
+    const index = JSON.parse(readFileSync(join(L, 'index.json'), 'utf8'));
+    index.manifests.push({ mediaType: m.mediaType, digest: sha(bytes), size: bytes.length, artifactType: m.artifactType });
+    writeFileSync(join(L, 'index.json'), JSON.stringify(index));
+    const r = run(['attached', L, '--json', '-q']);
+    expect(r.code).toBe(0);
+    const it: Item = JSON.parse(r.stdout).images[0].attached.find((i: Item) => i.manifest === sha(bytes));
+    expect([it.kind, it.how, it.subject]).toEqual(['artifact', 'referrer subject', truth.signed.buildx_index]);
+  });
   it('an attestation larger than the JSON limit is named, never read', () => {
     const L = join(tmp, 'huge.oci');
     cpSync(SIGNED, L, { recursive: true });
@@ -105,15 +132,19 @@ describe('verify --key', () => {
     const signers = truth.signatures.filter((s: { layout: string; tag: string }) => s.layout === 'signed.oci' && s.tag === 'sig');
     for (const s of signers) {
       const { code, doc } = checks([SIGNED, '--key', key(s.signer), '--require-signature']);
-      const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing');
+      const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing' && c.how === 'cosign tag');
       expect(sigs).toHaveLength(3);
       // one payload, three signatures (P-256, RSA, Ed25519): with each signer's key exactly its own verifies
       expect(sigs.filter((c) => c.status === 'verified')).toHaveLength(s.openssl_with_signer_key === 'OK' ? 1 : 0);
       expect(code).toBe(s.openssl_with_signer_key === 'OK' ? 0 : 1);
     }
     const { doc } = checks([SIGNED, '--key', key('cosign')]);
-    const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing');
+    const sigs: Check[] = doc.signatures.checks.filter((c: Check) => c.scheme === 'simple-signing' && c.how === 'cosign tag');
     expect(sigs.map((c) => c.status === 'verified')).toEqual(signers.map((s: { openssl_with_cosign_pub: string }) => s.openssl_with_cosign_pub === 'OK'));
+    // the SBOM's signature names the SBOM referrer's digest: verified as a signature of that artifact, not of the image
+    const sbomSig = doc.signatures.checks.find((c: Check) => c.via.length > 0);
+    expect(sbomSig.via).toEqual([truth.signed.spdx_referrer]);
+    expect(sbomSig.status === 'verified').toBe(truth.signatures.find((s: { tag: string }) => s.tag === 'sbom-signature').openssl_with_cosign_pub === 'OK');
     const att = doc.signatures.checks.find((c: Check) => c.scheme === 'dsse');
     expect(att.status === 'verified').toBe(truth.signatures.find((s: { tag: string }) => s.tag === 'att').openssl_over_pae === 'OK');
   });

@@ -62,6 +62,12 @@ export function looksLikeImageConfig(v: unknown): boolean {
   return isObject(v) && isObject(v.rootfs) && Array.isArray(v.rootfs.diff_ids);
 }
 
+/** An OCI 1.1 `subject`: what the manifest is attached to. */
+export function attachment(manifest: Record<string, unknown>): { subject: Digest | null; attachedBy: 'subject' | null } {
+  const subject = isObject(manifest.subject) && typeof manifest.subject.digest === 'string' ? toDigest(manifest.subject.digest) : null;
+  return subject ? { subject, attachedBy: 'subject' } : { subject: null, attachedBy: null };
+}
+
 /** What decides, before the config is read. */
 export type Verdict =
   | { image: true }
@@ -75,8 +81,7 @@ export type Verdict =
  */
 export function classify(manifest: Record<string, unknown>, opts: { descriptor?: Descriptor; names?: readonly string[]; configType?: string | null }): Verdict {
   const d = opts.descriptor;
-  const subject = isObject(manifest.subject) && typeof manifest.subject.digest === 'string' ? toDigest(manifest.subject.digest) : null;
-  const viaSubject = subject ? { subject, attachedBy: 'subject' as const } : { subject: null, attachedBy: null };
+  const viaSubject = attachment(manifest);
   for (const n of opts.names ?? []) {
     const c = cosignTag(n);
     if (c) return { image: false, kind: c.kind, why: `tag ${tagOf(n)}`, subject: c.subject, attachedBy: 'tag' };

@@ -5,7 +5,7 @@ import type { ArchiveDeclared, BlobClaim, Measured, Platform } from '../image/mo
 import {
   blobPath, claimOf, INDEX_TYPES, isObject, MANIFEST_TYPES, parseDescriptor, readJsonMember, type Descriptor,
 } from './common.js';
-import { classify, configJson, DOCKER_REF_TYPE, recordArtifact, settle, type Verdict } from './artifact.js';
+import { attachment, classify, configJson, DOCKER_REF_TYPE, kindOfType, recordArtifact, settle, type Verdict } from './artifact.js';
 
 /** The OCI 1.1 release candidates' artifact manifest (dropped from the final spec, still written by old oras). */
 const ARTIFACT_MANIFEST = 'application/vnd.oci.artifact.manifest.v1+json';
@@ -137,7 +137,10 @@ export async function walkOciIndex(
         continue;
       }
       const configType = isObject(m.config) && typeof m.config.mediaType === 'string' ? m.config.mediaType : '';
-      const v = await settle(classify(m, { descriptor: d, names }), configType, () => configJson(store, m.config, blobPath));
+      // the release candidates' artifact manifest has `blobs` and no config: never an image
+      const v = mediaType === ARTIFACT_MANIFEST
+        ? { image: false as const, kind: kindOfType(String(m.artifactType ?? '')) ?? 'artifact' as const, why: `media type ${ARTIFACT_MANIFEST}`, ...attachment(m) }
+        : await settle(classify(m, { descriptor: d, names }), configType, () => configJson(store, m.config, blobPath));
       if (v.image === false) {
         artifact(v, m, mediaType, typeof m.artifactType === 'string' ? m.artifactType : d.artifactType ?? (configType || null));
         continue;

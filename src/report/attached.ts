@@ -38,17 +38,18 @@ function details(i: AttachedItem, full: boolean): string[] {
   if (p) {
     out.push(`builder      ${p.builderId ?? '-'}`, `build type   ${p.buildType ?? '-'}`);
     out.push(`source       ${p.sourceRepo ?? '-'}${p.sourceCommit ? ` @ ${p.sourceCommit}` : ''}`);
-    const args = Object.entries(p.buildArgs).map(([k, v]) => `${k}=${ellipsis(v, 40, full)}`);
+    const args = Object.entries(p.buildArgs).map(([k, v]) => `${k}=${p.secretBuildArgs.includes(k) ? v : ellipsis(v, 40, full)}`);
     out.push(`build args   ${args.length ? args.join(' ') : '-'}`);
     out.push(`built        ${created(p.startedOn)} → ${created(p.finishedOn)}`);
     out.push(`subject      ${p.subjectMatches ? SUBJECT[p.subjectMatches] : 'NOT this image'}`);
+    if (p.secretBuildArgs.length) out.push(`SECRET?      build argument${p.secretBuildArgs.length === 1 ? '' : 's'} ${p.secretBuildArgs.join(', ')} look${p.secretBuildArgs.length === 1 ? 's' : ''} like a secret (masked): anyone with the image can read the provenance`);
   }
   const s = i.sbom;
   if (s) out.push(`${s.format} ${s.version}, ${s.packages} package${s.packages === 1 ? '' : 's'}${s.generators.length ? `, by ${s.generators.join(', ')}` : ''}${s.name ? ` (${s.name})` : ''}`);
   const g = i.signature;
   if (g) {
     const scheme = { 'simple-signing': 'cosign simple signing', dsse: 'DSSE envelope', gpg: 'GPG (OpenPGP) simple signing' }[g.scheme];
-    const about = g.claimedDigest ? `, names ${g.matchesManifest ? "this image's manifest" : id(g.claimedDigest, full)}` : '';
+    const about = g.claimedDigest ? `, names ${g.matchesSubject ? (i.via.length || i.subject !== g.claimedDigest ? `its subject ${id(g.claimedDigest, full)}` : "this image's manifest") : id(g.claimedDigest, full)}` : '';
     const ref = g.dockerReference ? `, identity ${g.dockerReference}` : '';
     const check = g.scheme === 'gpg' ? 'not checked: layerdig does not verify GPG signatures yet (gpg --verify)' : 'not checked here: verify --key';
     out.push(`${scheme}, ${g.signatures} signature${g.signatures === 1 ? '' : 's'}${about}${ref} — ${check}`);

@@ -10,6 +10,7 @@ import { isSbomPredicate, recognizeSbom, type SbomSummary } from './sbom.js';
 import { decodeSignatureAnnotation, decodeSimpleSigning, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE } from './cosign.js';
 import { decodeSignedMessage } from './openpgp.js';
 import { isRecord, parseJsonBytes, str, SupplyProblem } from './problem.js';
+import { envSecret } from '../analysis/secrets.js';
 
 /**
  * What travels with each image (README "Signatures, SBOMs and provenance"):
@@ -67,10 +68,11 @@ export interface AttachedItem {
   annotations: Record<string, string>;
   created: string | null;
   predicateType: string | null;
-  provenance: (ProvenanceSummary & { subjectMatches: 'manifest' | 'config' | null }) | null;
+  /** build arguments that look like secrets (audit's Env rule) are masked in `buildArgs` and named in `secretBuildArgs` */
+  provenance: (ProvenanceSummary & { subjectMatches: 'manifest' | 'config' | null; secretBuildArgs: string[] }) | null;
   sbom: SbomSummary | null;
   /** simple signing / DSSE / GPG facts (never a verdict: see `verify --key`) */
-  signature: { scheme: SignedEvidence['scheme']; signatures: number; claimedDigest: string | null; dockerReference: string | null; matchesManifest: boolean | null } | null;
+  signature: { scheme: SignedEvidence['scheme']; signatures: number; claimedDigest: string | null; dockerReference: string | null; matchesSubject: boolean | null } | null;
   /** what could not be read or does not fit, one sentence each */
   problems: string[];
   evidence: SignedEvidence | null;
@@ -124,7 +126,17 @@ function fromStatement(item: AttachedItem, st: Statement, img: Image): void {
   item.kind = kindOfPredicate(st.predicateType);
   const match = subjectMatch(st, { manifest: img.manifestDigest ?? '', config: img.id });
   if (item.kind === 'provenance') {
-    item.provenance = { ...summarizeProvenance(st.predicateType, st.predicate), subjectMatches: match };
+    const p = summarizeProvenance(st.predicateType, st.predicate);
+    // a secret passed as a build argument is recorded in provenance for anyone to read: name it, never print it
+    const secretBuildArgs: string[] = [];
+    for (const [k, v] of Object.entries(p.buildArgs)) {
+      const sec = envSecret(`${k}=${v}`);
+      if (sec) {
+        secretBuildArgs.push(k);
+        p.buildArgs[k] = sec.masked;
+      }
+    }
+    item.provenance = { ...p, subjectMatches: match, secretBuildArgs };
     item.created ??= item.provenance.finishedOn;
   } else if (item.kind === 'sbom') {
     item.sbom = recognizeSbom(st.predicate);
@@ -152,18 +164,20 @@ async function decodeLayer(store: Store, item: AttachedItem, layer: Record<strin
     item.kind = 'signature';
     const sig = decodeSignatureAnnotation(item.annotations[SIGNATURE_ANNOTATION]);
     const p = decodeSimpleSigning(bytes);
-    const matches = img.manifestDigest ? p.manifestDigest === img.manifestDigest : null;
-    item.signature = { scheme: 'simple-signing', signatures: sig ? 1 : 0, claimedDigest: p.manifestDigest, dockerReference: p.dockerReference, matchesManifest: matches };
+    // a signature is about what it is attached to: the image, an index listing it, or an artifact of it (an SBOM)
+    const about = item.subject ?? img.manifestDigest;
+    const matches = about ? p.manifestDigest === about : null;
+    item.signature = { scheme: 'simple-signing', signatures: sig ? 1 : 0, claimedDigest: p.manifestDigest, dockerReference: p.dockerReference, matchesSubject: matches };
     item.evidence = { scheme: 'simple-signing', signed: bytes, signatures: sig ? [sig] : [], claimedDigest: p.manifestDigest };
     if (!sig) item.problems.push(`no ${SIGNATURE_ANNOTATION} annotation: unsigned payload`);
-    if (matches === false) item.problems.push(`the payload names ${p.manifestDigest}, not this image's manifest ${img.manifestDigest}`);
+    if (matches === false) item.problems.push(`the payload names ${p.manifestDigest}, not ${about === img.manifestDigest ? "this image's manifest" : 'what it is attached to'} ${about}`);
     return;
   }
   const v = parseJsonBytes(bytes, 'the document');
   if (mt === DSSE_MEDIA_TYPE) {
     const env = decodeEnvelope(v);
     const st = env.payloadType === INTOTO_PAYLOAD_TYPE ? decodeStatement(parseJsonBytes(env.payload, 'the DSSE payload')) : null;
-    item.signature = { scheme: 'dsse', signatures: env.signatures.length, claimedDigest: null, dockerReference: null, matchesManifest: null };
+    item.signature = { scheme: 'dsse', signatures: env.signatures.length, claimedDigest: null, dockerReference: null, matchesSubject: null };
     item.evidence = {
       scheme: 'dsse', signed: pae(env.payloadType, env.payload), signatures: env.signatures.map((s) => s.sig), claimedDigest: null,
       payloadType: env.payloadType,
@@ -269,7 +283,7 @@ async function signatureFiles(store: Store, img: Image): Promise<AttachedItem[]>
       const msg = decodeSignedMessage(bytes);
       const p = decodeSimpleSigning(msg.literal);
       const matches = img.manifestDigest ? p.manifestDigest === img.manifestDigest : null;
-      it.signature = { scheme: 'gpg', signatures: msg.signatures, claimedDigest: p.manifestDigest, dockerReference: p.dockerReference, matchesManifest: matches };
+      it.signature = { scheme: 'gpg', signatures: msg.signatures, claimedDigest: p.manifestDigest, dockerReference: p.dockerReference, matchesSubject: matches };
       it.evidence = { scheme: 'gpg', signed: bytes, signatures: [], claimedDigest: p.manifestDigest };
       it.annotations = msg.issuer ? { 'openpgp.issuer': msg.issuer } : {};
       if (typeof msg.created === 'number') it.created = new Date(msg.created * 1000).toISOString();

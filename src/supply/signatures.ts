@@ -23,6 +23,8 @@ export type SignatureStatus = 'verified' | 'invalid' | 'unverified' | 'unchecked
 
 export interface SignatureCheck {
   image: Digest;
+  /** artifacts between the signature and the image: non-empty for a signature of an SBOM, which does not sign the image */
+  via: Digest[];
   names: string[];
   manifestDigest: Digest | null;
   scheme: 'simple-signing' | 'dsse' | 'gpg';
@@ -98,8 +100,11 @@ function check(i: AttachedItem, manifest: Digest | null, trusted: Trusted): Pick
   const k = keys.find((key) => ev.signatures.some((s) => verifyBytes(key, ev.signed, s)));
   if (!k) return { status: 'unverified', key: null, why: `no given key verifies it (${keyNames(keys)}): signed by another key, or changed after signing` };
   if (ev.scheme === 'simple-signing') {
-    if (ev.claimedDigest !== manifest) return { status: 'invalid', key: keyOf(k), why: `the signature is valid but its payload names ${ev.claimedDigest}, not this image's manifest ${manifest}` };
-    return { status: 'verified', key: keyOf(k), why: `signed by ${k.path} (${k.algorithm})` };
+    // about what it is attached to: the image's manifest, an index listing it, or (via) an artifact of the image
+    const about = i.subject ?? manifest;
+    if (ev.claimedDigest !== about) return { status: 'invalid', key: keyOf(k), why: `the signature is valid but its payload names ${ev.claimedDigest}, not ${about === manifest ? "this image's manifest" : 'what it is attached to'} ${about}` };
+    const of = i.via.length ? ` (a signature of artifact ${shortId(about)}, not of the image)` : '';
+    return { status: 'verified', key: keyOf(k), why: `signed by ${k.path} (${k.algorithm})${of}` };
   }
   if (ev.payloadType !== INTOTO_PAYLOAD_TYPE) return { status: 'invalid', key: keyOf(k), why: `the envelope is validly signed but its payloadType is ${ev.payloadType}, not ${INTOTO_PAYLOAD_TYPE}` };
   if (!ev.statementSubject) return { status: 'invalid', key: keyOf(k), why: `the signed statement is about ${(ev.statementDigests ?? []).join(', ') || 'nothing'}, not this image` };
@@ -113,7 +118,7 @@ export function checkSignatures(r: AttachedReport, keys: Trusted): SignatureChec
       const scheme = schemeOf(i);
       if (!scheme) continue;
       out.push({
-        image: image.id, names: imageNames(image), manifestDigest: image.manifestDigest, scheme, kind: i.kind, how: i.how,
+        image: image.id, via: i.via, names: imageNames(image), manifestDigest: image.manifestDigest, scheme, kind: i.kind, how: i.how,
         document: i.digest, member: i.member, ...check(i, image.manifestDigest, keys),
       });
     }
@@ -123,7 +128,7 @@ export function checkSignatures(r: AttachedReport, keys: Trusted): SignatureChec
 
 /** `--require-signature`: every image has a verified image signature (simple signing; attestations do not count). */
 export function unsignedImages(r: AttachedReport, checks: SignatureCheck[]): string[] {
-  return r.images.filter(({ image }) => !checks.some((c) => c.image === image.id && c.manifestDigest === image.manifestDigest && c.scheme !== 'dsse' && c.status === 'verified'))
+  return r.images.filter(({ image }) => !checks.some((c) => c.image === image.id && c.manifestDigest === image.manifestDigest && c.scheme !== 'dsse' && c.via.length === 0 && c.status === 'verified'))
     .map(({ image }) => `${imageNames(image).join(', ') || '<none>'} ${shortId(image.id)}`);
 }
 

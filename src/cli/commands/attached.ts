@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { idPrefix, shortId } from '../../digest.js';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
 import type { Archive } from '../../app/archive.js';
 import { attachedFor, documentBytes, type ArtifactRef, type AttachedItem } from '../../supply/attached.js';
@@ -62,6 +62,9 @@ export const attached: CommandModule<object, Args> = {
       emit(a, attachedDocument(r), () => renderAttached(r, !a.trunc));
       const problems = r.images.flatMap((i) => i.items.flatMap((it) => it.problems.map((p) => `${it.kind} ${shortId(it.digest)} (${it.member}): ${p}`)));
       for (const p of problems) note(a, `${ar.path}: ${p}`);
+      for (const it of r.images.flatMap((i) => i.items)) {
+        if (it.provenance?.secretBuildArgs.length) warn(`${ar.path}: provenance ${shortId(it.digest)} records build argument(s) that look like secrets: ${it.provenance.secretBuildArgs.join(', ')}`);
+      }
       for (const u of r.unattached) note(a, `${ar.path}: ${u.artifact.kind} ${shortId(u.artifact.digest)} is attached to no image: ${u.why}`);
       if (problems.length || r.unattached.some((u) => /cycle/.test(u.why))) process.exitCode = EXIT.findings;
     } finally {
