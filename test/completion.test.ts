@@ -7,3 +7,20 @@ describe('completion candidates are real options', () => {
       .toEqual(['--help', '--json', '--no-trunc', '--quiet', '-q', '--jobs', '-j', '-i', 'layers']);
   });
 });
+
+describe('the completion script completes through this install, wherever layerdig was started from', () => {
+  it('bash: commands, then real options only', async () => {
+    const { runInProcess } = await import('./helpers/cli.js');
+    const { spawnSync } = await import('node:child_process');
+    const script = (await runInProcess(['completion'])).stdout;
+    const complete = (words: string[]) => spawnSync('bash', ['-c',
+      `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _layerdig_completions; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    ], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout.split('\n').filter(Boolean);
+    // PATH has no layerdig: the script calls this node and this bin file
+    expect(complete(['layerdig', 'lay'])).toEqual(['layers']);
+    const opts = complete(['layerdig', 'layers', '--']);
+    expect(opts).toContain('--no-trunc');
+    expect(opts).toContain('--image');
+    expect(opts.filter((o) => /^--.$/.test(o))).toEqual([]);
+  });
+});

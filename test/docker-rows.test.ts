@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ROOT } from './helpers/cli.js';
 import { openArchive, type Archive } from '../src/app/archive.js';
 import { dockerHistoryRows, dockerImageRows } from '../src/report/docker-rows.js';
+import { historyIds } from '../src/report/history.js';
 import { renderTemplate } from '../src/report/template.js';
 import { DOCKER_HISTORY_HEADERS } from '../src/report/docker-fields.js';
 
@@ -34,13 +35,13 @@ describe('docker history rows', () => {
     const img = ar.images[0]!;
     const sizes = engineSizes();
     const entries = img.history.map((h, i) => ({ created: h.created, createdBy: h.createdBy, comment: h.comment, size: sizes[i]! }));
-    expect(dockerHistoryRows(img, entries, { trunc: true, human: true, now })).toEqual(truth.history.context);
+    expect(dockerHistoryRows(historyIds(img, false), entries, { trunc: true, human: true, now })).toEqual(truth.history.context);
   });
   it('rendered through docker\'s default table template, equal docker history\'s own table', () => {
     const img = ar.images[0]!;
     const sizes = engineSizes();
     const entries = img.history.map((h, i) => ({ created: h.created, createdBy: h.createdBy, comment: h.comment, size: sizes[i]! }));
-    const rows = dockerHistoryRows(img, entries, { trunc: true, human: true, now });
+    const rows = dockerHistoryRows(historyIds(img, false), entries, { trunc: true, human: true, now });
     expect(renderTemplate('table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}', rows, DOCKER_HISTORY_HEADERS))
       .toBe(truth.historyViews.table);
   });

@@ -76,7 +76,7 @@ describe('go-units HumanDuration (the vectors of go-units\' duration_test.go)', 
   });
   it('times are normalised to UTC as docker -H=false prints them', () => {
     expect(rfc3339Utc('2023-11-15T04:13:20.123456789+01:00')).toBe('2023-11-15T03:13:20Z');
-    const img = truth.images.context[0] as { CreatedAt: string };
+    const img = truth.images.context.find((r) => (r as { Repository: string }).Repository === 'localhost/rw/fixture') as { CreatedAt: string };
     expect(goTimeString('2023-11-15T03:13:20Z')).toBe(img.CreatedAt);
   });
 });

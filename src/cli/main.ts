@@ -5,6 +5,12 @@ import { COMMANDS } from './commands/index.js';
 import { printable } from '../report/format.js';
 import { usageMessage } from './usage.js';
 import { finalExitCode, resetOutcome } from '../app/outcome.js';
+import { fileURLToPath } from 'node:url';
+import { cleanCompletions, completionScript } from './completion.js';
+import { setTableLayout } from '../report/table.js';
+
+/** this install's bin file, so completion calls the very layerdig that printed its script */
+const BIN = fileURLToPath(new URL('../../bin/layerdig.js', import.meta.url));
 
 function report(err: unknown): number {
   if (err instanceof LayerdigError) {
@@ -34,7 +40,24 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .locale('en')
     .usage('$0 <command> [options]\n\nOpen container image archives offline: docker save, OCI layout, skopeo dir:.')
     .command(COMMANDS)
-    .completion('completion', 'print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
+    .command({
+      command: 'completion',
+      describe: 'print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)',
+      handler: () => { process.stdout.write(completionScript(process.execPath, BIN)); },
+    })
+    // candidates for the script above (`--get-yargs-completions`), cleaned of what is not a real option
+    .completion('__completions', false, (_current: string, _argv: unknown,
+      defaults: (cb: (err: Error | null, list: string[] | undefined) => void) => void, done: (list: string[]) => void) => {
+      defaults((_err, list) => {
+        const negatable = new Set(Object.entries((cli as unknown as YargsInternals).getOptions().key)
+          .filter(([k]) => ['trunc', 'content', 'human'].includes(k)).map(([k]) => k));
+        done(cleanCompletions(list ?? [], negatable));
+      });
+    })
+    // tables fit the terminal (not a pipe, not --no-trunc); absolute paths under the working directory shown relative
+    .middleware((args) => {
+      setTableLayout({ width: process.stdout.isTTY && args.trunc !== false ? process.stdout.columns ?? null : null, cwd: process.cwd() });
+    })
     .example('$0 layers app.tar', 'what each layer is: diffID, chainID, digest, content, size')
     .example('$0 report app.tar -o report.html', 'a self-contained HTML page to attach to a ticket')
     .example('$0 completion >> ~/.bashrc', 'tab completion of commands and options')

@@ -41,9 +41,8 @@ export interface HistoryEntryIn {
   size: number | null;
 }
 
-/** `docker history` context, newest first; only the top entry carries the image ID (`<missing>` below). */
-export function dockerHistoryRows(img: Image, entries: HistoryEntryIn[], o: HistoryRowOptions): Record<string, string>[] {
-  const n = entries.length;
+/** `docker history` context, newest first; `ids` is the IMAGE column oldest first (report/history.ts historyIds). */
+export function dockerHistoryRows(ids: string[], entries: HistoryEntryIn[], o: HistoryRowOptions): Record<string, string>[] {
   return entries.map((h, i) => {
     const createdBy = h.createdBy.replace(/\t/g, ' ');
     return {
@@ -51,7 +50,7 @@ export function dockerHistoryRows(img: Image, entries: HistoryEntryIn[], o: Hist
       CreatedAt: rfc3339Utc(h.created),
       CreatedBy: o.trunc ? dockerEllipsis(createdBy, 45) : createdBy,
       CreatedSince: o.human ? createdSince(h.created, o.now) : rfc3339Utc(h.created),
-      ID: i === n - 1 ? (o.trunc ? shortId(img.id) : img.id) : '<missing>',
+      ID: ids[i]!,
       Size: h.size === null ? 'N/A' : o.human ? humanSize(h.size) : String(h.size),
     };
   }).reverse();

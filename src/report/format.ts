@@ -61,9 +61,11 @@ export function id(d: Digest | null | undefined, full: boolean): string {
   return full ? d : shortId(d);
 }
 
+/** A timestamp for a table: RFC 3339 in UTC, whole seconds (`+01:00` offsets are normalised, as docker -H=false prints). */
 export function created(s: string | null | undefined): string {
   if (!s) return '-';
-  return s.replace(/\.\d+(?=Z|[+-]\d\d:?\d\d$)/, '');
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? s : new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 export function ellipsis(s: string, max: number, full: boolean): string {

@@ -3,6 +3,7 @@ import { created, ellipsis, humanSize, id } from './format.js';
 import { describeImage } from '../image/select.js';
 import { imageRef, type DiffSizes } from './images.js';
 import { table } from './table.js';
+import { createdSince } from './time.js';
 
 /**
  * History paired with layers. `size` is what `docker history` shows: the layer's
@@ -39,19 +40,44 @@ function stepImage(img: Image, i: number): string | null {
   return img.buildSteps?.[img.history.length - 1 - i] ?? null;
 }
 
-/** Docker's SIZE when the layers were read; else the stored size, under a header that says so. */
-export function renderHistory(imgs: Image[], full: boolean, sizes: DiffSizes | null): string {
+/** The IMAGE column, oldest first: the image on its newest entry (and each build step a data-root knows), `<missing>` elsewhere. */
+export function historyIds(img: Image, full: boolean): string[] {
+  const n = img.history.length;
+  return img.history.map((_, i) => {
+    const step = img.buildSteps ? stepImage(img, i) : i === n - 1 ? img.id : null;
+    return step === null ? '<missing>' : id(step, full);
+  });
+}
+
+export interface HistoryView {
+  full: boolean;
+  /** CREATED as "3 years ago" and sizes in units (docker's -H); false: RFC 3339 UTC and bytes */
+  human: boolean;
+  now?: number;
+}
+
+/**
+ * docker history's columns (IMAGE CREATED CREATED BY SIZE COMMENT), newest
+ * first, then layerdig's LAYER and STORAGE. SIZE is Docker's when the layers
+ * were read; else the stored size, under a header that says so.
+ */
+export function renderHistory(imgs: Image[], sizes: DiffSizes | null, v: HistoryView): string {
   return imgs.map((img) => {
     const r = historyReport(img, sizes).history;
-    // newest first, as `docker history` prints; only the top entry carries the image ID
-    const rows = r.map((h, i) => [
-      img.buildSteps ? (stepImage(img, i) === null ? '<missing>' : id(stepImage(img, i), full)) : i === r.length - 1 ? id(img.id, full) : '<missing>',
-      created(h.created),
-      h.layerIndex === null ? 'empty layer' : `image layer ${h.layerIndex}`,
-      ellipsis(h.createdBy, 60, full),
-      humanSize(sizes ? h.size : h.blobSize),
-      h.storage ?? '',
-    ]).reverse();
-    return `IMAGE ${describeImage(img)}\n${table(['IMAGE', 'CREATED', 'LAYER', 'CREATED BY', sizes ? 'SIZE' : 'BLOB SIZE', 'STORAGE'], rows)}`;
+    const ids = historyIds(img, v.full);
+    const rows = r.map((h, i) => {
+      const size = sizes ? h.size : h.blobSize;
+      return [
+        ids[i]!,
+        v.human ? createdSince(h.created, v.now) : created(h.created),
+        ellipsis(h.createdBy, 45, v.full),
+        size === null ? '-' : v.human ? humanSize(size) : String(size),
+        h.comment ?? '',
+        h.layerIndex === null ? 'empty layer' : `image layer ${h.layerIndex}`,
+        h.storage ?? '',
+      ];
+    }).reverse();
+    const head = ['IMAGE', v.human ? 'CREATED' : 'CREATED AT', 'CREATED BY', sizes ? 'SIZE' : 'BLOB SIZE', 'COMMENT', 'LAYER', 'STORAGE'];
+    return `IMAGE ${describeImage(img)}\n${table(head, rows)}`;
   }).join('\n\n');
 }

@@ -4,6 +4,7 @@ import { platformString } from '../image/model.js';
 import { splitReference, isFullReference } from '../image/reference.js';
 import { created, humanSize, id } from './format.js';
 import { table } from './table.js';
+import { createdSince } from './time.js';
 
 /** Docker's DiffSize of each layer read, by diffID (what `docker history` shows per layer). */
 export type DiffSizes = ReadonlyMap<Digest, number>;
@@ -52,10 +53,22 @@ export function namesFor(img: Pick<Image, 'repoTags' | 'refName'>): { repository
   return [{ repository: '<none>', tag: '<none>' }];
 }
 
-/** Docker's SIZE when the layers were read; else the stored size, under a header that says so. */
-export function renderImages(images: Image[], full: boolean, sizes: DiffSizes | null): string {
+export interface ImagesView {
+  full: boolean;
+  /** CREATED as docker shows it ("3 years ago"); false: RFC 3339 in UTC under CREATED AT */
+  human: boolean;
+  /** a DIGEST column (the manifest digest), as `docker images --digests` */
+  digests: boolean;
+  now?: number;
+}
+
+/** Docker's columns first (REPOSITORY TAG [DIGEST] IMAGE ID CREATED SIZE), then layerdig's PLATFORM and ARCHIVE. */
+export function renderImages(images: Image[], sizes: DiffSizes | null, v: ImagesView): string {
   const rows = images.flatMap((i) => namesFor(i).map((n) => [
-    n.repository, n.tag, id(i.id, full), created(i.created), humanSize(sizes ? dockerSize(i, sizes) : blobSize(i)), platformString(i.platform), i.archive,
+    n.repository, n.tag, ...(v.digests ? [i.manifestDigest ?? '<none>'] : []), id(i.id, v.full),
+    v.human ? createdSince(i.created, v.now) : created(i.created),
+    humanSize(sizes ? dockerSize(i, sizes) : blobSize(i)), platformString(i.platform), i.archive,
   ]));
-  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', sizes ? 'SIZE' : 'BLOB SIZE', 'PLATFORM', 'ARCHIVE'], rows);
+  return table(['REPOSITORY', 'TAG', ...(v.digests ? ['DIGEST'] : []), 'IMAGE ID', v.human ? 'CREATED' : 'CREATED AT',
+    sizes ? 'SIZE' : 'BLOB SIZE', 'PLATFORM', 'ARCHIVE'], rows);
 }

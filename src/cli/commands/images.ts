@@ -3,11 +3,34 @@ import { EXIT } from '../../errors.js';
 import { emit, globalOptions, layerReader, openAll, type GlobalArgs } from '../context.js';
 import { warnMismatches } from '../content.js';
 import { contentOption, readDiffSizes } from '../sizes.js';
-import { imagesReport, renderImages } from '../../report/images.js';
-import { selectImages } from '../../image/select.js';
+import { dockerSize, imagesReport, renderImages } from '../../report/images.js';
+import { selectImages, selectOne } from '../../image/select.js';
+import { filterImages, isDangling, parseImageFilters } from '../../analysis/image-filter.js';
+import { dockerImageRows } from '../../report/docker-rows.js';
+import { DOCKER_IMAGES_HEADERS } from '../../report/docker-fields.js';
+import { renderTemplate } from '../../report/template.js';
+import { shortId } from '../../digest.js';
+import { runTemplate, templateArg } from '../docker-flags.js';
 import type { Image } from '../../image/model.js';
 
-interface Args extends GlobalArgs { inputs: string[]; content: boolean }
+interface Args extends GlobalArgs {
+  inputs: string[];
+  content: boolean;
+  all: boolean;
+  digests: boolean;
+  filter?: string[];
+  format?: string;
+  human: boolean;
+}
+
+/**
+ * docker hides intermediate images (untagged build parents of another image)
+ * unless -a; only a Docker data-root has them.
+ */
+function intermediates(imgs: Image[]): Set<Image> {
+  const parents = new Set(imgs.flatMap((i) => i.buildSteps?.slice(1) ?? []));
+  return new Set(imgs.filter((i) => isDangling(i) && parents.has(i.id)));
+}
 
 export const images: CommandModule<object, Args> = {
   command: 'images <inputs..>',
@@ -15,15 +38,29 @@ export const images: CommandModule<object, Args> = {
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
     .option('content', contentOption)
+    .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'also intermediate images (untagged build parents in a Docker data-root), as docker images -a' })
+    .option('digests', { type: 'boolean', default: false, describe: 'a DIGEST column: the manifest digest' })
+    .option('filter', { alias: 'f', type: 'string', array: true, describe: 'dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE (as docker)' })
+    .option('format', { type: 'string', describe: "Go template as docker's: '{{.Repository}}:{{.Tag}} {{.ID}}', '{{json .}}', 'table …'; fields: ID Repository Tag Digest CreatedSince CreatedAt Size VirtualSize SharedSize UniqueSize Containers" })
+    .option('human', { alias: 'H', type: 'boolean', default: true, describe: 'CREATED as "3 years ago"; -H=false: RFC 3339 in UTC' })
+    .example('$0 images app.tar -q', 'image IDs only')
+    .example("$0 images /evidence --filter dangling=true --format '{{.ID}} {{.CreatedSince}}'", 'untagged images, docker-style template')
     .example('$0 images app.tar', 'one row per image and tag')
     .example('$0 images /evidence --json --no-content', 'every archive under a directory, no layer read') as never,
   async handler(a) {
+    // everything the command line says is checked before an input is opened
+    const filters = parseImageFilters(a.filter ?? []);
+    const template = templateArg(a.format);
     const archives = await openAll(a, a.inputs);
-    const sizes = a.content ? new Map<string, number>() : null;
+    // -q prints IDs, and a template that never names Size does not need the layers read
+    const wantSize = a.content && !a.quiet && (!a.format || /\bSize\b|VirtualSize|json/.test(a.format));
+    const sizes = wantSize ? new Map<string, number>() : null;
     const imgs: Image[] = [];
     let mismatch = false;
     for (const ar of archives) {
-      const mine = selectImages(ar.images, undefined, a.platform);
+      const listed = selectImages(ar.images, undefined, a.platform);
+      const hidden = a.all ? new Set<Image>() : intermediates(listed);
+      const mine = listed.filter((i) => !hidden.has(i));
       if (sizes) {
         // a reader per archive: its listings are let go once the sizes are known (a directory may hold hundreds)
         const reader = layerReader(a);
@@ -33,6 +70,19 @@ export const images: CommandModule<object, Args> = {
       imgs.push(...mine);
     }
     if (mismatch) process.exitCode = EXIT.findings;
-    emit(a, imagesReport(imgs, sizes), () => renderImages(imgs, !a.trunc, sizes));
+    const all = imgs;
+    const shown = filters.reference.length || filters.label.length || filters.dangling !== undefined || filters.before || filters.since
+      ? filterImages(all, filters, (sel) => selectOne(all, sel)) : all;
+    if (a.quiet && !a.json) {
+      // docker images -q: the IDs, each once, in list order
+      process.stdout.write([...new Set(shown.map((i) => (a.trunc ? shortId(i.id) : i.id)))].map((x) => `${x}\n`).join(''));
+      return;
+    }
+    if (template && !a.json) {
+      const rows = shown.flatMap((i) => dockerImageRows(i, sizes ? dockerSize(i, sizes) : null, { trunc: a.trunc }));
+      process.stdout.write(runTemplate(() => renderTemplate(a.format!, rows, DOCKER_IMAGES_HEADERS)));
+      return;
+    }
+    emit(a, imagesReport(shown, sizes), () => renderImages(shown, sizes, { full: !a.trunc, human: a.human, digests: a.digests }));
   },
 };
