@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
+import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
 
 /**
  * A Docker data-root read offline, against what the daemon itself said while
- * it ran (fixtures/dataroot/<driver>.truth: docker images -a, docker history,
+ * it ran (test/fixtures/dataroot/<driver>.truth: docker images -a, docker history,
  * docker image inspect, GNU tar listings of docker save's layer tars).
  * Each fixture is read as the .tar.gz, as a plain tar and as a directory.
  */
 
-const DIR = join(FIXTURES, 'dataroot');
+const DIR = join(ROOT, 'test/fixtures/dataroot');
 const DRIVERS = ['overlay2', 'vfs'] as const;
 const isRoot = process.getuid?.() === 0;
 
