@@ -24,3 +24,19 @@ describe('the completion script completes through this install, wherever layerdi
     expect(opts.filter((o) => /^--.$/.test(o))).toEqual([]);
   });
 });
+
+describe('skip lines: each path once, a repeated reason summed up', () => {
+  it('names the path once and folds four or more files with one reason into one line', async () => {
+    const { skipLines } = await import('../src/cli/context.js');
+    const why = (p: string) => `${p}: not a tar archive, a compressed tar or an image directory`;
+    const many = ['d/a.txt', 'd/b.txt', 'd/c.txt', 'd/e.txt'].map((path) => ({ path, why: why(path) }));
+    expect(skipLines([...many, { path: 'd/empty', why: 'd/empty: empty (0 bytes)' }])).toEqual([
+      '4 files skipped: not a tar archive, a compressed tar or an image directory (d/a.txt, d/b.txt, d/c.txt, …)',
+      'skipped d/empty: empty (0 bytes)',
+    ]);
+    expect(skipLines(many.slice(0, 2))).toEqual([
+      'skipped d/a.txt: not a tar archive, a compressed tar or an image directory',
+      'skipped d/b.txt: not a tar archive, a compressed tar or an image directory',
+    ]);
+  });
+});

@@ -98,7 +98,9 @@ export function problem(a: Pick<GlobalArgs, 'json'>, p: Problem): void {
  */
 export async function openAll(a: GlobalArgs, paths: string[], recursive = true, partial = true): Promise<Archive[]> {
   applyLimits(a);
-  const { archives, problems } = await openEvery(paths, { recursive, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) });
+  const skipped: { path: string; why: string }[] = [];
+  const { archives, problems } = await openEvery(paths, { recursive, onSkip: (path, why) => skipped.push({ path, why }) });
+  for (const line of skipLines(skipped)) note(a, line);
   // every input is needed (diff's two archives): the first that cannot be read is the error
   const unopened = problems.find((p) => !archives.some((ar) => ar.path === p.input));
   if (!partial && unopened) {
@@ -117,6 +119,28 @@ export async function openAll(a: GlobalArgs, paths: string[], recursive = true, 
     throw new LayerdigError('E_BAD_ARCHIVE', `none of the ${problems.length} archives found could be read`);
   }
   return archives;
+}
+
+/** Reasons that repeat this often are summed up in one line instead of one line per file. */
+const SKIP_SUMMARY_AT = 4;
+
+/**
+ * What a directory search passed over: each path named once (the reason
+ * without the path again), and a reason shared by many files summed up in one
+ * line with a few examples ("13 files skipped: not a tar archive, …").
+ */
+export function skipLines(skipped: readonly { path: string; why: string }[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const { path, why } of skipped) {
+    const reason = why.startsWith(`${path}: `) ? why.slice(path.length + 2) : why;
+    byReason.set(reason, [...(byReason.get(reason) ?? []), path]);
+  }
+  const out: string[] = [];
+  for (const [reason, list] of byReason) {
+    if (list.length < SKIP_SUMMARY_AT) for (const p of list) out.push(`skipped ${p}: ${reason}`);
+    else out.push(`${list.length} files skipped: ${reason} (${list.slice(0, 3).join(', ')}, …)`);
+  }
+  return out;
 }
 
 /** A command's sink for problems met while reading layers: named on stderr, the command goes on. */
