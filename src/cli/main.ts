@@ -3,6 +3,7 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
 import { COMMANDS } from './commands/index.js';
 import { printable } from '../report/format.js';
+import { VERSION } from '../version.js';
 
 function report(err: unknown): number {
   if (err instanceof LayerdigError) {
@@ -31,7 +32,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     // --help, --version and completion return instead of exiting, so the bin sees the command finish
     .exitProcess(false)

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
 import { globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
 import { warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
@@ -16,11 +16,7 @@ interface Args extends GlobalArgs {
 }
 
 function toolVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
+  return VERSION;
 }
 
 function severityArg(name: string, v: string | undefined): Severity | undefined {
