@@ -101,6 +101,11 @@ export class LayerReader {
       await this.prefetchParallel(store, layers, n);
       return;
     }
+    if (store.locate) {
+      // bytes in files: each layer can be opened again (igzip, pass.ts) and two may be in flight
+      await this.prefetchHere(store, layers);
+      return;
+    }
     await store.each([...todo.keys()], async (member, body) => {
       const layer = todo.get(member)!;
       const listing = await readLayer(body, { where: layer.storage, onProgress: this.onBytes(layer) });
@@ -130,7 +135,7 @@ export class LayerReader {
         }
       }
     };
-    const here = (layer: Layer) => readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    const here = (layer: Layer) => this.read(store, layer);
     const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
     try {
       await Promise.all([lane(here), ...Array.from({ length: n - 1 }, () => lane(there))]);
@@ -142,10 +147,24 @@ export class LayerReader {
     for (const layer of layers) this.record({ store, layer }, results.get(layer)!);
   }
 
+  /** One layer on this thread; its blob can be opened again (a gzip blob may go through igzip). */
+  private read(store: Store, layer: Layer): Promise<LayerListing> {
+    return readLayer(() => store.open(layer.member), { where: layer.storage, size: layer.compressedSize, onProgress: this.onBytes(layer) });
+  }
+
+  /** Layers on this thread, in layer order (the error met first is the one a sequential read meets). */
+  private async prefetchHere(store: Store, layers: Layer[]): Promise<void> {
+    for (const layer of layers) {
+      const listing = await this.read(store, layer);
+      this.finished(layer);
+      this.record({ store, layer }, listing);
+    }
+  }
+
   async listing(store: Store, layer: Layer): Promise<LayerListing> {
     const hit = this.cache.get(layer.diffId);
     if (hit) return hit;
-    const listing = await readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    const listing = await this.read(store, layer);
     this.finished(layer);
     return this.record({ store, layer }, listing);
   }

@@ -15,10 +15,11 @@ parentPort!.on('message', async (req: WorkerRequest) => {
   setLimits(req.limits);
   let last = 0;
   try {
-    const body = req.length === 0 ? Readable.from([])
-      : createReadStream(req.file, { start: req.start, end: req.start + req.length - 1, highWaterMark: READ_CHUNK });
-    const listing = await readLayer(body, {
+    const open = () => (req.length === 0 ? Readable.from([])
+      : createReadStream(req.file, { start: req.start, end: req.start + req.length - 1, highWaterMark: READ_CHUNK }));
+    const listing = await readLayer(open, {
       where: req.where,
+      size: req.length,
       onProgress: (bytes) => {
         const now = Date.now();
         if (now - last >= PROGRESS_EVERY_MS) {
