@@ -24,7 +24,8 @@ export interface ReaderOptions {
   progress?: ReadProgress;
   /**
    * Layers read at once in worker threads. Undefined/0: automatic (the cores, at
-   * most 4, when at least two layers and 8 MiB of blobs are to be read); 1: all
+   * most 4, halved when a layer is compressed, when at least two layers and 8 MiB
+   * of blobs are to be read); 1: all
    * on this thread; n ≥ 2: up to n workers whatever the sizes.
    */
   jobs?: number;
@@ -84,7 +85,11 @@ export class LayerReader {
     if (!store.locate || !workersAvailable() || layers.length < 2) return 1;
     if (this.jobs !== undefined && this.jobs > 0) return Math.min(this.jobs, layers.length);
     const bytes = layers.reduce((s, l) => s + l.compressedSize, 0);
-    return bytes < WORKER_MIN_BYTES ? 1 : Math.min(defaultJobs(), layers.length);
+    if (bytes < WORKER_MIN_BYTES) return 1;
+    // a compressed layer's pass already keeps two cores busy (the inflater: zlib's thread pool or the
+    // igzip/zstd child, and this thread hashing and listing): one lane per two cores (README "Performance")
+    const perLane = layers.some((l) => l.compression !== 'none') ? 2 : 1;
+    return Math.max(1, Math.min(Math.floor(defaultJobs() / perLane), layers.length));
   }
 
   /** Read every layer of these images that is not cached yet, in the cheapest order. */
