@@ -41,6 +41,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       usageError = true;
       process.stderr.write(`${y.help() && ''}layerdig: ${msg}\nRun 'layerdig --help' for usage.\n`);
     });
+  // yargs renders the command's whole help text after starting its handler, to show it should the
+  // handler fail; ours never shows it (fail() above rethrows): skipping that saves start-up time
+  const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
   try {
     await cli.parseAsync();
     if (usageError) process.exitCode = EXIT.usage;

@@ -211,7 +211,8 @@ function pass(blob: Readable, opts: PassSettings, drainBlob: boolean): Promise<S
       resolve({
         ok: true,
         listing: {
-          diffId: `sha256:${diffHash.digest('hex')}`,
+          // an uncompressed blob is its own decompressed stream: hashed once (drain)
+          diffId: compression === 'none' ? digestOfBlob() : `sha256:${diffHash.digest('hex')}`,
           digest: digestOfBlob(),
           compression: compression ?? 'none',
           compressedSize, uncompressedSize, size, entries,
@@ -327,7 +328,7 @@ function pass(blob: Readable, opts: PassSettings, drainBlob: boolean): Promise<S
       while (queue.length && !failed) {
         const chunk = queue.shift()!;
         queued -= chunk.length;
-        diffHash.update(chunk);
+        if (inflate) diffHash.update(chunk);
         uncompressedSize += chunk.length;
         if (walker) {
           try {

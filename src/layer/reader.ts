@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Image, Layer } from '../image/model.js';
 import { readLayer, type EntryVisitor, type LayerListing } from './pass.js';
 import { defaultJobs, LayerPool, workersAvailable } from './pool.js';
+import { fileRange } from './file-range.js';
 
 export interface LayerRef {
   store: Store;
@@ -154,7 +155,9 @@ export class LayerReader {
 
   /** One layer on this thread; its blob can be opened again (a gzip blob may go through igzip). */
   private read(store: Store, layer: Layer): Promise<LayerListing> {
-    return readLayer(() => store.open(layer.member), { where: layer.storage, size: layer.compressedSize, onProgress: this.onBytes(layer) });
+    const at = store.locate?.(layer.member);
+    const open = at ? () => fileRange(at.file, at.start, at.length) : () => store.open(layer.member);
+    return readLayer(open, { where: layer.storage, size: layer.compressedSize, onProgress: this.onBytes(layer) });
   }
 
   /** Layers on this thread, in layer order (the error met first is the one a sequential read meets). */
