@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const realContent = [
     { key: 'real:gzip', path: R.dockerGzip, what: 'docker-archive, gzip layers', baselineName: 'gzip -dc | sha256sum', target: 2.0,
       baseline: perLayer(r.layers.map((l) => l.gz), (f) => `gzip -dc ${q(f)} | sha256sum`),
-      extra: [[`real:gzip:zlib`, 'real gzip: layers, LAYERDIG_GZIP=zlib', [`LAYERDIG_GZIP=zlib ${ld(`layers ${q(R.dockerGzip)} --json --no-trunc`)}`]],
+      extra: [[`real:gzip:igzip`, 'real gzip: layers, LAYERDIG_GZIP=igzip', [`LAYERDIG_GZIP=igzip ${ld(`layers ${q(R.dockerGzip)} --json --no-trunc`)}`]],
         ...(has('igzip') ? [[`real:gzip:igzip-shell`, 'real gzip: igzip -dc | sha256sum', perLayer(r.layers.map((l) => l.gz), (f) => `igzip -dc < ${q(f)} | sha256sum`)]] : [])] as [string, string, string[]][] },
     { key: 'real:zstd', path: R.ociZstd, what: 'OCI archive, zstd layers', baselineName: 'zstd -dc | sha256sum', target: 1.5,
       baseline: perLayer(r.layers.map((l) => l.zst), (f) => `zstd -dc ${q(f)} | sha256sum`), extra: [] as [string, string, string[]][] },
@@ -142,8 +142,8 @@ async function main(): Promise<void> {
       ratio: base / sec(`${c.key}:layers`), cpuRatio: cpuRatio(`${c.key}:baseline`, `${c.key}:layers`),
       target: c.target === null ? null : `≥ ${c.target}×`, met: c.target === null ? null : base / sec(`${c.key}:layers`) >= c.target });
   }
-  ratios.push({ image: 'real', name: 'igzip vs zlib inside layerdig (gzip layers)', archive: 'real:gzip', layerdig: 'layers', baseline: 'layers, LAYERDIG_GZIP=zlib',
-    ratio: sec('real:gzip:zlib') / sec('real:gzip:layers'), target: null, met: null });
+  ratios.push({ image: 'real', name: 'igzip vs zlib inside layerdig (gzip layers)', archive: 'real:gzip', layerdig: 'layers, LAYERDIG_GZIP=igzip', baseline: 'layers (zlib)',
+    ratio: sec('real:gzip:layers') / sec('real:gzip:igzip'), target: null, met: null });
 
   // ---------- real image: cold start, metadata, peers ----------
   loads.push({ at: 'real metadata', load: load() });
