@@ -58,7 +58,7 @@ class Rng {
 }
 
 /** AES-128-CTR keystream: deterministic incompressible bytes at GB/s. */
-function randomStream(label: string): (n: number) => Buffer {
+export function randomStream(label: string): (n: number) => Buffer {
   const key = createHash('sha256').update(label).digest().subarray(0, 16);
   const c = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
   const zeros = Buffer.alloc(1 << 20);
@@ -195,7 +195,7 @@ function plans(corpus: Buffer): LayerPlan[] {
 
 // ---------- helpers ----------
 
-function sha256File(path: string): Promise<string> {
+export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(path, { highWaterMark: 1 << 20 }).on('data', (c) => h.update(c)).on('error', reject)
@@ -203,7 +203,7 @@ function sha256File(path: string): Promise<string> {
   });
 }
 
-function sh(cmd: string): Promise<void> {
+export function sh(cmd: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn('bash', ['-c', `set -euo pipefail; ${cmd}`], { stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd}: exit ${code}`))));
@@ -211,7 +211,7 @@ function sh(cmd: string): Promise<void> {
 }
 
 /** Run async jobs two at a time (2-core machine). */
-async function twoAtATime(jobs: (() => Promise<void>)[]): Promise<void> {
+export async function twoAtATime(jobs: (() => Promise<void>)[]): Promise<void> {
   let i = 0;
   const lane = async () => { while (i < jobs.length) await jobs[i++]!(); };
   await Promise.all([lane(), lane()]);
@@ -221,7 +221,8 @@ const hex = (d: string) => d.slice(7);
 
 // ---------- archives ----------
 
-function dockerArchive(out: string, layers: LayerInfo[], config: Buffer, configDigest: string): string[] {
+/** A `docker save` (≤ 24) layout; `blobs: 'gzip'` stores each layer gzipped, as `skopeo copy … docker-archive:` may. */
+export function dockerArchive(out: string, layers: LayerInfo[], config: Buffer, configDigest: string, blobs: 'plain' | 'gzip' = 'plain', tag = 'bench/app:1.0'): string[] {
   const w = new TarWriter(out);
   const members: string[] = [];
   let parent = '';
@@ -230,18 +231,20 @@ function dockerArchive(out: string, layers: LayerInfo[], config: Buffer, configD
     w.dir(id);
     w.file(`${id}/VERSION`, Buffer.from('1.0'));
     w.file(`${id}/json`, Buffer.from(JSON.stringify({ id, ...(parent ? { parent } : {}), created: '2024-01-01T00:00:00Z' })));
-    w.fileFrom(`${id}/layer.tar`, l.tar, l.size);
+    if (blobs === 'gzip') w.fileFrom(`${id}/layer.tar`, l.gz, l.gzSize);
+    else w.fileFrom(`${id}/layer.tar`, l.tar, l.size);
     members.push(`${id}/layer.tar`);
     parent = id;
   }
   w.file(`${hex(configDigest)}.json`, config);
-  w.file('manifest.json', Buffer.from(JSON.stringify([{ Config: `${hex(configDigest)}.json`, RepoTags: ['bench/app:1.0'], Layers: members }])));
-  w.file('repositories', Buffer.from(JSON.stringify({ 'bench/app': { '1.0': parent } })));
+  w.file('manifest.json', Buffer.from(JSON.stringify([{ Config: `${hex(configDigest)}.json`, RepoTags: [tag], Layers: members }])));
+  const [repo, version] = tag.split(':') as [string, string];
+  w.file('repositories', Buffer.from(JSON.stringify({ [repo]: { [version]: parent } })));
   w.close();
   return members;
 }
 
-function ociArchive(out: string, layers: LayerInfo[], config: Buffer, configDigest: string, kind: 'gzip' | 'zstd'): void {
+export function ociArchive(out: string, layers: LayerInfo[], config: Buffer, configDigest: string, kind: 'gzip' | 'zstd', tag = 'bench/app:1.0'): void {
   const w = new TarWriter(out);
   const mediaType = `application/vnd.oci.image.layer.v1.tar+${kind}`;
   const manifest = Buffer.from(JSON.stringify({
@@ -261,7 +264,7 @@ function ociArchive(out: string, layers: LayerInfo[], config: Buffer, configDige
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [{
       mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length,
-      annotations: { 'org.opencontainers.image.ref.name': '1.0', 'io.containerd.image.name': 'bench/app:1.0' },
+      annotations: { 'org.opencontainers.image.ref.name': tag.split(':')[1]!, 'io.containerd.image.name': tag },
       platform: { os: 'linux', architecture: 'amd64' },
     }],
   })));

@@ -1,4 +1,12 @@
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+
+// yaml is loaded on first use: it is a quarter of the CLI's code and only `ci` reads YAML
+// (start-up, README "Performance"). Its CommonJS build is what `require` loads.
+type Yaml = typeof import('yaml');
+let yamlModule: Yaml | undefined;
+const yaml = (): Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as Yaml);
+const isMap = (n: unknown) => yaml().isMap(n);
+const isScalar = (n: unknown) => yaml().isScalar(n);
 
 /**
  * The CI gate's configuration: dive's `.dive-ci` rules, read the way dive
@@ -44,7 +52,7 @@ export function isRuleDisabled(value: string): boolean {
 
 /** Read a `.dive-ci` text: the rules it sets (by source text), or the first problem. */
 export function parseGateConfig(text: string): { rules: Partial<Record<RuleName, string>> } | { error: string } {
-  const doc = parseDocument(text);
+  const doc = yaml().parseDocument(text);
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';

@@ -6,11 +6,13 @@ import { printable } from '../report/format.js';
 import { usageMessage } from './usage.js';
 import { finalExitCode, resetOutcome } from '../app/outcome.js';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { cleanCompletions, completionScript } from './completion.js';
 import { setTableLayout } from '../report/table.js';
 
-/** this install's bin file, so completion calls the very layerdig that printed its script */
-const BIN = fileURLToPath(new URL('../../bin/layerdig.js', import.meta.url));
+/** this install's bin file, so completion calls the very layerdig that printed its script (from the bundle or from dist/cli) */
+const BIN = ['../bin/layerdig.js', '../../bin/layerdig.js'].map((r) => fileURLToPath(new URL(r, import.meta.url))).find((p) => existsSync(p)) ?? 'layerdig';
+import { VERSION } from '../version.js';
 
 function report(err: unknown): number {
   if (err instanceof LayerdigError) {
@@ -70,7 +72,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     })
     .help()
     .alias('h', 'help')
-    .version()
+    .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     // --help, --version and completion return instead of exiting, so the bin sees the command finish
     .exitProcess(false)
@@ -95,6 +97,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       }));
     });
   resetOutcome();
+  // yargs renders the command's whole help text after starting its handler, to show it should the
+  // handler fail; ours never shows it (fail() above rethrows): skipping that saves start-up time
+  const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
   try {
     await cli.parseAsync();
     // findings (1) outrank inputs left out (5) outrank success (0): app/outcome.ts

@@ -1,10 +1,8 @@
 import * as zlib from 'node:zlib';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsc } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { Duplex, type Transform, type TransformCallback } from 'node:stream';
+import type { Transform, TransformCallback } from 'node:stream';
 import { LayerdigError } from '../errors.js';
+import { ChildInflater, onPath } from './child.js';
 
 /**
  * zstd decoders, fastest first (measured on Node 20, 2 cores; README "Performance"):
@@ -19,62 +17,6 @@ export type ZstdBackend = 'zlib' | 'zstd-cli' | 'zstd-napi';
 type Factory = () => Transform;
 
 let chosen: { backend: ZstdBackend; make: Factory } | null | undefined;
-
-function onPath(bin: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, bin);
-    try {
-      accessSync(p, fsc.X_OK);
-      return p;
-    } catch { /* next */ }
-  }
-  return null;
-}
-
-/** `zstd -dc` as a Duplex: compressed bytes in, decompressed out; a failure carries zstd's message. */
-class ZstdProcess extends Duplex {
-  private readonly child: ChildProcess;
-  private stderr = '';
-  private finished = false;
-
-  constructor(bin: string) {
-    super({ readableHighWaterMark: 1024 * 1024 });
-    this.child = spawn(bin, ['-d', '-c', '-q', '--no-progress'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const { stdin, stdout, stderr } = this.child;
-    stdin!.on('error', () => { /* EPIPE when zstd stops early: its exit status tells why */ });
-    stderr!.on('data', (d: Buffer) => { if (this.stderr.length < 4096) this.stderr += d.toString(); });
-    stdout!.on('data', (c: Buffer) => { if (!this.push(c)) stdout!.pause(); });
-    this.child.on('error', (e) => this.destroy(e));
-    this.child.on('close', (code, signal) => {
-      this.finished = true;
-      if (code === 0) this.push(null);
-      else if (!this.destroyed) {
-        const msg = this.stderr.trim().split('\n').pop()!.replace(/^zstd: /, '').replace(/\/\*stdin\*\\ ?: /, '').replace(/^Read error \(\d+\) : /, '') || `zstd exited with ${code ?? signal}`;
-        this.destroy(new Error(/premature end|truncated/i.test(msg) ? 'unexpected end of file' : msg));
-      }
-    });
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (this.child.stdin!.write(chunk)) cb();
-    else this.child.stdin!.once('drain', () => cb());
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    this.child.stdin!.end();
-    cb();
-  }
-
-  override _read(): void {
-    this.child.stdout!.resume();
-  }
-
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    if (!this.finished) this.child.kill();
-    cb(err);
-  }
-}
 
 interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
 type NapiStreamClass = new () => Transform & { dctx: NapiDCtx; inFrame: boolean };
@@ -154,9 +96,15 @@ function napiFactory(): Factory | null {
   }
 }
 
+/** zstd's last stderr line, in the words zlib uses for the same failure */
+function zstdMessage(line: string, code: number | null, signal: string | null): string {
+  const msg = line.replace(/^zstd: /, '').replace(/\/\*stdin\*\\ ?: /, '').replace(/^Read error \(\d+\) : /, '') || `zstd exited with ${code ?? signal}`;
+  return /premature end|truncated/i.test(msg) ? 'unexpected end of file' : msg;
+}
+
 function cliFactory(): Factory | null {
   const bin = onPath('zstd');
-  return bin ? () => new ZstdProcess(bin) as unknown as Transform : null;
+  return bin ? () => new ChildInflater(bin, ['-d', '-c', '-q', '--no-progress'], zstdMessage) as unknown as Transform : null;
 }
 
 function choose(): { backend: ZstdBackend; make: Factory } | null {

@@ -4,7 +4,7 @@ import tarStream from 'tar-stream';
 import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
-import { decompressor, sniffCompression, type Compression } from '../compression/index.js';
+import { decompressor, gzipBackendFor, sniffCompression, type Compression, type GzipBackend } from '../compression/index.js';
 import { TarEndTracker } from './tar-end.js';
 import { TarWalker, type WalkHeader } from './tar-walk.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, unsafeReason, type EntryType, type LayerEntry } from './entry.js';
@@ -39,7 +39,12 @@ export interface PassOptions {
   onEntry?: EntryVisitor;
   /** progress: bytes of the blob (as stored) read so far */
   onProgress?: (compressedBytes: number) => void;
+  /** the blob's size when known: picks the gzip backend (a small blob stays in-process) */
+  size?: number;
 }
+
+/** Internal: the gzip backend of one pass. */
+interface PassSettings extends PassOptions { gzip?: GzipBackend }
 
 const TYPES: Record<string, EntryType> = {
   file: 'file', 'contiguous-file': 'file', directory: 'dir', symlink: 'symlink', link: 'hardlink',
@@ -101,6 +106,8 @@ export type SettledLayer =
     compressedSize: number;
     /** as sniffed (undefined if nothing was read): for an uncompressed blob the digest is also its diffID */
     compression: Compression | undefined;
+    /** the answer came through igzip and is not certainly zlib's: read the blob again with zlib */
+    retry?: boolean;
   };
 
 /**
@@ -112,8 +119,13 @@ export type SettledLayer =
  * the consumers (sha256 + tar) one `setImmediate` hop later, so the next chunk
  * inflates while this one is hashed instead of after it.
  */
-export async function readLayer(blob: Readable, opts: PassOptions): Promise<LayerListing> {
-  const r = await pass(blob, opts, false);
+export async function readLayer(blob: Readable | (() => Readable), opts: PassOptions): Promise<LayerListing> {
+  // a blob that can be opened again may go through igzip: a doubtful answer is then read again with zlib
+  // (never with a visitor, which would see entries twice)
+  const open = typeof blob === 'function' && !opts.onEntry ? blob : null;
+  const gzip = open ? gzipBackendFor(opts.size) : 'zlib';
+  let r = await pass(typeof blob === 'function' ? blob() : blob, { ...opts, gzip }, false);
+  if (!r.ok && r.retry && open) r = await pass(open(), { ...opts, gzip: 'zlib' }, false);
   if (!r.ok) throw r.error;
   return r.listing;
 }
@@ -132,7 +144,7 @@ const QUEUE_HIGH = 2 * 1024 * 1024;
 /** Bytes needed to tell gzip and zstd from tar, however the stream splits them. */
 const SNIFF_BYTES = 4;
 
-function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<SettledLayer> {
+function pass(blob: Readable, opts: PassSettings, drainBlob: boolean): Promise<SettledLayer> {
   const rawHash = createHash('sha256');
   const diffHash = createHash('sha256');
   let compressedSize = 0;
@@ -151,6 +163,9 @@ function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<Se
     let rawDigest: Digest | null = null;
     const digestOfBlob = (): Digest => (rawDigest ??= `sha256:${rawHash.digest('hex')}`);
     let inflate = null as Transform | null;
+    /** the blob's last 4 bytes: a gzip member's ISIZE */
+    let tail: Buffer = Buffer.alloc(0);
+    const viaIgzip = () => opts.gzip === 'igzip' && compression === 'gzip';
 
     // Listing only: the synchronous TarWalker. With a visitor: tar-stream, whose
     // entry streams carry the bodies.
@@ -172,7 +187,10 @@ function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<Se
       extract?.destroy();
       if (!drainBlob) {
         blob.destroy();
-        resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
+        // through igzip, only a safety limit is final: any other failure (corrupt or truncated data,
+        // and a tar error that igzip's output may have caused before igzip noticed) is zlib's to word
+        const retry = viaIgzip() && failed.code !== 'E_LIMIT';
+        resolve({ ok: false, error: failed, digest: null, compressedSize, compression, ...(retry ? { retry } : {}) });
       } else if (blobEnded) {
         resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
       } else {
@@ -182,10 +200,19 @@ function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<Se
 
     const finish = () => {
       if (failed || !streamDone || (extract && !tarDone)) return;
+      // igzip ignores bytes after the last gzip member where zlib reads them as another member (and
+      // fails unless they are zeros). When the blob ends in its one member's ISIZE (the decompressed
+      // size mod 2^32) there were no such bytes; otherwise (several members, trailing bytes) zlib decides.
+      if (viaIgzip() && (tail.length < 4 || tail.readUInt32LE(tail.length - 4) !== uncompressedSize % 2 ** 32)) {
+        resolve({ ok: false, retry: true, compressedSize, compression, digest: digestOfBlob(),
+          error: new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: igzip's reading is not certainly zlib's (several gzip members or trailing bytes)`) });
+        return;
+      }
       resolve({
         ok: true,
         listing: {
-          diffId: `sha256:${diffHash.digest('hex')}`,
+          // an uncompressed blob is its own decompressed stream: hashed once (drain)
+          diffId: compression === 'none' ? digestOfBlob() : `sha256:${diffHash.digest('hex')}`,
           digest: digestOfBlob(),
           compression: compression ?? 'none',
           compressedSize, uncompressedSize, size, entries,
@@ -301,7 +328,7 @@ function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<Se
       while (queue.length && !failed) {
         const chunk = queue.shift()!;
         queued -= chunk.length;
-        diffHash.update(chunk);
+        if (inflate) diffHash.update(chunk);
         uncompressedSize += chunk.length;
         if (walker) {
           try {
@@ -364,7 +391,7 @@ function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<Se
         return;
       }
       try {
-        inflate = decompressor(compression);
+        inflate = decompressor(compression, opts.gzip);
       } catch (e) {
         fail(e);
         return;
@@ -403,6 +430,7 @@ function pass(blob: Readable, opts: PassOptions, drainBlob: boolean): Promise<Se
     blob.on('data', (chunk: Buffer) => {
       rawHash.update(chunk);
       compressedSize += chunk.length;
+      tail = chunk.length >= 4 ? chunk.subarray(chunk.length - 4) : Buffer.concat([tail, chunk]).subarray(-4);
       opts.onProgress?.(compressedSize);
       if (failed) return;
       if (compression === undefined) {

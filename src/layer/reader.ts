@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Image, Layer } from '../image/model.js';
 import { readLayer, type EntryVisitor, type LayerListing } from './pass.js';
 import { defaultJobs, LayerPool, workersAvailable } from './pool.js';
+import { fileRange } from './file-range.js';
 
 export interface LayerRef {
   store: Store;
@@ -24,7 +25,8 @@ export interface ReaderOptions {
   progress?: ReadProgress;
   /**
    * Layers read at once in worker threads. Undefined/0: automatic (the cores, at
-   * most 4, when at least two layers and 8 MiB of blobs are to be read); 1: all
+   * most 4, halved when a layer is compressed, when at least two layers and 8 MiB
+   * of blobs are to be read); 1: all
    * on this thread; n ≥ 2: up to n workers whatever the sizes.
    */
   jobs?: number;
@@ -84,7 +86,11 @@ export class LayerReader {
     if (!store.locate || !workersAvailable() || layers.length < 2) return 1;
     if (this.jobs !== undefined && this.jobs > 0) return Math.min(this.jobs, layers.length);
     const bytes = layers.reduce((s, l) => s + l.compressedSize, 0);
-    return bytes < WORKER_MIN_BYTES ? 1 : Math.min(defaultJobs(), layers.length);
+    if (bytes < WORKER_MIN_BYTES) return 1;
+    // a compressed layer's pass already keeps two cores busy (the inflater: zlib's thread pool or the
+    // igzip/zstd child, and this thread hashing and listing): one lane per two cores (README "Performance")
+    const perLane = layers.some((l) => l.compression !== 'none') ? 2 : 1;
+    return Math.max(1, Math.min(Math.floor(defaultJobs() / perLane), layers.length));
   }
 
   /** Read every layer of these images that is not cached yet, in the cheapest order. */
@@ -99,6 +105,11 @@ export class LayerReader {
     const n = this.workerCount(layers, store);
     if (n >= 2) {
       await this.prefetchParallel(store, layers, n);
+      return;
+    }
+    if (store.locate) {
+      // bytes in files: each layer can be opened again (igzip, pass.ts) and two may be in flight
+      await this.prefetchHere(store, layers);
       return;
     }
     await store.each([...todo.keys()], async (member, body) => {
@@ -130,7 +141,7 @@ export class LayerReader {
         }
       }
     };
-    const here = (layer: Layer) => readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    const here = (layer: Layer) => this.read(store, layer);
     const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
     try {
       await Promise.all([lane(here), ...Array.from({ length: n - 1 }, () => lane(there))]);
@@ -142,10 +153,26 @@ export class LayerReader {
     for (const layer of layers) this.record({ store, layer }, results.get(layer)!);
   }
 
+  /** One layer on this thread; its blob can be opened again (a gzip blob may go through igzip). */
+  private read(store: Store, layer: Layer): Promise<LayerListing> {
+    const at = store.locate?.(layer.member);
+    const open = at ? () => fileRange(at.file, at.start, at.length) : () => store.open(layer.member);
+    return readLayer(open, { where: layer.storage, size: layer.compressedSize, onProgress: this.onBytes(layer) });
+  }
+
+  /** Layers on this thread, in layer order (the error met first is the one a sequential read meets). */
+  private async prefetchHere(store: Store, layers: Layer[]): Promise<void> {
+    for (const layer of layers) {
+      const listing = await this.read(store, layer);
+      this.finished(layer);
+      this.record({ store, layer }, listing);
+    }
+  }
+
   async listing(store: Store, layer: Layer): Promise<LayerListing> {
     const hit = this.cache.get(layer.diffId);
     if (hit) return hit;
-    const listing = await readLayer(store.open(layer.member), { where: layer.storage, onProgress: this.onBytes(layer) });
+    const listing = await this.read(store, layer);
     this.finished(layer);
     return this.record({ store, layer }, listing);
   }

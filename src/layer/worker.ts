@@ -1,9 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { LayerdigError } from '../errors.js';
 import { setLimits } from '../limits.js';
-import { READ_CHUNK } from '../compression/index.js';
+import { fileRange } from './file-range.js';
 import { readLayer } from './pass.js';
 import type { WorkerReply, WorkerRequest } from './pool.js';
 
@@ -15,10 +13,10 @@ parentPort!.on('message', async (req: WorkerRequest) => {
   setLimits(req.limits);
   let last = 0;
   try {
-    const body = req.length === 0 ? Readable.from([])
-      : createReadStream(req.file, { start: req.start, end: req.start + req.length - 1, highWaterMark: READ_CHUNK });
-    const listing = await readLayer(body, {
+    const open = () => fileRange(req.file, req.start, req.length);
+    const listing = await readLayer(open, {
       where: req.where,
+      size: req.length,
       onProgress: (bytes) => {
         const now = Date.now();
         if (now - last >= PROGRESS_EVERY_MS) {

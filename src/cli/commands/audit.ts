@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
 import { printableJson, printableText } from '../../report/format.js';
 import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { loadImages, warnMismatches } from '../content.js';
@@ -20,11 +20,7 @@ interface Args extends GlobalArgs {
 }
 
 function toolVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
+  return VERSION;
 }
 
 function severityArg(name: string, v: string | undefined): Severity | undefined {

@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, basename, join } from 'node:path';
 import { LayerdigError } from '../../errors.js';
+import { VERSION } from '../../version.js';
 import { emit, globalOptions, layerReader, note, openAll, type GlobalArgs } from '../context.js';
 import { loadImages, warnMismatches } from '../content.js';
 import { selectOne } from '../../image/select.js';
@@ -21,7 +21,6 @@ import { verdictFor, verifyArchive } from '../../verify.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; output?: string; verify: boolean }
 
-const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 /**
  * The analyses other commands own, for this image: each section is that
