@@ -6,6 +6,7 @@ import { buildImage } from '../image/build.js';
 import { emptyArchiveDeclared, type ArchiveDeclared, type Image, type ImageSource } from '../image/model.js';
 import { readLayer } from '../layer/pass.js';
 import { LayerdigError } from '../errors.js';
+import { openStdin, STDIN } from './stdin.js';
 
 /** An opened input: its bytes, and the images it holds. */
 export interface Archive {
@@ -37,7 +38,7 @@ async function computeDiffIds(store: Store, src: ImageSource): Promise<Digest[]>
 
 /** Open a path (archive file or directory), detect its format, list its images. Reads JSON only. */
 export async function openArchive(path: string): Promise<Archive> {
-  const store = await openStore(path);
+  const store = path === STDIN ? await openStdin() : await openStore(path);
   try {
     const format = await detectFormat(store);
     const declared = emptyArchiveDeclared();

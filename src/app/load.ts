@@ -31,6 +31,8 @@ export async function openEvery(paths: string[], opts: OpenOptions): Promise<Ope
   const problems: Problem[] = [];
   for await (const o of openInputsSettled(paths, { ...opts, settle: true })) {
     if (!o.archive) {
+      // a usage error (`-` named twice) is the command's, not one input's
+      if (o.error.code === 'E_USAGE') throw o.error;
       problems.push({ input: o.path, error: o.error });
       continue;
     }
