@@ -83,6 +83,18 @@ describe('a directory of good archives and one truncated one', () => {
     expect(docs.find((d) => d.archive === broken)?.ok).toBe(false);
   });
 
+  it('index records the good ones and exits 5', () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'layerdig-partial-')), 'c.db');
+    cleanup.push(dirname(db));
+    const r = run(['index', dir, '--db', db, '--json', '-q']);
+    expect(r.code, r.stderr).toBe(5);
+    // the catalog holds the three good archives: base's first layer is in each of them
+    const rel = run(['relation', truthOf(GOOD[1]!).images[0]!.diff_ids[0]!, '--db', db, '-q']);
+    expect(rel.code, rel.stderr).toBe(0);
+    for (const g of GOOD) expect(rel.stdout).toContain(basename(g));
+    expect(rel.stdout).not.toContain('broken.tar');
+  });
+
   it('nothing readable at all is exit 3, as before (one input: its one sentence)', () => {
     const one = run(['images', broken]);
     expect(one.code).toBe(3);
