@@ -131,6 +131,25 @@ describe('one broken image inside an archive does not hide its siblings', () => 
   });
 });
 
+describe('verify still fails an archive whose one image cannot be built', () => {
+  it('the layer count contradiction is a failed check: exit 1, as when the archive held only that image', () => {
+    const t = truthOf(MULTI);
+    const bad = t.images.find((i) => i.repo_tags.includes('localhost/rw/app2:latest'))!;
+    const copy = tampered(MULTI, (root) => {
+      const m = join(root, 'manifest.json');
+      const jq = spawnSync('jq', ['-c', `map(if .Config == "${bad.config_path}" then .Layers += [.Layers[0]] else . end)`, m], { encoding: 'utf8' });
+      writeFileSync(m, jq.stdout);
+    });
+    cleanup.push(dirname(copy));
+    const r = run(['verify', copy, '--json', '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    const doc = (JSON.parse(r.stdout) as { ok: boolean; images: { id: string | null; checks: { ok: boolean; actual: string }[] }[] }[])[0]!;
+    expect(doc.ok).toBe(false);
+    expect(doc.images.find((i) => i.id === null)!.checks.filter((c) => !c.ok).map((c) => c.actual))
+      .toEqual([`${copy}!${bad.config_path}: the config lists ${bad.diff_ids.length} diffIDs but the manifest has ${bad.diff_ids.length + 1} layers`]);
+  });
+});
+
 describe('one diffID-mismatch policy: warn, print the result, exit 1', () => {
   let copy: string;
   beforeAll(() => {
