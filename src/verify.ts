@@ -117,6 +117,16 @@ export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
     archiveChecks.push({ check: 'readable', subject: subjectOf(e, store.path), expected: 'a readable archive', actual: e.message, ok: false });
   }
 
+  // an image the archive declares but that could not be built (its siblings could) fails, as an unopened archive does
+  for (const e of ar.errors) {
+    archiveChecks.push({
+      check: e.code === 'E_INTEGRITY' ? 'consistent' : 'readable',
+      subject: subjectOf(e, store.path),
+      expected: e.code === 'E_INTEGRITY' ? 'an archive that agrees with itself' : 'a readable archive',
+      actual: e.message,
+      ok: false,
+    });
+  }
   const facts: VerifyFacts = { locate, measured, layers };
   const verdicts = ar.images.map((img) => verifyImage(img, facts));
   archiveChecks.push(...verifyArchiveWide(ar.declared, facts, storeFacts(store), ar.images.length));

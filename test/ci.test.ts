@@ -257,10 +257,10 @@ print(m.offset_data, m.size, m.offset_data + f.offset_data)`, src, member], { en
       expect(rule.message).toContain(member);
       expect(rule.message).toContain(diffId0);
       expect(rule.message).toContain(actual);
-      // without requireVerify the gate cannot judge it: one sentence, exit 3
+      // without requireVerify: the one diffID-mismatch policy, a warning naming the member and exit 1
       const e = run(['ci', tampered]);
-      expect(e.code).toBe(3);
-      expect(e.stderr).toContain(member);
+      expect(e.code).toBe(1);
+      expect(e.stderr).toMatch(new RegExp(`WARNING: .*${member}: layer 0 hashes to ${actual} but the config declares diffID ${diffId0}`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, FIXTURES } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { run, FIXTURES, ROOT } from './helpers/cli.js';
 import { closest, editDistance } from '../src/cli/usage.js';
 
 const IMG = join(FIXTURES, 'real', 'app1', 'app1.docker-archive.tar');
@@ -119,5 +120,40 @@ describe('suggestions', () => {
   it('nothing is suggested for a word far from every name', () => {
     expect(closest('zzzzzz', ['layers', 'history'])).toBeNull();
     expect(closest('imgs', ['images', 'inspect'])).toBe('images');
+  });
+});
+
+describe('`-` reads an archive from standard input in one pass', () => {
+  const pipe = (args: string[], input: Buffer) => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'layerdig.js'), ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const ids = (archive: string) => [...new Set((JSON.parse(readFileSync(archive.replace(/\.tar(\.gz)?$/, '.truth.json'), 'utf8')) as { images: { image_id: string }[] })
+    .images.map((i) => i.image_id))].sort();
+
+  it.each([
+    [IMG],
+    [join(FIXTURES, 'real', 'multi', 'multi.docker-archive-gz.tar.gz')],
+  ])('images - < %s: the images its truth file lists', (archive) => {
+    const r = pipe(['images', '-', '--json'], readFileSync(archive));
+    expect(r.code, r.stderr).toBe(0);
+    expect([...new Set((JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id))].sort()).toEqual(ids(archive));
+  });
+
+  it('a command that reads layers says it cannot (a second pass), exit 2, nothing on stdout', () => {
+    const r = pipe(['layers', '-'], readFileSync(IMG));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'layerdig: -: standard input can be read only once, and this needs a second pass over the archive (layer contents, after its JSON): save the archive to a file and name that instead',
+    ]);
+  });
+
+  it('`-` twice is a usage error; empty or non-tar input is named', () => {
+    expect(pipe(['images', '-', '-'], readFileSync(IMG)).code).toBe(2);
+    const empty = pipe(['images', '-'], Buffer.alloc(0));
+    expect(empty.code).toBe(3);
+    expect(empty.stderr).toBe('layerdig: -: standard input is empty (0 bytes)\n');
+    expect(pipe(['images', '-'], Buffer.from('hello\n'.repeat(200))).stderr).toMatch(/-: standard input is not a tar archive/);
   });
 });

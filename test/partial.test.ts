@@ -83,6 +83,18 @@ describe('a directory of good archives and one truncated one', () => {
     expect(docs.find((d) => d.archive === broken)?.ok).toBe(false);
   });
 
+  it('index records the good ones and exits 5', () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'layerdig-partial-')), 'c.db');
+    cleanup.push(dirname(db));
+    const r = run(['index', dir, '--db', db, '--json', '-q']);
+    expect(r.code, r.stderr).toBe(5);
+    // the catalog holds the three good archives: base's first layer is in each of them
+    const rel = run(['relation', truthOf(GOOD[1]!).images[0]!.diff_ids[0]!, '--db', db, '-q']);
+    expect(rel.code, rel.stderr).toBe(0);
+    for (const g of GOOD) expect(rel.stdout).toContain(basename(g));
+    expect(rel.stdout).not.toContain('broken.tar');
+  });
+
   it('nothing readable at all is exit 3, as before (one input: its one sentence)', () => {
     const one = run(['images', broken]);
     expect(one.code).toBe(3);
@@ -116,6 +128,25 @@ describe('one broken image inside an archive does not hide its siblings', () => 
     const errs = lines(r.stderr);
     expect(errs).toHaveLength(1);
     expect(JSON.parse(errs[0]!).error.message).toContain(`${multi}!${bad.config_path}: the config lists ${bad.diff_ids.length} diffIDs but the manifest has ${bad.diff_ids.length + 1} layers`);
+  });
+});
+
+describe('verify still fails an archive whose one image cannot be built', () => {
+  it('the layer count contradiction is a failed check: exit 1, as when the archive held only that image', () => {
+    const t = truthOf(MULTI);
+    const bad = t.images.find((i) => i.repo_tags.includes('localhost/rw/app2:latest'))!;
+    const copy = tampered(MULTI, (root) => {
+      const m = join(root, 'manifest.json');
+      const jq = spawnSync('jq', ['-c', `map(if .Config == "${bad.config_path}" then .Layers += [.Layers[0]] else . end)`, m], { encoding: 'utf8' });
+      writeFileSync(m, jq.stdout);
+    });
+    cleanup.push(dirname(copy));
+    const r = run(['verify', copy, '--json', '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    const doc = (JSON.parse(r.stdout) as { ok: boolean; images: { id: string | null; checks: { ok: boolean; actual: string }[] }[] }[])[0]!;
+    expect(doc.ok).toBe(false);
+    expect(doc.images.find((i) => i.id === null)!.checks.filter((c) => !c.ok).map((c) => c.actual))
+      .toEqual([`${copy}!${bad.config_path}: the config lists ${bad.diff_ids.length} diffIDs but the manifest has ${bad.diff_ids.length + 1} layers`]);
   });
 });
 

@@ -7,6 +7,7 @@ import { emptyArchiveDeclared, type ArchiveDeclared, type Artifact, type Image, 
 import { artifactNote } from '../format/artifact.js';
 import { readLayer } from '../layer/pass.js';
 import { LayerdigError } from '../errors.js';
+import { openStdin, STDIN } from './stdin.js';
 
 /** An opened input: its bytes, and the images it holds. */
 export interface Archive {
@@ -42,7 +43,7 @@ async function computeDiffIds(store: Store, src: ImageSource): Promise<Digest[]>
 
 /** Open a path (archive file or directory), detect its format, list its images. Reads JSON only. */
 export async function openArchive(path: string): Promise<Archive> {
-  let store = await openStore(path);
+  let store = path === STDIN ? await openStdin() : await openStore(path);
   try {
     const format = await detectFormat(store);
     if (format.wrap) store = format.wrap(store);

@@ -31,6 +31,8 @@ export async function openEvery(paths: string[], opts: OpenOptions): Promise<Ope
   const problems: Problem[] = [];
   for await (const o of openInputsSettled(paths, { ...opts, settle: true })) {
     if (!o.archive) {
+      // a usage error (`-` named twice) is the command's, not one input's
+      if (o.error.code === 'E_USAGE') throw o.error;
       problems.push({ input: o.path, error: o.error });
       continue;
     }
@@ -71,7 +73,9 @@ export async function loadImages(reader: LayerReader, ar: Archive, images: Image
       const read: LayerListing[] = [];
       for (const l of image.layers) read.push(await reader.listing(ar.store, l));
       const listings = read.map((l) => l.entries);
-      out.push({ archive: ar, image, listings, read, overlay: overlay(listings) });
+      // built on first use: `layers` never needs it, the content commands do
+      let ov: Overlay | undefined;
+      out.push({ archive: ar, image, listings, read, get overlay() { return (ov ??= overlay(listings)); } });
     } catch (e) {
       if (!settle || !(e instanceof LayerdigError)) throw e;
       failed.push(e);

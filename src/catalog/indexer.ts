@@ -27,6 +27,8 @@ export interface IndexOptions {
   /** a path found inside a directory that is not an archive */
   onSkip?: (path: string, why: string) => void;
   onNote?: (msg: string) => void;
+  /** an image of an archive that could not be read (the rest of the archive is indexed) */
+  onProblem?: (path: string, error: LayerdigError) => void;
   /** one archive done */
   onArchive?: (a: IndexedArchive) => void;
 }
@@ -94,6 +96,8 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
     }
     try {
       for (const n of ar.notes) opts.onNote?.(`${p}: ${n}`);
+      // images that could not be built (their siblings are indexed): the caller names each
+      for (const e of ar.errors) opts.onProblem?.(p, e);
       const summaries = ar.images.map(summarize);
       let listed = 0;
       if (opts.files) {

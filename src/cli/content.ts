@@ -7,6 +7,8 @@ import { recordFindings } from '../app/outcome.js';
 import { layerReader, warn, type GlobalArgs } from './context.js';
 import { selectOne } from '../image/select.js';
 import { selectLayer } from '../image/layer-select.js';
+import type { ExtractPlan } from '../analysis/extract-plan.js';
+import { LayerdigError } from '../errors.js';
 
 export { loadImages, type LoadedImage };
 
@@ -37,4 +39,16 @@ export function warnMismatches(reader: LayerReader, already = new Set<string>())
   for (const w of mismatchWarnings(reader, already)) warn(w);
   if (reader.mismatches.length) recordFindings();
   return reader.mismatches.length > 0;
+}
+
+/** Refuse the whole operation (nothing written) unless the user chose to skip refused members. */
+export function enforceRefusals(plan: ExtractPlan, archive: string, skip: boolean): void {
+  if (plan.refused.length === 0) return;
+  const lines = plan.refused.map((r) => `layer ${r.layerIndex}: ${JSON.stringify(r.path)}: ${r.reason}`);
+  if (!skip) {
+    const first = plan.refused[0]!;
+    throw new LayerdigError('E_UNSAFE_PATH',
+      `${archive}: refused ${JSON.stringify(first.path)} (layer ${first.layerIndex}): ${first.reason}; ${plan.refused.length} member(s) refused, nothing written (--skip-unsafe writes the rest):\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  }
+  for (const l of lines) warn(`skipped unsafe member: ${l}`);
 }

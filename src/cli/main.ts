@@ -13,6 +13,7 @@ import { setTableLayout } from '../report/table.js';
 /** this install's bin file, so completion calls the very layerdig that printed its script (from the bundle or from dist/cli) */
 const BIN = ['../bin/layerdig.js', '../../bin/layerdig.js'].map((r) => fileURLToPath(new URL(r, import.meta.url))).find((p) => existsSync(p)) ?? 'layerdig';
 import { VERSION } from '../version.js';
+import { resetStdin } from '../app/stdin.js';
 
 function report(err: unknown): number {
   if (err instanceof LayerdigError) {
@@ -34,9 +35,21 @@ interface YargsInternals {
   getInternalMethods(): { getContext(): { commands: string[] } };
 }
 
+/**
+ * yargs' parser turns a lone `-` argument into an empty string (or drops it from
+ * a variadic positional): carry it through under another name and give it back.
+ */
+const DASH = '\u0000stdin';
+function restoreDash(args: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(args)) {
+    if (v === DASH) args[k] = '-';
+    else if (Array.isArray(v)) args[k] = v.map((x) => (x === DASH ? '-' : x));
+  }
+}
+
 /** Run one command line; sets process.exitCode. The bin wrapper is the only caller that exits. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
-  const cli = yargs(argv)
+  const cli = yargs(argv.map((t) => (t === '-' ? DASH : t)))
     .scriptName('layerdig')
     // yargs' own messages are parsed into ours (usage.ts): never translated by $LANG
     .locale('en')
@@ -63,6 +76,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .example('$0 layers app.tar', 'what each layer is: diffID, chainID, digest, content, size')
     .example('$0 report app.tar -o report.html', 'a self-contained HTML page to attach to a ticket')
     .example('$0 completion >> ~/.bashrc', 'tab completion of commands and options')
+    .middleware(restoreDash as never, true)
     .demandCommand(1, 'name a command')
     .strict()
     // a number option given a word (`--top many`) is a usage error, not NaN reaching the command
@@ -102,6 +116,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
   const usage = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
     .getInternalMethods?.().getUsageInstance?.();
   if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => {};
+  resetStdin();
   try {
     await cli.parseAsync();
     // findings (1) outrank inputs left out (5) outrank success (0): app/outcome.ts

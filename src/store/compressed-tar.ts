@@ -58,10 +58,15 @@ export class CompressedTarStore implements Store {
   /** decompressed bytes the last pass saw */
   private inflated = 0;
 
-  private constructor(readonly path: string, readonly outerCompression: Exclude<Compression, 'none'>) {}
+  /** a stream read instead of the file (standard input): one pass only, the loading one */
+  private source: Readable | null = null;
+  private sourceRead = false;
 
-  static async load(path: string, compression: Exclude<Compression, 'none'>): Promise<CompressedTarStore> {
+  private constructor(readonly path: string, readonly outerCompression: Compression) {}
+
+  static async load(path: string, compression: Compression, source?: Readable): Promise<CompressedTarStore> {
     const s = new CompressedTarStore(path, compression);
+    s.source = source ?? null;
     let keptBytes = 0;
     await s.pass(async (m, body) => {
       const chunks: Buffer[] = [];
@@ -160,7 +165,10 @@ export class CompressedTarStore implements Store {
       extract.on('finish', resolve);
       extract.on('error', reject);
     });
-    const input = createReadStream(this.path, { highWaterMark: READ_CHUNK });
+    let streamed = 0;
+    const file = this.source ? null : createReadStream(this.path, { highWaterMark: READ_CHUNK });
+    const input = file ?? this.takeSource().pipe(new Transform({ transform: (c: Buffer, _e, cb) => { streamed += c.length; cb(null, c); } }));
+    const inBytes = () => file?.bytesRead ?? streamed;
     const { maxRatio, maxTrailingBytes } = limits();
     let out = 0;
     /** the first decompressed block: whether there is a tar inside at all */
@@ -174,8 +182,8 @@ export class CompressedTarStore implements Store {
             + `(at byte ${tarEnd} of ${out} decompressed): stopped as a likely decompression bomb (raise --max-trailing-bytes if it is real)`)) as Error);
           return;
         }
-        if (out > 1024 ** 3 && out > input.bytesRead * maxRatio) {
-          cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: decompressed ${out} bytes from ${input.bytesRead} `
+        if (out > 1024 ** 3 && out > inBytes() * maxRatio) {
+          cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: decompressed ${out} bytes from ${inBytes()} `
             + `(more than ${maxRatio}:1): stopped as a likely decompression bomb (raise --max-ratio if it is real)`)) as Error);
           return;
         }
@@ -183,7 +191,8 @@ export class CompressedTarStore implements Store {
       },
     });
     try {
-      await Promise.all([pipeline(input, decompressor(this.outerCompression), meter, extract), done]);
+      const inflate = this.outerCompression === 'none' ? new PassThrough({ highWaterMark: READ_CHUNK }) : decompressor(this.outerCompression);
+      await Promise.all([pipeline(input, inflate, meter, extract), done]);
       this.inflated = out;
     } catch (e) {
       const err = own ?? e;
@@ -191,7 +200,7 @@ export class CompressedTarStore implements Store {
       const c = this.outerCompression;
       if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
         throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
-          `truncated at byte ${input.bytesRead}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
+          `truncated at byte ${inBytes()}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
       }
       if (current === '(start of archive)' && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
         throw badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
@@ -200,6 +209,16 @@ export class CompressedTarStore implements Store {
       throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
         `cannot read the compressed archive here (${(err as Error).message})`);
     }
+  }
+
+  /** The stream, once: a second pass over standard input cannot be made. */
+  private takeSource(): Readable {
+    if (this.sourceRead || this.source === null) {
+      throw new LayerdigError('E_USAGE', `${this.path}: standard input can be read only once, and this needs a second pass over the archive `
+        + '(layer contents, after its JSON): save the archive to a file and name that instead');
+    }
+    this.sourceRead = true;
+    return this.source;
   }
 
   members(): Member[] {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
+import { applyLimits, emit, globalOptions, note, problem, type GlobalArgs } from '../context.js';
 import { dbPath } from '../summaries.js';
 import { Catalog } from '../../catalog/catalog.js';
 import { defaultDbPath } from '../../catalog/fingerprint.js';
@@ -27,6 +27,7 @@ export const indexCmd: CommandModule<object, Args> = {
         files: a.files,
         onSkip: (p, why) => note(a, `skipped ${p}: ${why}`),
         onNote: (m) => note(a, m),
+        onProblem: (input, error) => problem(a, { input, error }),
       });
       emit(a, indexReport(db, archives), () => renderIndex(db, archives));
       // some archives could not be read: partial (5); none could: unreadable (3)

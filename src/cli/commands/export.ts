@@ -11,8 +11,7 @@ import { TarWriter } from '../../export/tar-writer.js';
 import { exportToTar } from '../../export/write.js';
 import { imageRef } from '../../report/images.js';
 import { renderWriteSummary } from '../../report/export.js';
-import { loadImages, warnMismatches } from '../content.js';
-import { enforceRefusals } from './extract.js';
+import { enforceRefusals, loadImages, warnMismatches } from '../content.js';
 
 interface Args extends GlobalArgs { input: string; output: string; image?: string; skipUnsafe: boolean; container?: string }
 
@@ -28,6 +27,8 @@ export const exportCmd: CommandModule<object, Args> = {
     .example('$0 export app.tar -o rootfs.tar', 'the final filesystem as one tar')
     .example('$0 export app.tar -i app:1.0 -o - | tar -t', 'to stdout') as never,
   async handler(a) {
+    const toStdout = a.output === '-';
+    if (toStdout && a.json) throw new LayerdigError('E_USAGE', '--json prints a summary on stdout: write the tar to a file with -o');
     const ar = await openOneArchive(a, a.input);
     try {
       if (a.container !== undefined) await useContainer(ar, a.container);
@@ -36,8 +37,6 @@ export const exportCmd: CommandModule<object, Args> = {
       const [loaded] = await loadImages(reader, ar, [img]);
       const plan = planExtract(loaded!.overlay.final, [''], { symlinks: 'verbatim' });
       enforceRefusals(plan, ar.path, a.skipUnsafe);
-      const toStdout = a.output === '-';
-      if (toStdout && a.json) throw new LayerdigError('E_USAGE', '--json prints a summary on stdout: write the tar to a file with -o');
       const tmp = toStdout ? null : `${a.output}.layerdig-${process.pid}.tmp`;
       const out = toStdout ? process.stdout : createWriteStream(tmp!, { flags: 'wx' });
       const t = new TarWriter(out);

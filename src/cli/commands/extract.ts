@@ -1,14 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath, resolveImagePath } from '../../analysis/fspath.js';
-import { planExtract, plannedFiles, type ExtractPlan } from '../../analysis/extract-plan.js';
+import { planExtract, plannedFiles } from '../../analysis/extract-plan.js';
 import { SafeDirWriter } from '../../export/dir-writer.js';
 import { extractToDir } from '../../export/write.js';
 import { imageRef } from '../../report/images.js';
 import { renderWriteSummary } from '../../report/export.js';
-import { loadSelected, overlayAt, warnMismatches } from '../content.js';
+import { enforceRefusals, loadSelected, overlayAt, warnMismatches } from '../content.js';
 
 interface Args extends GlobalArgs {
   input: string;
@@ -18,18 +18,6 @@ interface Args extends GlobalArgs {
   layer?: string;
   skipUnsafe: boolean;
   overwrite: boolean;
-}
-
-/** Refuse the whole operation (nothing written) unless the user chose to skip refused members. */
-export function enforceRefusals(plan: ExtractPlan, archive: string, skip: boolean): void {
-  if (plan.refused.length === 0) return;
-  const lines = plan.refused.map((r) => `layer ${r.layerIndex}: ${JSON.stringify(r.path)}: ${r.reason}`);
-  if (!skip) {
-    const first = plan.refused[0]!;
-    throw new LayerdigError('E_UNSAFE_PATH',
-      `${archive}: refused ${JSON.stringify(first.path)} (layer ${first.layerIndex}): ${first.reason}; ${plan.refused.length} member(s) refused, nothing written (--skip-unsafe writes the rest):\n${lines.map((l) => `  ${l}`).join('\n')}`);
-  }
-  for (const l of lines) warn(`skipped unsafe member: ${l}`);
 }
 
 export const extract: CommandModule<object, Args> = {

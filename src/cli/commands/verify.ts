@@ -37,8 +37,8 @@ export const verify: CommandModule<object, Args> = {
           o.archive.close();
         }
       } else {
+        // its row (status unreadable, naming the member) is the report: stdout, never hidden by -q
         r = await verifyUnopened(o.path, o.error);
-        problem(a, { input: o.path, error: o.error });
       }
       for (const n of r.notes) note(a, `${r.archive}: ${n}`);
       reports.push(r);
