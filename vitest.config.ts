@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // every temporary directory goes: each test file's after it (setup/cleanup.ts), the run's at the end
+    globalSetup: ['test/setup/tmp-sandbox.ts'],
+    setupFiles: ['test/setup/cleanup.ts'],
   },
 });

@@ -1,7 +1,7 @@
 // In-process: how long getting every image summary takes, by a direct scan of the
 // archives (JSON members only) and from the catalog, without node's start-up.
 // Usage: node bench/catalog-load.mjs <dir> <db> [runs=7]   (after npm run build and layerdig index <dir> --db <db>)
-import { openInputs } from '../dist/inputs.js';
+import { openInputs } from '../dist/app/inputs.js';
 import { summarize } from '../dist/analysis/summary.js';
 import { Catalog } from '../dist/catalog/catalog.js';
 

@@ -1,4 +1,4 @@
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 
 /** In-process time of what a metadata command does after Node has started: open (header walk + JSON). */
 const path = process.argv[2]!;

@@ -35,6 +35,8 @@ export const EXIT = {
   usage: 2,
   unreadable: 3,
   notFound: 4,
+  /** some inputs or images could not be read (each named on stderr); results printed for the rest */
+  partial: 5,
   internal: 70,
 } as const;
 

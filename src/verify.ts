@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Archive } from './archive.js';
-import { openArchive } from './archive.js';
+import type { Archive } from './app/archive.js';
+import { openArchive } from './app/archive.js';
 import { namedDigest, shortId, type Digest } from './digest.js';
 import { LayerdigError } from './errors.js';
 import type { BlobClaim, Measured } from './image/model.js';
 import { readLayerSettled } from './layer/pass.js';
 import { openStore } from './store/open.js';
+import { verifyDataRoot } from './verify-data-root.js';
 import { followLinks, type Store } from './store/store.js';
 import {
   blobsChecked, statusOf, verifyArchiveWide, verifyImage, type Check, type ImageVerdict, type LayerResult, type Located,
@@ -66,18 +67,17 @@ function blobLike(name: string, format: string): boolean {
 
 function storeFacts(store: Store): StoreFacts {
   const links: StoreFacts['links'] = [];
-  const unsafeNames: string[] = [];
   for (const m of store.members()) {
-    if (m.name.split('/').includes('..')) unsafeNames.push(m.name);
     if (m.type !== 'symlink' && m.type !== 'hardlink') continue;
     const end = followLinks(store, m.name);
     links.push({ member: m.name, target: m.linkname ?? '', problem: end.problem ?? null });
   }
-  return { links, duplicates: store.duplicates ?? [], unsafeNames };
+  return { links, duplicates: store.duplicates ?? [], unsafeNames: store.unsafeNames ?? [] };
 }
 
 /** Verify an opened archive. */
 export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
+  if (ar.format === 'docker-data-root') return verifyDataRoot(ar);
   const { store } = ar;
   const locate = locator(store);
   const measured = new Map<string, Measured>();

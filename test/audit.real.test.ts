@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -224,10 +225,9 @@ describe('audit CLI contract', () => {
   });
 
   it('a tampered layer becomes a critical layer-diffid-mismatch finding (diffIDs from the truth file)', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
     const t = truthOf('oci');
-    const dir = mkdtempSync(join(tmpdir(), 'ld-audit-'));
+    const dir = tempDir('ld-audit-');
     spawnSync('cp', ['-r', join(DIR, t.archive), dir]);
     const layer = t.images[0]!.layers[5]!;
     const blob = join(dir, t.archive, layer.blob_path);

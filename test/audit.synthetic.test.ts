@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tarStream from 'tar-stream';
 import { run } from './helpers/cli.js';
@@ -36,7 +36,7 @@ let dir = '';
 let archive = '';
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ld-audit-syn-'));
+  dir = tempDir('ld-audit-syn-');
   const l0 = await tarOf([
     { name: 'root/', type: 'directory', mode: 0o700 },
     { name: 'root/.ssh/', type: 'directory', mode: 0o700 },

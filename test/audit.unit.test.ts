@@ -9,7 +9,7 @@ import { envSecret, isSensitivePath, maskValue, secretEnvName, secretKind } from
 import { classifyWhiteout, type LayerEntry } from '../src/layer/entry.js';
 import { readLayer } from '../src/layer/pass.js';
 import { decodePaxRecords } from '../src/layer/pax.js';
-import { pathUri } from '../src/report/audit.js';
+import { findingRows, pathUri } from '../src/report/audit.js';
 
 const e = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry =>
   classifyWhiteout({ path, type: 'file', size: 10, mode: 0o644, uid: 0, gid: 0, mtime: 0, linkTarget: null, ...extra });
@@ -156,6 +156,17 @@ describe('audit: the final filesystem', () => {
       'world-writable-file a/ww @0', 'world-writable-dir a/open @0', 'device-node dev/null @0', 'device-node dev/sda @0',
     ]);
     expect(only(fs, 'device-node').map((f) => f.detail)).toEqual(['character device, mode 0666, owner 0:0', 'block device, mode 0660, owner 0:0']);
+  });
+
+  it('the OCI runtime spec\'s default devices with their own numbers are not findings; anything else under dev/ is', () => {
+    const dev = (path: string, major: number, minor: number, type: 'char' | 'block' = 'char') =>
+      e(path, { type, size: 0, mode: 0o666, device: { major, minor } });
+    const fs = run([[dev('dev/null', 1, 3), dev('dev/zero', 1, 5), dev('dev/full', 1, 7), dev('dev/random', 1, 8),
+      dev('dev/urandom', 1, 9), dev('dev/tty', 5, 0), dev('dev/console', 5, 1), dev('dev/ptmx', 5, 2),
+      dev('dev/mem', 1, 1), dev('dev/sda', 8, 0, 'block'), dev('srv/null', 1, 3), dev('dev/tty0', 4, 0)]]);
+    expect(only(fs, 'device-node').map((f) => f.path)).toEqual(['dev/mem', 'dev/sda', 'dev/tty0', 'srv/null']);
+    // a node named like a default device but with other numbers is still reported
+    expect(only(run([[dev('dev/null', 8, 0, 'block'), dev('dev/zero', 1, 3)]]), 'device-node').map((f) => f.path)).toEqual(['dev/null', 'dev/zero']);
   });
 
   it('secret-looking files present at the end; empty ones and deleted ones are not "present"', () => {
@@ -358,5 +369,31 @@ describe('SARIF artifact URIs', () => {
     expect(u.split('/').map(decodeURIComponent).join('/')).toBe(p);
     // dot segments cannot survive any URI parser (%2E%2E is `..` to WHATWG URL): hostile names only
     if (!p.split('/').some((x) => x === '..')) expect(new URL(u, 'file:///image/').pathname.startsWith('/image/')).toBe(true);
+  });
+});
+
+describe('table rows fold low and info findings per directory unless --all', () => {
+  const f = (rule: Finding['rule'], severity: Finding['severity'], path: string | null, layerIndex: number | null): Finding =>
+    ({ rule, severity, path, layerIndex, detail: `d ${path}` });
+  const findings: Finding[] = [
+    f('setuid-root', 'high', 'usr/bin/su', 0),
+    f('recoverable-deleted', 'low', 'usr/share/doc/a/copyright', 1),
+    f('recoverable-deleted', 'low', 'usr/share/doc/b/changelog.gz', 2),
+    f('recoverable-deleted', 'low', 'usr/share/doc/c', 1),
+    f('recoverable-deleted', 'low', 'etc/motd', 1),
+    f('symlink-absolute', 'low', 'usr/share/doc/x', 0),
+    f('exposed-port', 'info', null, null),
+  ];
+  it('groups two or more of one rule under one directory (three levels deep at most), keeps singles and config findings', () => {
+    expect(findingRows(findings, false).map((r) => `${r.severity} ${r.rule} ${r.layers} ${r.path} ${r.detail}`)).toEqual([
+      'high setuid-root 0 /usr/bin/su d usr/bin/su',
+      'low recoverable-deleted 1,2 /usr/share/doc/… 3 paths (--all lists each)',
+      'low recoverable-deleted 1 /etc/motd d etc/motd',
+      'low symlink-absolute 0 /usr/share/doc/x d usr/share/doc/x',
+      'info exposed-port - (config) d null',
+    ]);
+  });
+  it('--all lists each', () => {
+    expect(findingRows(findings, true)).toHaveLength(findings.length);
   });
 });

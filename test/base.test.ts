@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { ROOT, run, runJson } from './helpers/cli.js';
 import { finalFs, realArchives, type Truth, type TruthImage } from './helpers/truth.js';
 import { truthPool } from './helpers/truth-pool.js';
 import { writeDockerArchive, type SynthEntry } from './helpers/synth-docker.js';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { summarize } from '../src/analysis/summary.js';
 import { detectBase, BASE_DIGEST, BASE_NAME, type OsClueInput } from '../src/analysis/base.js';
 import { OS_RELEASE_PATHS, parseOsRelease } from '../src/analysis/os-release.js';
@@ -143,7 +143,7 @@ describe('base: os-release through symlinks, whiteouts and opaque directories (s
   };
   const os = (path: string) => runJson<BaseDoc>(['base', path, '-q']).clues.find((c) => c.kind === 'os')!;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'layerdig-os-'));
+    dir = tempDir('layerdig-os-');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,12 +1,12 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
 import { truthPool } from './helpers/truth-pool.js';
 import { Catalog } from '../src/catalog/catalog.js';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
 import type { LayerEntry } from '../src/layer/entry.js';
 import { defaultDbPath } from '../src/catalog/fingerprint.js';
@@ -16,7 +16,7 @@ let env: NodeJS.ProcessEnv;
 const pool = truthPool();
 
 beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'layerdig-cat-'));
+  tmp = tempDir('layerdig-cat-');
   env = { XDG_CACHE_HOME: join(tmp, 'cache') };
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

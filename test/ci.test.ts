@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS, gateSettings, goParseFloat, parseBytes, parseGateConfig, type RuleName } from '../src/analysis/gate-config.js';
 import { evaluateGate, settingsProblems, type GateFacts } from '../src/analysis/gate.js';
@@ -124,7 +123,7 @@ describe('layerdig ci', () => {
   });
 
   it("with dive's defaults (no .dive-ci) the same image fails on highestUserWastedPercent 0.1: exit 1", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'layerdig-ci-'));
+    const dir = tempDir('layerdig-ci-');
     try {
       const r = run(['ci', DIVE_IMAGE], { cwd: dir });
       expect(r.code).toBe(1);
@@ -153,7 +152,7 @@ describe('layerdig ci', () => {
   });
 
   it('a bad rules file or value is an error (exit 3), not a failed gate', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'layerdig-ci-'));
+    const dir = tempDir('layerdig-ci-');
     try {
       writeFileSync(join(dir, 'bad.yml'), 'rules:\n  lowestEfficiency: [\n');
       const bad = run(['ci', DIVE_IMAGE, '--config', join(dir, 'bad.yml')]);
@@ -200,7 +199,7 @@ describe('layerdig ci', () => {
   });
 
   it('writes JUnit XML that parses, one testcase per rule', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'layerdig-ci-'));
+    const dir = tempDir('layerdig-ci-');
     try {
       const xml = join(dir, 'gate.xml');
       const r = run(['ci', DIVE_IMAGE, '--config', DIVE_CI, '--lowestEfficiency', '0.99', '--junit', xml]);
@@ -229,7 +228,7 @@ print(json.dumps({'root': root.tag, 'tests': root.get('tests'), 'failures': root
   });
 
   it('requireVerify fails (exit 1) on a copy with one byte of a layer changed, naming the member and both digests', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'layerdig-ci-'));
+    const dir = tempDir('layerdig-ci-');
     try {
       const src = join(FIXTURES, 'real', 'app1', 'app1.docker-archive.tar');
       const truth = JSON.parse(readFileSync(join(FIXTURES, 'real', 'app1', 'app1.docker-archive.truth.json'), 'utf8')).images[0];

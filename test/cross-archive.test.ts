@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { ROOT, run, runJson } from './helpers/cli.js';
 import { truthPool, type PoolImage } from './helpers/truth-pool.js';
 import { writeDockerArchive } from './helpers/synth-docker.js';
@@ -103,7 +103,7 @@ describe('relation: content only, from a synthetic archive beside the fixtures',
   let synth: string;
   const deps = () => app1.diffIds[2]!; // app1's `COPY dir:deps` layer
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'layerdig-rel-'));
+    dir = tempDir('layerdig-rel-');
     // the deps layer's bytes, taken out of the docker-archive by GNU tar
     const t = spawnSync('tar', ['-xOf', join(ROOT, 'fixtures/real/app1/app1.docker-archive.tar'), `${deps().slice(7)}.tar`]);
     expect(t.status).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
 import { overlay } from '../src/analysis/filetree.js';
 import { deadBytes } from '../src/analysis/deadbytes.js';

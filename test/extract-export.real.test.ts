@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, type Stats, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, type Stats, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
 import { finalFs, realArchives, type FinalFsEntry } from './helpers/truth.js';
@@ -16,7 +16,7 @@ import { finalFs, realArchives, type FinalFsEntry } from './helpers/truth.js';
 const IMAGES = ['base', 'app1-old', 'app1', 'app2', 'fixture', 'opaque', 'gnutar'];
 const archive = (image: string, variant: string) => join(FIXTURES, 'real', image, `${image}.${variant}`);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const tmp = mkdtempSync(join(tmpdir(), 'layerdig-x-'));
+const tmp = tempDir('layerdig-x-');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const catBytes = (args: string[]) => {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'layerdig.js'), 'cat', ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
@@ -130,6 +130,20 @@ describe('extract', () => {
 
   it('a path the image does not have', async () => {
     expect((await runInProcess(['extract', archive('base', 'docker-archive.tar'), 'nope', '-o', join(tmp, 'nope')])).code).toBe(4);
+  });
+
+  it('never silently overwrites a file already in the output directory: refuses (nothing written) unless --overwrite', async () => {
+    const src = archive('base', 'docker-archive.tar');
+    const out = join(tmp, 'extract-again');
+    mkdirSync(join(out, 'etc'), { recursive: true });
+    writeFileSync(join(out, 'etc/os-release'), 'mine\n');
+    const r = await runInProcess(['extract', src, 'etc', '-o', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/1 file to extract already exists \("etc\/os-release"\); nothing written \(--overwrite replaces them\)/);
+    expect(readFileSync(join(out, 'etc/os-release'), 'utf8')).toBe('mine\n');
+    expect(readdirSync(join(out, 'etc'))).toEqual(['os-release']);
+    expect((await runInProcess(['extract', src, 'etc', '-o', out, '--overwrite'])).code).toBe(0);
+    expect(readFileSync(join(out, 'etc/os-release')).equals(gnuTarMember(src, 0, 'etc/os-release'))).toBe(true);
   });
 });
 

@@ -34,6 +34,11 @@ function runCli(args: string[], cwd: string): Promise<Outcome> {
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+    // a spawn that fails (ENOENT) emits 'error' and maybe no 'close': answer instead of hanging the hook
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, signal: null, stdout: '', stderr: `spawn failed: ${e.message}`, ms: Date.now() - started, rssKb: null });
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       let rssKb: number | null = null;
@@ -93,6 +98,13 @@ describe.each(CASES)('$name', (c: HostileCase) => {
     if (r.rssKb !== null) expect(r.rssKb, `${label}\nmax RSS ${r.rssKb} KB`).toBeLessThan(MAX_RSS_KB);
     // output is one line per thing: no raw control characters from names reach the terminal
     expect(r.stdout + r.stderr, label).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    if (c.warning && cmd !== 'verify') {
+      // the answer comes, with one warning line naming the member(s)
+      const warnings = r.stderr.split('\n').filter((l) => /WARNING/.test(l));
+      expect(warnings, label).toHaveLength(1);
+      expect(warnings[0], label).toMatch(c.warning);
+      expect(r.stdout.trim().split('\n').length, label).toBeGreaterThan(1);
+    }
     if (r.code === 3 || r.code === 4) {
       const errors = r.stderr.trim().split('\n').filter((l) => !/^layerdig: (skipped|WARNING)/.test(l) && !/: .*(skipped|is in the archive but|nothing in the archive declares)/.test(l));
       expect(errors, label).toHaveLength(1);

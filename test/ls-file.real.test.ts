@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
 import { finalFs, realArchives } from './helpers/truth.js';
@@ -196,7 +196,7 @@ describe('file: patterns and exit codes', () => {
 });
 
 describe('file --content finds bytes under any name (expected digests from GNU tar + sha256sum)', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'layerdig-content-'));
+  const tmp = tempDir('layerdig-content-');
   const src = archive('fixture', 'docker-archive.tar');
   const manifest = JSON.parse(execFileSync('tar', ['-xOf', src, 'manifest.json'], { encoding: 'utf8' })) as { Layers: string[] }[];
   /** one member of layer k, extracted with GNU tar into tmp/name */

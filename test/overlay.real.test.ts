@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
 import { mergedEntries, overlay } from '../src/analysis/filetree.js';
 import { FIXTURES } from './helpers/cli.js';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from './helpers/tmp.js';
+import { cpSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runJson, FIXTURES } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
@@ -31,7 +31,7 @@ describe('layers in worker threads', () => {
     });
   });
 
-  const tmp = mkdtempSync(join(tmpdir(), 'layerdig-par-'));
+  const tmp = tempDir('layerdig-par-');
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it.each(['oci-gzip', 'oci-zstd'])('a truncated %s blob: the same sentence and exit code with and without workers', (variant) => {

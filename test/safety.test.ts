@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,7 +18,7 @@ import { SafeDirWriter } from '../src/export/dir-writer.js';
  * never written through.
  */
 
-const root = mkdtempSync(join(tmpdir(), 'layerdig-hostile-'));
+const root = tempDir('layerdig-hostile-');
 const outside = join(root, 'outside');
 const hostile = join(root, 'hostile.tar');
 const benign = join(root, 'benign.tar');
@@ -55,15 +56,15 @@ beforeAll(async () => {
       { name: 'lnk', type: 'symlink', linkname: outside },
     ],
     [
-      // written "through" the symlink lnk → the overlay replaces lnk with a directory
-      { name: 'lnk/pwned.txt', body: 'must land inside the output directory\n' },
+      // written "through" the symlink lnk: a real extraction would write into `outside`; refused
+      { name: 'lnk/pwned.txt', body: 'must never be written\n' },
     ],
   ], 'hostile:1');
   await writeDockerArchive(benign, [[{ name: 'etc/', type: 'directory' }, { name: 'etc/passwd', body: 'benign\n' }, { name: 'etc/hosts', body: '127.0.0.1 localhost\n' }]], 'benign:1');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const REFUSED = ['../evil.txt', 'a/../../evil2.txt', 'abs-evil.txt', 'escape', 'hl-abs', 'hl-up'];
+const REFUSED = ['../evil.txt', 'a/../../evil2.txt', 'abs-evil.txt', 'escape', 'hl-abs', 'hl-up', 'lnk/pwned.txt'];
 
 function expectNothingEscaped(before: string[]) {
   expect(snapshot(outside)).toEqual(before);
@@ -97,8 +98,8 @@ describe('extract refuses every escaping member of a hostile archive', () => {
       'abs-link -> etc/passwd',
       'etc dir',
       'etc/passwd root:x:0:0::/root:/bin/sh\n',
-      'lnk dir',
-      'lnk/pwned.txt must land inside the output directory\n',
+      // the link itself, its absolute target rewritten to stay inside the output directory
+      `lnk -> ${outside.slice(1)}`,
     ]);
     expectNothingEscaped(before);
   });
@@ -118,9 +119,77 @@ describe('export refuses every escaping member of a hostile archive', () => {
     expect((await runInProcess(['export', hostile, '-o', out, '--skip-unsafe'])).code).toBe(1);
     const lines = execFileSync('tar', ['-tvf', out, '--quoting-style=literal'], { encoding: 'utf8' }).trim().split('\n');
     const names = execFileSync('tar', ['-tf', out, '--quoting-style=literal'], { encoding: 'utf8' }).trim().split('\n');
-    expect(names.sort()).toEqual(['a/', 'abs-link', 'etc/', 'etc/passwd', 'lnk/', 'lnk/pwned.txt']);
+    expect(names.sort()).toEqual(['a/', 'abs-link', 'etc/', 'etc/passwd', 'lnk']);
+    expect(lines.find((l) => l.includes('lnk'))).toMatch(new RegExp(`lnk -> ${outside}$`));
     expect(lines.some((l) => l.startsWith('h'))).toBe(false);
     expect(lines.find((l) => l.includes('abs-link'))).toMatch(/abs-link -> \/etc\/passwd$/);
+  });
+});
+
+describe('an entry written through the image\'s own symbolic link is refused, as GNU tar shows it would escape', () => {
+  // layer 0: evil -> <root>/through-target (absolute), rel -> sub, sub/, rel/y; layer 1: evil/x
+  const arch = join(root, 'through.tar');
+  const target = join(root, 'through-target');
+  const layers0 = (): Parameters<typeof writeDockerArchive>[1] => [
+    [
+      { name: 'evil', type: 'symlink', linkname: target },
+      { name: 'rel', type: 'symlink', linkname: 'sub' },
+      { name: 'sub/', type: 'directory' },
+      { name: 'rel/y', body: 'through a relative link\n' },
+    ],
+    [{ name: 'evil/x', body: 'through an absolute link\n' }],
+  ];
+  const THROUGH = ['evil/x', 'rel/y'];
+
+  beforeAll(async () => {
+    mkdirSync(target);
+    const { diffIds } = await writeDockerArchive(arch, layers0(), 'through:1');
+    // truth: GNU tar applies the layers in order, as a naive unpacker would
+    const unpacked = join(root, 'through-layers');
+    const gnu = join(root, 'through-gnu');
+    mkdirSync(unpacked);
+    mkdirSync(gnu);
+    execFileSync('tar', ['-xf', arch, '-C', unpacked]);
+    for (const d of diffIds) execFileSync('tar', ['-xf', join(unpacked, `${d.slice(7)}/layer.tar`), '-C', gnu]);
+  });
+
+  it('GNU tar writes both entries through the links: rel/y into sub/, evil/x into the directory outside', () => {
+    const gnu = join(root, 'through-gnu');
+    expect(lstatSync(join(gnu, 'evil')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(gnu, 'rel')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(gnu, 'sub', 'y'), 'utf8')).toBe('through a relative link\n');
+    expect(readFileSync(join(target, 'x'), 'utf8')).toBe('through an absolute link\n');
+    rmSync(join(target, 'x'));
+  });
+
+  it('extract: exit 3, each entry named with the link it goes through, nothing written', async () => {
+    const out = join(root, 'through-out');
+    const r = await runInProcess(['extract', arch, '/', '-o', out]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/refused "evil\/x" \(layer 1\): written through the symbolic link "evil" \(-> ".*through-target", layer 0\)/);
+    expect(r.stderr).toMatch(/"rel\/y": written through the symbolic link "rel" \(-> "sub", layer 0\)/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it('extract --skip-unsafe: the links are written as links, nothing through them (exit 1)', async () => {
+    const out = join(root, 'through-skip');
+    const r = await runInProcess(['extract', arch, '/', '-o', out, '--skip-unsafe', '--json']);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as { refused: { path: string }[] }).refused.map((x) => x.path).sort()).toEqual(THROUGH);
+    expect(snapshot(out).map((l) => l.replace(`${relative(root, out)}/`, ''))).toEqual([`evil -> ${target.slice(1)}`, 'rel -> sub', 'sub dir']);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it('export: exit 3 without --skip-unsafe; with it, GNU tar lists the links and no entry below them', async () => {
+    const refused = join(root, 'through-refused.tar');
+    const r = await runInProcess(['export', arch, '-o', refused]);
+    expect(r.code).toBe(3);
+    for (const m of THROUGH) expect(r.stderr).toContain(JSON.stringify(m));
+    expect(existsSync(refused)).toBe(false);
+    const out = join(root, 'through-skip.tar');
+    expect((await runInProcess(['export', arch, '-o', out, '--skip-unsafe'])).code).toBe(1);
+    expect(execFileSync('tar', ['-tf', out], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual(['evil', 'rel', 'sub/']);
   });
 });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { tempDir } from './helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openArchive } from '../src/archive.js';
+import { openArchive } from '../src/app/archive.js';
 import { readLayer, type LayerListing } from '../src/layer/pass.js';
 import { TarWalker, type WalkHeader } from '../src/layer/tar-walk.js';
 import { realArchives } from './helpers/truth.js';
@@ -74,7 +74,7 @@ describe('TarWalker lists exactly what tar-stream lists', () => {
   describe('tars written by other tools', () => {
     let dir: string;
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'layerdig-walk-'));
+      dir = tempDir('layerdig-walk-');
       const py = `
 import tarfile, io, sys
 d = sys.argv[1]

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -25,7 +25,8 @@ describe('verify passes on every fixture', () => {
   const all = new Map<string, VerifyDoc>();
   let code = -1;
   beforeAll(async () => {
-    const r = await runInProcess(['verify', FIXTURES, '--json', '--no-trunc', '-q']);
+    // other fixture folders hold inputs made to fail (fixtures/supply's tampered copies): verify real/ and external/
+    const r = await runInProcess(['verify', join(FIXTURES, 'real'), join(FIXTURES, 'external'), '--json', '--no-trunc', '-q']);
     code = r.code;
     for (const d of JSON.parse(r.stdout) as VerifyDoc[]) all.set(d.archive, d);
   });
@@ -34,7 +35,10 @@ describe('verify passes on every fixture', () => {
     expect(code).toBe(0);
     const docs = [...all.values()];
     const external = Object.keys(expectedExternal()).filter((k) => /\.tar$/.test(k));
-    expect(docs.length).toBe(realArchives().length + external.length);
+    // the project's own Docker-engine saves and LayerSources saves (fixtures/engine, fixtures/layersources)
+    const own = ['engine', 'layersources'].flatMap((d) => readdirSync(join(FIXTURES, d)).filter((f) => f.endsWith('.tar')));
+    expect(own).toHaveLength(4);
+    expect(docs.length).toBe(realArchives().length + external.length + own.length);
     for (const d of docs) {
       expect(Object.keys(d)).toEqual(['archive', 'ok', 'images', 'artifacts', 'blobs', 'notes']);
       expect(d.artifacts).toBe(0);

@@ -63,7 +63,7 @@ export const RULES: readonly RuleInfo[] = [
   { id: 'file-capability', severity: 'medium', title: 'File capabilities', help: 'security.capability grants capabilities (e.g. cap_net_raw, cap_net_bind_service), or the xattr cannot be decoded.' },
   { id: 'world-writable-file', severity: 'medium', title: 'World-writable file', help: 'A regular file with the o+w bit (00002).' },
   { id: 'world-writable-dir', severity: 'medium', title: 'World-writable directory without the sticky bit', help: 'A directory with o+w and without the sticky bit (01000): anyone can delete or rename what it holds. 1777 directories such as /tmp are fine.' },
-  { id: 'device-node', severity: 'medium', title: 'Device node', help: 'A character or block device node in the image filesystem (runtimes provide /dev themselves).' },
+  { id: 'device-node', severity: 'medium', title: 'Device node', help: 'A character or block device node in the image filesystem (runtimes provide /dev themselves). The OCI runtime spec\'s default devices with their own numbers (/dev/null 1:3, zero 1:5, full 1:7, random 1:8, urandom 1:9, tty 5:0, console 5:1, ptmx 5:2) are not reported.' },
   { id: 'symlink-escapes-root', severity: 'medium', title: 'Symlink that climbs above the root', help: 'A relative symlink whose target, with .. resolved against the link\'s directory, lies above the image root.' },
   { id: 'runs-as-root', severity: 'medium', title: 'Runs as root', help: 'Config User is empty, root, 0, 0:0 or root:<group>.' },
   { id: 'recoverable-deleted', severity: 'low', title: 'Deleted file still in a lower blob', help: 'A file, link or node deleted by a later layer (whiteout, opaque directory, type change) whose entry is still in a lower layer blob; the path, size, the layer holding the bytes and the layer that hid them.' },
@@ -227,6 +227,21 @@ export function audit(input: AuditInput): Finding[] {
   return sortFindings(findings);
 }
 
+/**
+ * The devices the OCI runtime spec says every container gets (config-linux.md,
+ * "Default Devices"): an image that ships them with these numbers adds nothing
+ * a runtime would not provide, so they are not findings.
+ */
+const DEFAULT_DEVICES: ReadonlyMap<string, [number, number]> = new Map([
+  ['dev/null', [1, 3]], ['dev/zero', [1, 5]], ['dev/full', [1, 7]], ['dev/random', [1, 8]], ['dev/urandom', [1, 9]],
+  ['dev/tty', [5, 0]], ['dev/console', [5, 1]], ['dev/ptmx', [5, 2]],
+]);
+
+function isDefaultDevice(path: string, e: LayerEntry): boolean {
+  const want = DEFAULT_DEVICES.get(path);
+  return e.type === 'char' && want !== undefined && e.device?.major === want[0] && e.device?.minor === want[1];
+}
+
 function secretWhat(s: SecretMatch): string {
   return `named like a ${s.kind === 'private-key' ? 'private key' : s.kind === 'env-file' ? 'dotenv file' : 'credentials file'} (${s.pattern})`;
 }
@@ -254,7 +269,7 @@ function finalChecks(path: string, node: Node, add: Add, sizeOf: (e: LayerEntry,
   }
   if (isFile && e.mode & 0o002) add('world-writable-file', path, k, `mode ${octal(e.mode)}, owner ${owner}`);
   if (e.type === 'dir' && e.mode & 0o002 && !(e.mode & 0o1000)) add('world-writable-dir', path, k, `mode ${octal(e.mode)}, no sticky bit`);
-  if (e.type === 'char' || e.type === 'block') {
+  if ((e.type === 'char' || e.type === 'block') && !isDefaultDevice(path, e)) {
     add('device-node', path, k, `${e.type === 'char' ? 'character' : 'block'} device, mode ${octal(e.mode)}, owner ${owner}`);
   }
   if (isFile) {

@@ -50,6 +50,15 @@ export interface ExtractPlan {
   refused: Refusal[];
 }
 
+/** Every non-directory path the plan writes (files, hard links, symlinks, devices). */
+export function plannedFiles(plan: ExtractPlan): string[] {
+  return [
+    ...[...plan.groups.values()].flatMap((g) => [g.owner.path, ...g.links.map((l) => l.path)]),
+    ...plan.symlinks.map((s) => s.path),
+    ...plan.specials.map((s) => s.path),
+  ].sort();
+}
+
 export interface PlanOptions {
   /**
    * A symlink whose relative target climbs above the root is refused either way.
@@ -72,6 +81,21 @@ function unsafePath(path: string): string | null {
 }
 
 /**
+ * An entry named below a symbolic link (`evil -> /etc`, then `evil/cron.d/x`):
+ * tar and Docker would write it wherever the link points, not below it.
+ */
+function throughSymlink(tree: ReadonlyMap<string, Node>, path: string): string | null {
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+    const link = tree.get(path.slice(0, i))?.throughLink;
+    if (link) {
+      return `written through the symbolic link ${JSON.stringify(path.slice(0, i))} (-> ${JSON.stringify(link.entry.linkTarget ?? '')}, layer ${link.layerIndex}): `
+        + 'a real extraction would write where the link points';
+    }
+  }
+  return null;
+}
+
+/**
  * Plan the entries of `tree` that are under one of `roots` ('' = everything),
  * plus the directories above each root.
  */
@@ -89,10 +113,12 @@ export function planExtract(tree: ReadonlyMap<string, Node>, roots: string[], op
   for (const [p, n] of tree) if (roots.some((r) => isUnder(p, r))) chosen.set(p, n);
 
   const members = new Map<LayerEntry, { sourceLayer: number; items: PlanEntry[] }>();
-  for (const [path, node] of [...chosen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [path, stated] of [...chosen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // a directory that only exists because an entry was named below a symbolic link is that link
+    const node: Node = stated.throughLink ? { entry: { ...stated.throughLink.entry, path }, layerIndex: stated.throughLink.layerIndex } : stated;
     const e = node.entry;
     const item: PlanEntry = { path, entry: e, layerIndex: node.layerIndex };
-    const bad = e.unsafe ?? unsafePath(path);
+    const bad = e.unsafe ?? unsafePath(path) ?? throughSymlink(tree, path);
     if (bad && node.implicit) continue; // a parent no layer stated (`..` of `../x`): its children are the refused members
     if (bad) {
       plan.refused.push({ path, layerIndex: node.layerIndex, reason: bad });

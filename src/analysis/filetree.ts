@@ -20,6 +20,12 @@ export interface Node {
   /** a parent directory no layer stated, created because a child needed it */
   implicit?: boolean;
   /**
+   * for an implicit directory: the symbolic link it replaced because a later
+   * entry named a path below the link (`evil -> /x`, then `evil/f`). A real
+   * extraction writes through such a link; `extract`/`export` refuse its children.
+   */
+  throughLink?: LinkSource;
+  /**
    * for a hard link: the entry that holds the bytes it shares (never itself a
    * hard link), resolved when the link's layer was applied
    */
@@ -148,7 +154,8 @@ export function overlay(layers: readonly (readonly LayerEntry[])[]): Overlay {
         const n = tree.get(p);
         if (n?.entry.type === 'dir') continue;
         if (n) del(tree.remove(p), 'replaced');
-        const node: Node = { entry: implicitDir(p), layerIndex: k, implicit: true };
+        const through = n?.entry.type === 'symlink' ? { layerIndex: n.layerIndex, entry: n.entry } : undefined;
+        const node: Node = { entry: implicitDir(p), layerIndex: k, implicit: true, ...(through ? { throughLink: through } : {}) };
         tree.set(p, node);
         out.push({ path: p, change: 'added', layerIndex: k, entry: node.entry, before: null });
       }

@@ -148,7 +148,7 @@ export function verifyArchiveWide(declared: ArchiveDeclared, facts: VerifyFacts,
       : fail('link', l.member, 'a member inside the archive', `${l.target}: ${l.problem}`));
   }
   for (const n of new Set(store.duplicates)) checks.push(fail('member name', n, 'one member of this name', 'several'));
-  for (const n of store.unsafeNames) checks.push(fail('member name', n, 'a name inside the archive', 'climbs out with ..'));
+  for (const n of store.unsafeNames) checks.push(fail('member name', n, 'a name inside the archive', n.startsWith('/') ? 'is absolute' : 'climbs out with ..'));
   // an archive of artifacts only (a helm chart) holds nothing wrong; one holding nothing at all does
   if (imageCount === 0 && artifacts === 0) checks.push(fail('images', '(archive)', 'at least one image or artifact', 0));
   return dedupe(checks);

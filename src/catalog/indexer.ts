@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openArchive, type Archive } from '../archive.js';
+import { openArchive, type Archive } from '../app/archive.js';
 import { LayerdigError } from '../errors.js';
 import type { Layer } from '../image/model.js';
 import { readLayer } from '../layer/pass.js';

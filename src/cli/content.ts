@@ -1,31 +1,14 @@
-import type { Archive } from '../archive.js';
-import type { Image, Layer } from '../image/model.js';
-import type { LayerEntry } from '../layer/entry.js';
+import type { Archive } from '../app/archive.js';
+import type { Layer } from '../image/model.js';
 import { LayerReader } from '../layer/reader.js';
 import { overlay, type Overlay } from '../analysis/filetree.js';
+import { loadImages, mismatchWarnings, type LoadedImage } from '../app/load.js';
+import { recordFindings } from '../app/outcome.js';
 import { layerReader, warn, type GlobalArgs } from './context.js';
 import { selectOne } from '../image/select.js';
 import { selectLayer } from '../image/layer-select.js';
 
-/** An image with its layer listings (read once per diffID) and its overlay. */
-export interface LoadedImage {
-  archive: Archive;
-  image: Image;
-  listings: LayerEntry[][];
-  overlay: Overlay;
-}
-
-/** Read the listings of these images (one pass per distinct layer) and apply the overlay. */
-export async function loadImages(reader: LayerReader, ar: Archive, images: Image[]): Promise<LoadedImage[]> {
-  await reader.prefetch(ar.store, images);
-  const out: LoadedImage[] = [];
-  for (const image of images) {
-    const listings: LayerEntry[][] = [];
-    for (const l of image.layers) listings.push((await reader.listing(ar.store, l)).entries);
-    out.push({ archive: ar, image, listings, overlay: overlay(listings) });
-  }
-  return out;
-}
+export { loadImages, type LoadedImage };
 
 /**
  * The one image a single-image content command works on (`-i`, `--platform`),
@@ -46,13 +29,12 @@ export function overlayAt(loaded: LoadedImage, layer: Layer | null): Overlay {
   return overlay(loaded.listings.slice(0, layer.index + 1));
 }
 
-/** A layer whose content does not hash to its diffID is a finding: say it loudly, once each. */
+/**
+ * The diffID-mismatch policy (app/load.ts) on the terminal: one warning per
+ * layer, and the command's exit code becomes 1. True when there was one.
+ */
 export function warnMismatches(reader: LayerReader, already = new Set<string>()): boolean {
-  for (const m of reader.mismatches) {
-    const key = `${m.where}\0${m.actual}`;
-    if (already.has(key)) continue;
-    already.add(key);
-    warn(`${m.where}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId} — the archive does not match its config`);
-  }
+  for (const w of mismatchWarnings(reader, already)) warn(w);
+  if (reader.mismatches.length) recordFindings();
   return reader.mismatches.length > 0;
 }

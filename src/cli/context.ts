@@ -1,9 +1,10 @@
 import type { Argv } from 'yargs';
-import { printable } from '../report/format.js';
-import { EXIT } from '../errors.js';
+import { printable, printableJson, printableText } from '../report/format.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
-import { openInputs } from '../inputs.js';
-import type { Archive } from '../archive.js';
+import type { Archive } from '../app/archive.js';
+import { openEvery } from '../app/load.js';
+import { recordFindings, recordProblem, type Problem } from '../app/outcome.js';
+import { LayerdigError } from '../errors.js';
 import { LayerReader } from '../layer/reader.js';
 import { clearProgress, progressFor } from './progress.js';
 import { paint } from './color.js';
@@ -72,22 +73,54 @@ export function layerReader(a: Pick<GlobalArgs, 'quiet' | 'jobs'>): LayerReader 
 /** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */
 export function emit(a: Pick<GlobalArgs, 'json'>, json: unknown, text: () => string): void {
   clearProgress();
-  process.stdout.write(a.json ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+  process.stdout.write(a.json ? `${printableJson(json)}\n` : `${printableText(text())}\n`);
 }
 
-/** Open every input (directories searched recursively), printing each archive's notes. */
-export async function openAll(a: GlobalArgs, paths: string[], recursive = true): Promise<Archive[]> {
-  applyLimits(a);
-  const out: Archive[] = [];
-  for await (const ar of openInputs(paths, { recursive, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) })) {
-    for (const n of ar.notes) note(a, `${ar.path}: ${n}`);
-    // hostile outer members: the answer still comes, but the run ends with the integrity exit code
-    for (const w of ar.warnings) warn(w);
-    if (ar.warnings.length && !process.exitCode) process.exitCode = EXIT.findings;
-    out.push(ar);
-  }
-  return out;
+/**
+ * An input or image left out as unreadable: one line on stderr naming it (and
+ * the member), even with --quiet; with --json that line is a JSON object
+ * `{"error":{"input","code","message"}}` so a CI job can pick it out. The
+ * command goes on and ends with exit 5 (partial) unless something outranks it.
+ */
+export function problem(a: Pick<GlobalArgs, 'json'>, p: Problem): void {
+  clearProgress();
+  recordProblem(p);
+  const msg = p.error.message.startsWith(p.input) ? p.error.message : `${p.input}: ${p.error.message}`;
+  process.stderr.write(a.json
+    ? `${JSON.stringify({ error: { input: p.input, code: p.error.code, message: msg } })}\n`
+    : `layerdig: ${paint(process.stderr, 'red', 'ERROR')}: ${printable(msg)} (left out; results for the rest)\n`);
 }
+
+/**
+ * Open every input (directories searched recursively), printing each
+ * archive's notes. An input or image that cannot be read is named on stderr
+ * and left out (exit 5); when nothing at all can be read, that is the error.
+ */
+export async function openAll(a: GlobalArgs, paths: string[], recursive = true, partial = true): Promise<Archive[]> {
+  applyLimits(a);
+  const { archives, problems } = await openEvery(paths, { recursive, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) });
+  // every input is needed (diff's two archives): the first that cannot be read is the error
+  const unopened = problems.find((p) => !archives.some((ar) => ar.path === p.input));
+  if (!partial && unopened) {
+    for (const ar of archives) ar.close();
+    throw unopened.error;
+  }
+  if (archives.length === 0 && problems.length === 1) throw problems[0]!.error;
+  for (const ar of archives) {
+    for (const n of ar.notes) note(a, `${ar.path}: ${n}`);
+    // integrity warnings (hostile outer members, an index that lists itself): the answer still comes, exit 1
+    for (const w of ar.warnings) warn(w);
+    if (ar.warnings.length) recordFindings();
+  }
+  for (const p of problems) problem(a, p);
+  if (archives.length === 0 && problems.length) {
+    throw new LayerdigError('E_BAD_ARCHIVE', `none of the ${problems.length} archives found could be read`);
+  }
+  return archives;
+}
+
+/** A command's sink for problems met while reading layers: named on stderr, the command goes on. */
+export const settleTo = (a: Pick<GlobalArgs, 'json'>) => (p: Problem) => problem(a, p);
 
 export async function openOneArchive(a: GlobalArgs, path: string): Promise<Archive> {
   const [ar] = await openAll(a, [path], false);

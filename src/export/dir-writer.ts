@@ -36,6 +36,20 @@ export class SafeDirWriter {
     }
   }
 
+  /**
+   * Which of these paths already exist in the output directory as something
+   * other than a directory (checked with lstat: a link is not followed), so
+   * that a run can refuse before it writes anything rather than replace them.
+   */
+  async existing(rels: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const rel of rels) {
+      const st = await this.lstat(join(this.root, rel)).catch(() => null);
+      if (st && !st.isDirectory()) found.push(rel);
+    }
+    return found;
+  }
+
   private unsafe(rel: string, why: string): LayerdigError {
     return new LayerdigError('E_UNSAFE_PATH', `refused ${JSON.stringify(rel)}: ${why}; nothing is written outside ${this.root}`);
   }

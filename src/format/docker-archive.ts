@@ -1,6 +1,6 @@
 import { namedDigest, shortId, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Agreement, BlobClaim, ImageSource } from '../image/model.js';
+import type { Agreement, BlobClaim, ImageSource, SourceDescriptor } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import { canonicalRef } from '../image/select.js';
 import { blobPath, claimOf, isObject, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
@@ -9,17 +9,18 @@ import { cosignTag, recordArtifact } from './artifact.js';
 import { imageFromOciEntry } from './oci-layout.js';
 import type { Format } from './format.js';
 
-interface LayerSourceDescriptor { digest: Digest | null; size: number | null; mediaType: string | null }
-
-function layerSources(v: unknown): Map<string, LayerSourceDescriptor> {
-  const out = new Map<string, LayerSourceDescriptor>();
+/** `manifest.json` LayerSources, keyed by diffID. */
+function layerSources(v: unknown): Map<string, SourceDescriptor> {
+  const out = new Map<string, SourceDescriptor>();
   if (!isObject(v)) return out;
   for (const [diffId, d] of Object.entries(v)) {
     if (!isObject(d)) continue;
+    const urls = Array.isArray(d.urls) ? d.urls.filter((u): u is string => typeof u === 'string') : [];
     out.set(diffId, {
       digest: typeof d.digest === 'string' ? toDigest(d.digest) : null,
       size: typeof d.size === 'number' ? d.size : null,
       mediaType: typeof d.mediaType === 'string' ? d.mediaType : null,
+      ...(urls.length ? { urls } : {}),
     });
   }
   return out;
@@ -86,8 +87,15 @@ export const dockerArchive: Format = {
         const ref = e.Layers[j];
         if (typeof ref !== 'string') throw badArchive(store.path, 'manifest.json', `${what}.Layers[${j}] is not a path`);
         const d = diffIds[j] ? sources.get(diffIds[j]!) : undefined;
-        if (d?.digest) claims.push(claimOf('layer', ref, `${what}.LayerSources`, { digest: d.digest, size: d.size }));
-        layers.push(await layerSource(store, ref, d ?? {}));
+        if (oci) {
+          // Docker 25+ writes LayerSources for every layer: the descriptor of the blob it stored in blobs/
+          if (d?.digest) claims.push(claimOf('layer', ref, `${what}.LayerSources`, { digest: d.digest, size: d.size }));
+          layers.push(await layerSource(store, ref, d ?? {}));
+        } else {
+          // before 25 (and in crane tarballs) it says where a layer came from — for a foreign layer the
+          // registry's gzip blob while `layer.tar` holds the diff: Docker's load keeps it as metadata, unchecked
+          layers.push({ ...await layerSource(store, ref), ...(d ? { source: d } : {}) });
+        }
       }
       const match = oci?.entries.find((o) => o.config.digest === cfg.digest && !matched.has(o));
       if (match) matched.add(match);

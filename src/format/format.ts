@@ -14,4 +14,9 @@ export interface Format {
    * declare beyond the images (nested indexes, missing blobs) goes to `declared`.
    */
   load(store: Store, declared?: ArchiveDeclared): Promise<ImageSource[]>;
+  /**
+   * The store every later read goes through, when the format's layers are not
+   * members of the input (a Docker data-root: unpacked directories, read as tars).
+   */
+  wrap?(store: Store): Store;
 }

@@ -47,6 +47,8 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     compressedSize: l.size,
     member: l.member,
     storage: storage(l.member),
+    ...(l.source ? { source: l.source } : {}),
+    ...(l.cacheId ? { cacheId: l.cacheId } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
   return {
@@ -64,6 +66,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     layers,
     history: pairHistory(rawHistory, layers.length),
     notes: src.notes,
+    ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

@@ -35,7 +35,8 @@ export type FormatName =
   | 'docker-archive-oci'    // Docker 25+ save: manifest.json + OCI layout inside
   | 'docker-archive-v1'     // pre-1.10 save: repositories + <id>/json parent chain
   | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
-  | 'skopeo-dir';           // skopeo dir: export
+  | 'skopeo-dir'            // skopeo dir: export
+  | 'docker-data-root';     // a Docker engine's /var/lib/docker (directory or tar of it)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -52,6 +53,22 @@ export interface LayerSource {
   size: number;
   /** by magic bytes */
   compression: Compression;
+  /** a Docker data-root's name for the layer's directory (`overlay2/<cache-id>/diff`) */
+  cacheId?: string;
+  /** a legacy save's `LayerSources` entry: where the layer came from, not the member stored here */
+  source?: SourceDescriptor;
+}
+
+/**
+ * A pre-Docker-25 `LayerSources` descriptor (go-containerregistry writes them for foreign
+ * layers): the registry blob the layer was pulled as, e.g. a gzip with its URLs. Docker's
+ * load keeps it as metadata and never checks it against the stored member; neither do we.
+ */
+export interface SourceDescriptor {
+  mediaType: string | null;
+  digest: Digest | null;
+  size: number | null;
+  urls?: string[];
 }
 
 /**
@@ -190,6 +207,8 @@ export interface ImageSource {
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
   declared?: Declared;
+  /** local images along the build-parent chain, newest (this image) first: a Docker data-root's intermediate images */
+  buildSteps?: Digest[];
 }
 
 export interface Layer {
@@ -203,6 +222,10 @@ export interface Layer {
   compressedSize: number;
   member: string;
   storage: string;
+  /** legacy `LayerSources`: the registry blob this layer came from (metadata, never verified) */
+  source?: SourceDescriptor;
+  /** a Docker data-root's name for the layer's directory */
+  cacheId?: string;
 }
 
 export interface HistoryItem {
@@ -232,6 +255,8 @@ export interface Image {
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
   declared?: ImageDeclared;
+  /** local images along the build-parent chain, newest (this image) first (`docker history` shows them) */
+  buildSteps?: Digest[];
 }
 
 export function platformString(p: Platform): string {

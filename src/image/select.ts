@@ -52,28 +52,33 @@ function distinct(images: Image[]): Image[] {
   });
 }
 
+/** The images on `platform` (all when none is given); none there is not found. */
+function onPlatform(images: Image[], platform?: string): Image[] {
+  if (!platform) return images;
+  const want = parsePlatform(platform);
+  const pool = images.filter((i) => platformMatches(i.platform, want));
+  if (pool.length === 0) throw new LayerdigError('E_NOT_FOUND', `no image for platform ${platform}`, images.map(describeImage));
+  return pool;
+}
+
 /**
- * `-i/--image`: repo:tag, a full or unique-prefix image ID, or a manifest
- * digest. No selector selects all images (after the platform filter).
+ * The one selection rule every command uses. No selector: every image (on
+ * `--platform`), for the commands that report each image. A selector
+ * (`-i`: repo:tag, a full or unique-prefix image ID, or a manifest digest)
+ * names exactly one image: none is not found (exit 4), several are ambiguous
+ * (exit 2), each with the candidates listed — on every command alike.
  */
 export function selectImages(images: Image[], selector?: string, platform?: string): Image[] {
-  let pool = images;
-  if (platform) {
-    const want = parsePlatform(platform);
-    pool = pool.filter((i) => platformMatches(i.platform, want));
-    if (pool.length === 0) {
-      throw new LayerdigError('E_NOT_FOUND', `no image for platform ${platform}`, images.map(describeImage));
-    }
-  }
-  if (!selector) return pool;
-  const hits = pool.filter((i) => matches(i, selector));
-  if (hits.length === 0) throw new LayerdigError('E_NOT_FOUND', `no image matches "${selector}"`, pool.map(describeImage));
-  return hits;
+  const pool = onPlatform(images, platform);
+  return selector ? [selectOne(pool, selector)] : pool;
 }
 
 /** Exactly one image, or an error listing the candidates. */
 export function selectOne(images: Image[], selector?: string, platform?: string): Image {
-  const hits = distinct(selectImages(images, selector, platform));
+  const pool = onPlatform(images, platform);
+  const matching = selector ? pool.filter((i) => matches(i, selector)) : pool;
+  if (matching.length === 0) throw new LayerdigError('E_NOT_FOUND', `no image matches "${selector}"`, pool.map(describeImage));
+  const hits = distinct(matching);
   if (hits.length > 1) {
     const what = selector ? `"${selector}" matches ${hits.length} images` : `the input holds ${hits.length} images`;
     throw new LayerdigError('E_AMBIGUOUS', `${what}: choose one with -i (and --platform)`, hits.map(describeImage));

@@ -4,7 +4,7 @@ import { summarize } from '../analysis/diff.js';
 import { describeImage } from '../image/select.js';
 import { humanSize, id } from './format.js';
 import { imageRef } from './images.js';
-import { printable } from './ls.js';
+import { printable } from './format.js';
 import { table } from './table.js';
 
 const layerJson = (l: { index: number; diffId: string; chainId: string }) => ({ index: l.index, diffId: l.diffId, chainId: l.chainId });

@@ -2,7 +2,9 @@ import type { WriteSummary } from '../export/write.js';
 import { humanSize } from './format.js';
 
 export function renderWriteSummary(verb: string, where: string, s: WriteSummary): string {
-  const parts = [`${s.files} files (${humanSize(s.bytes)})`, `${s.dirs} directories`, `${s.symlinks} symbolic links`, `${s.hardlinks} hard links`];
-  if (s.specials) parts.push(`${s.specials} devices/fifos`);
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  const parts = [`${n(s.files, 'file', 'files')} (${humanSize(s.bytes)})`, n(s.dirs, 'directory', 'directories'),
+    n(s.symlinks, 'symbolic link', 'symbolic links'), n(s.hardlinks, 'hard link', 'hard links')];
+  if (s.specials) parts.push(n(s.specials, 'device/fifo', 'devices/fifos'));
   return `${verb} ${parts.join(', ')} to ${where}`;
 }

@@ -96,7 +96,7 @@ const JS = `
 (function(){
   var info=document.getElementById('tm-info');var svg=document.getElementById('treemap');
   if(!svg||!info)return;
-  function fmt(n){var u=['B','kB','MB','GB','TB'];var i=0;while(n>=1000&&i<u.length-1){n/=1000;i++}return (i?n.toPrecision(4):n)+u[i]}
+  var fmt=${humanSize.toString()};
   function show(e){var t=e.target;if(!t||!t.getAttribute||!t.getAttribute('data-path'))return;
     var files=t.getAttribute('data-files');var layer=+t.getAttribute('data-layer');
     info.textContent=t.getAttribute('data-path')+' \\u2014 '+fmt(+t.getAttribute('data-size'))+(files?' in '+files+' files':'')+(layer>=0?' \\u2014 layer '+layer:'');}
@@ -120,6 +120,7 @@ export function renderHtmlReport(d: ReportData): string {
   s.push(`<section id="summary"><h2>Image</h2><div class="cards">`);
   const card = (label: string, value: string) => s.push(`<div class="card"><span class="muted">${esc(label)}</span><b>${value}</b></div>`);
   card('layers', String(img.layerCount));
+  card('size (as docker images)', esc(humanSize(img.size)));
   card('stored (blobs)', esc(humanSize(img.compressedSize)));
   card('uncompressed', esc(humanSize(img.uncompressedSize)));
   card('final filesystem', `${esc(humanSize(img.finalSize))} <span class="muted">in ${img.finalFiles} files</span>`);

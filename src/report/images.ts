@@ -1,19 +1,35 @@
+import type { Digest } from '../digest.js';
 import type { Image } from '../image/model.js';
 import { platformString } from '../image/model.js';
 import { splitReference, isFullReference } from '../image/reference.js';
 import { created, humanSize, id } from './format.js';
 import { table } from './table.js';
 
-/** Bytes of the image's layer blobs as stored in the archive (known without reading them). */
-export function storedSize(img: Image): number {
+/** Docker's DiffSize of each layer read, by diffID (what `docker history` shows per layer). */
+export type DiffSizes = ReadonlyMap<Digest, number>;
+
+/** Bytes of the image's layer blobs as stored in the archive (known without reading them; format-dependent). */
+export function blobSize(img: Image): number {
   return img.layers.reduce((s, l) => s + l.compressedSize, 0);
+}
+
+/** What `docker images` and `docker image inspect` call Size: Σ DiffSize over the layers (null if one was not read). */
+export function dockerSize(img: Image, sizes: DiffSizes | null): number | null {
+  let sum = 0;
+  for (const l of img.layers) {
+    const s = sizes?.get(l.diffId);
+    if (s === undefined) return null;
+    sum += s;
+  }
+  return sum;
 }
 
 export function imageRef(img: Image) {
   return { archive: img.archive, id: img.id, repoTags: img.repoTags, manifestDigest: img.manifestDigest, platform: platformString(img.platform) };
 }
 
-export function imagesReport(images: Image[]) {
+/** `size`: Docker's figure (null with --no-content); `blobSize`: the stored blobs. */
+export function imagesReport(images: Image[], sizes: DiffSizes | null) {
   return images.map((i) => ({
     archive: i.archive,
     format: i.format,
@@ -23,7 +39,8 @@ export function imagesReport(images: Image[]) {
     manifestDigest: i.manifestDigest,
     created: i.created,
     platform: platformString(i.platform),
-    size: storedSize(i),
+    size: dockerSize(i, sizes),
+    blobSize: blobSize(i),
     layerCount: i.layers.length,
   }));
 }
@@ -35,9 +52,10 @@ export function namesFor(img: Pick<Image, 'repoTags' | 'refName'>): { repository
   return [{ repository: '<none>', tag: '<none>' }];
 }
 
-export function renderImages(images: Image[], full: boolean): string {
+/** Docker's SIZE when the layers were read; else the stored size, under a header that says so. */
+export function renderImages(images: Image[], full: boolean, sizes: DiffSizes | null): string {
   const rows = images.flatMap((i) => namesFor(i).map((n) => [
-    n.repository, n.tag, id(i.id, full), created(i.created), humanSize(storedSize(i)), platformString(i.platform), i.archive,
+    n.repository, n.tag, id(i.id, full), created(i.created), humanSize(sizes ? dockerSize(i, sizes) : blobSize(i)), platformString(i.platform), i.archive,
   ]));
-  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'PLATFORM', 'ARCHIVE'], rows);
+  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', sizes ? 'SIZE' : 'BLOB SIZE', 'PLATFORM', 'ARCHIVE'], rows);
 }

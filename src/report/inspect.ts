@@ -1,8 +1,11 @@
 import type { Image } from '../image/model.js';
-import { storedSize } from './images.js';
+import { blobSize, dockerSize, type DiffSizes } from './images.js';
 
-/** A `docker image inspect`-like document, plus where the image came from. */
-export function inspectReport(img: Image) {
+/**
+ * A `docker image inspect`-like document, plus where the image came from.
+ * `Size` is Docker's (Σ DiffSize; null when layers were not read), `BlobSize` the stored blobs.
+ */
+export function inspectReport(img: Image, sizes: DiffSizes | null) {
   const c = img.config;
   return {
     Id: img.id,
@@ -18,7 +21,8 @@ export function inspectReport(img: Image) {
     Architecture: img.platform.architecture,
     Variant: img.platform.variant,
     Os: img.platform.os,
-    Size: storedSize(img),
+    Size: dockerSize(img, sizes),
+    BlobSize: blobSize(img),
     RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
     History: img.history,
     Notes: img.notes,

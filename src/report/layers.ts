@@ -24,6 +24,9 @@ export function layersReport(img: Image, listings: (LayerListing | null)[]) {
         size: c ? c.size : null,
         content: c ? topLevelNames(c.entries) : null,
         storage: l.storage,
+        // legacy LayerSources: where the layer came from (a registry blob), not what is stored here
+        source: l.source ?? null,
+        ...(l.cacheId ? { cacheId: l.cacheId } : {}),
         ...(c ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
       };
     }),
@@ -32,11 +35,14 @@ export function layersReport(img: Image, listings: (LayerListing | null)[]) {
 
 export function renderLayers(reports: { img: Image; report: ReturnType<typeof layersReport> }[], full: boolean): string {
   return reports.map(({ img, report }) => {
+    // a Docker data-root names each layer's directory by its cache ID (the original tool's column)
+    const cache = report.layers.some((l) => l.cacheId !== undefined);
     const rows = report.layers.map((l) => [
-      l.index, id(l.diffId, full), id(l.chainId, full), id(l.digest, full), l.compression,
+      l.index, id(l.diffId, full), id(l.chainId, full), ...(cache ? [full ? l.cacheId ?? '-' : (l.cacheId ?? '-').slice(0, 12)] : [id(l.digest, full), l.compression]),
       l.content === null ? '-' : contentCell(l.content, full), humanSize(l.size), l.storage,
     ]);
-    return `IMAGE ${describeImage(img)}\n${table(['#', 'DIFF ID', 'CHAIN ID', 'DIGEST', 'COMPRESSION', 'CONTENT', 'SIZE', 'STORAGE'], rows)}`;
+    const head = ['#', 'DIFF ID', 'CHAIN ID', ...(cache ? ['CACHE ID'] : ['DIGEST', 'COMPRESSION']), 'CONTENT', 'SIZE', 'STORAGE'];
+    return `IMAGE ${describeImage(img)}\n${table(head, rows)}`;
   }).join('\n\n');
 }
 

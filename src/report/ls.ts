@@ -1,6 +1,7 @@
 import type { Image, Layer } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { imageRef } from './images.js';
+import { printable } from './format.js';
 
 /** One line of `layerdig ls`: an entry, where it came from, and (with --changes) what it did. */
 export interface LsRow {
@@ -33,11 +34,6 @@ export function isoTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
-/** Names as a terminal should see them: control characters escaped. */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 export function lsEntryJson(r: LsRow, withChange: boolean) {
   const e = r.entry;

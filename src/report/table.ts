@@ -1,19 +1,71 @@
 import Table from 'cli-table3';
+import { sep } from 'node:path';
 import { printable } from './format.js';
+
+/**
+ * How tables meet the terminal, set once by the CLI: `width` (the terminal's
+ * columns; null in pipes and with --no-trunc) and `cwd` (absolute paths under
+ * it are shown relative to it). JSON never goes through here.
+ */
+export interface TableLayout { width: number | null; cwd: string | null }
+let layout: TableLayout = { width: null, cwd: null };
+
+export function setTableLayout(l: Partial<TableLayout>): void {
+  layout = { ...layout, ...l };
+}
+
+const GAP = 3;
+/** no column is squeezed below this: ids (12) and sizes stay whole */
+const MIN_COL = 16;
+
+/** `/long/path/to/a/file` → `/long/pa…a/file`: both ends of a path say the most. */
+export function middleEllipsis(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  const keep = max - 1;
+  const head = Math.ceil(keep / 2);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (keep - head)).join('')}`;
+}
+
+function relative(cell: string, cwd: string | null): string {
+  if (!cwd) return cell;
+  const root = cwd.endsWith(sep) ? cwd : cwd + sep;
+  return cell.startsWith(root) ? cell.slice(root.length) : cell;
+}
+
+/** Column widths that fit `width`: the widest columns give way first, none below MIN_COL. */
+export function fitWidths(natural: number[], width: number): number[] {
+  const w = [...natural];
+  const total = () => w.reduce((a, b) => a + b, 0) + GAP * (w.length - 1);
+  while (total() > width) {
+    let widest = -1;
+    for (let i = 0; i < w.length; i++) if (w[i]! > MIN_COL && (widest < 0 || w[i]! > w[widest]!)) widest = i;
+    if (widest < 0) break; // cannot shrink further: the row stays wider than the terminal
+    const others = total() - w[widest]!;
+    w[widest] = Math.max(MIN_COL, Math.min(w[widest]! - 1, width - others));
+  }
+  return w;
+}
 
 /**
  * Plain, borderless tables like `docker images`. cli-table3 writes colour
  * codes into pipes unless its style is emptied, so it always is here.
  */
 export function table(head: string[], rows: (string | number)[][]): string {
+  let cells = rows.map((r) => r.map((c) => relative(printable(String(c)), layout.cwd)));
+  if (layout.width) {
+    const natural = head.map((h, i) => Math.max([...h].length, ...cells.map((r) => [...(r[i] ?? '')].length)));
+    const fit = fitWidths(natural, layout.width);
+    cells = cells.map((r) => r.map((c, i) => middleEllipsis(c, fit[i] ?? c.length)));
+  }
   const t = new Table({
     head,
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ',
+      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' '.repeat(GAP),
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
-  for (const r of rows) t.push(r.map((c) => printable(String(c))));
+  for (const r of cells) t.push(r);
   return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
 }

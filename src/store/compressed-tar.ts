@@ -5,8 +5,8 @@ import tarStream from 'tar-stream';
 import { badArchive, LayerdigError, where } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
-import { normalizeMemberName } from './tar-header.js';
-import { tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
+import { BLOCK, checksumOk, isZeroBlock, normalizeMemberName, unsafeMemberName } from './tar-header.js';
+import { tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store } from './store.js';
 
 const HEAD_BYTES = 512;
 
@@ -20,10 +20,22 @@ function memberType(t: string | null | undefined): MemberType {
   }
 }
 
+/** Owner, mode, time, device numbers and xattrs (a data-root's layer directories need them). */
+function headerMeta(h: tarStream.Header): MemberMeta {
+  const meta: MemberMeta = { mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ? h.mtime.getTime() / 1000 : 0 };
+  if (h.type === 'character-device') meta.char = { major: h.devmajor ?? 0, minor: h.devminor ?? 0 };
+  for (const [k, v] of Object.entries((h.pax as Record<string, string> | undefined) ?? {})) {
+    if (k.startsWith('SCHILY.xattr.')) (meta.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
+  }
+  return meta;
+}
+
 /** JSON-looking members are kept in memory during the pass; layer bodies never are. */
 function looksLikeMetadata(name: string, first: Buffer): boolean {
   const base = name.slice(name.lastIndexOf('/') + 1);
   if (['manifest.json', 'index.json', 'oci-layout', 'repositories', 'version', 'json', 'VERSION'].includes(base)) return true;
+  // a Docker data-root's small metadata files (parent, cache-id, size, diff, tar-split.json.gz, mount-id…)
+  if (/(^|\/)image\/[^/]+\/(imagedb|layerdb)\//.test(name)) return true;
   const c = first.subarray(0, 16).toString('latin1').trimStart()[0];
   return c === '{' || c === '[';
 }
@@ -42,6 +54,9 @@ export class CompressedTarStore implements Store {
   /** for each name, the ordinal of the occurrence that counts (the last) */
   private readonly winner = new Map<string, number>();
   readonly duplicates: string[] = [];
+  readonly unsafeNames: string[] = [];
+  /** decompressed bytes the last pass saw */
+  private inflated = 0;
 
   private constructor(readonly path: string, readonly outerCompression: Exclude<Compression, 'none'>) {}
 
@@ -79,7 +94,9 @@ export class CompressedTarStore implements Store {
         s.kept.set(m.name, Buffer.concat(chunks, size));
       }
     }, true);
-    if (s.order.length === 0) throw badArchive(path, undefined, 'is an empty tar archive');
+    if (s.order.length === 0) {
+      throw badArchive(path, undefined, s.inflated === 0 ? `is ${compression} data that decompresses to nothing: no tar archive inside` : 'is an empty tar archive');
+    }
     return s;
   }
 
@@ -117,9 +134,11 @@ export class CompressedTarStore implements Store {
           type: memberType(header.type),
           size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
           linkname: header.linkname ?? undefined,
+          meta: headerMeta(header),
         };
         if (record && name !== '') {
           if (this.byName.has(name)) this.duplicates.push(name);
+          if (unsafeMemberName(header.name)) this.unsafeNames.push(header.name);
           this.byName.set(name, m);
           this.order.push(m);
           this.winner.set(name, ordinal);
@@ -144,8 +163,11 @@ export class CompressedTarStore implements Store {
     const input = createReadStream(this.path, { highWaterMark: READ_CHUNK });
     const { maxRatio, maxTrailingBytes } = limits();
     let out = 0;
+    /** the first decompressed block: whether there is a tar inside at all */
+    let first = Buffer.alloc(0);
     const meter = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
+        if (first.length < BLOCK) first = Buffer.concat([first, chunk.subarray(0, BLOCK - first.length)]);
         out += chunk.length;
         if (out - tarEnd > maxTrailingBytes) {
           cb((own ??= new LayerdigError('E_LIMIT', `${this.path}: more than ${maxTrailingBytes} bytes of data after the last member `
@@ -162,9 +184,19 @@ export class CompressedTarStore implements Store {
     });
     try {
       await Promise.all([pipeline(input, decompressor(this.outerCompression), meter, extract), done]);
+      this.inflated = out;
     } catch (e) {
       const err = own ?? e;
       if (err instanceof LayerdigError) throw err;
+      const c = this.outerCompression;
+      if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+        throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
+          `truncated at byte ${input.bytesRead}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
+      }
+      if (current === '(start of archive)' && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
+        throw badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
+          : `is ${c} data that holds no tar archive (the ${out < BLOCK ? `${out} bytes` : 'data'} inside ${out < BLOCK ? 'are less than one tar header' : 'does not start with a tar header'})`);
+      }
       throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
         `cannot read the compressed archive here (${(err as Error).message})`);
     }
@@ -209,6 +241,8 @@ export class CompressedTarStore implements Store {
   }
 
   open(name: string): Readable {
+    const kept = this.kept.get(name);
+    if (kept) return Readable.from([kept]);
     const out = new PassThrough({ highWaterMark: READ_CHUNK });
     this.each([name], (_n, body) => pipeline(body, out)).catch((e) => out.destroy(e));
     return out;

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { LayerdigError, badArchive } from '../errors.js';
 import { limits } from '../limits.js';
 import { READ_CHUNK } from '../compression/index.js';
-import { eachSequential, tooBig, memberStorage, type Member, type Store } from './store.js';
+import { eachSequential, tooBig, memberStorage, type Member, type MemberMeta, type Store } from './store.js';
 
 /**
  * A directory input (OCI image layout, skopeo `dir:`). Names are relative to
@@ -39,10 +39,12 @@ export class DirStore implements Store {
     if (!p) return undefined;
     try {
       const st = lstatSync(p);
-      if (st.isSymbolicLink()) return { name, type: 'symlink', size: 0, linkname: readlinkSync(p) };
-      if (st.isDirectory()) return { name, type: 'dir', size: 0 };
-      if (st.isFile()) return { name, type: 'file', size: st.size };
-      return { name, type: 'other', size: 0 };
+      const meta: MemberMeta = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtimeMs / 1000 };
+      if (st.isSymbolicLink()) return { name, type: 'symlink', size: 0, linkname: readlinkSync(p), meta };
+      if (st.isDirectory()) return { name, type: 'dir', size: 0, meta };
+      if (st.isFile()) return { name, type: 'file', size: st.size, meta };
+      if (st.isCharacterDevice()) meta.char = { major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) };
+      return { name, type: 'other', size: 0, meta };
     } catch {
       return undefined;
     }
@@ -64,6 +66,24 @@ export class DirStore implements Store {
     };
     walk('');
     this.listing = out;
+    return out;
+  }
+
+  /** the entries of one directory (not recursive, links not followed): a data-root is read without walking every layer */
+  children(dir: string): Member[] {
+    const p = dir === '' ? this.root : this.abs(dir);
+    if (!p) return [];
+    let names: string[];
+    try {
+      names = readdirSync(p).sort();
+    } catch {
+      return [];
+    }
+    const out: Member[] = [];
+    for (const n of names) {
+      const m = this.member(dir === '' ? n : `${dir}/${n}`);
+      if (m) out.push(m);
+    }
     return out;
   }
 

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { LayerdigError } from '../errors.js';
+import { badArchive, LayerdigError } from '../errors.js';
 import { sniffCompression } from '../compression/index.js';
-import { checksumOk, BLOCK } from './tar-header.js';
+import { checksumOk, isZeroBlock, BLOCK } from './tar-header.js';
 import { TarFileStore } from './tar-file.js';
 import { CompressedTarStore } from './compressed-tar.js';
 import { DirStore } from './dir.js';
@@ -29,9 +29,15 @@ export async function openStore(path: string): Promise<Store> {
   }
   if (st.isDirectory()) return new DirStore(path);
   if (!st.isFile()) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${path}: not a file or directory`);
+  if (st.size === 0) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${path}: empty (0 bytes): not a tar archive, a compressed tar or an image directory`);
   const head = readHead(path, BLOCK);
   const c = sniffCompression(head);
   if (c !== 'none') return CompressedTarStore.load(path, c);
   if (head.length === BLOCK && checksumOk(head)) return new TarFileStore(path);
+  if (head.length === BLOCK && isZeroBlock(head)) throw badArchive(path, undefined, 'is an empty tar archive (it starts with the end-of-archive marker)');
+  // shorter than one header, with the ustar magic where a header has it: a tar cut inside its first header
+  if (head.length < BLOCK && head.toString('latin1', 257, 262) === 'ustar') {
+    throw badArchive(path, undefined, `truncated at byte ${head.length}: the archive ends inside its first tar header`);
+  }
   throw new LayerdigError('E_NOT_AN_ARCHIVE', `${path}: not a tar archive, a compressed tar or an image directory`);
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { join, posix } from 'node:path';
 import { LayerdigError, badArchive, where } from '../errors.js';
 import type { Compression } from '../compression/index.js';
-import { normalizeMemberName } from './tar-header.js';
+import { normalizeMemberName, unsafeMemberName } from './tar-header.js';
 
 /**
  * A Store is the bytes an input holds, addressed by member name: a tar file
@@ -17,6 +17,21 @@ export interface Member {
   type: MemberType;
   size: number;
   linkname?: string;
+  /** owner, mode, time as the input records them: read when a subtree of the input is itself a layer (a Docker data-root) */
+  meta?: MemberMeta;
+}
+
+export interface MemberMeta {
+  /** permission bits (07777) */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** seconds, fractional where the input keeps more */
+  mtime: number;
+  /** a character device's numbers (overlayfs whiteouts are 0/0) */
+  char?: { major: number; minor: number };
+  /** extended attributes, values base64 (from PAX SCHILY.xattr.*; a directory input has none: Node cannot read them) */
+  xattrs?: Record<string, string>;
 }
 
 /**
@@ -55,11 +70,37 @@ export interface Store {
    * themselves. Absent or null for a compressed archive.
    */
   locate?(name: string): { file: string; start: number; length: number } | null;
+  /** the entries of one directory, when the store can list one without listing everything (a directory) */
+  children?(dir: string): Member[];
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
   storage(name: string): string;
   /** member names that occur more than once in a tar (the last one is read, as extraction would) */
   readonly duplicates?: readonly string[];
+  /** outer members whose name, as written, is absolute or climbs out with `..` (raw names) */
+  readonly unsafeNames?: readonly string[];
   close(): void;
+}
+
+/** At most this many members are named in the one warning line about an archive. */
+const MAX_NAMED = 5;
+
+/**
+ * The archive-level integrity warning, as one sentence, or null: outer members
+ * a loader would treat differently from layerdig (a name used twice: Docker's
+ * loader keeps the last one, as layerdig reads; a name that is absolute or
+ * climbs out with `..`). Commands still answer, and exit 1 as for a mismatch.
+ */
+export function storeWarning(store: Store): string | null {
+  const parts: string[] = [];
+  for (const raw of store.unsafeNames ?? []) {
+    parts.push(`${raw} (${unsafeMemberName(raw) ?? 'an unsafe name'})`);
+  }
+  const counts = new Map<string, number>();
+  for (const n of store.duplicates ?? []) counts.set(n, (counts.get(n) ?? 1) + 1);
+  for (const [n, k] of counts) parts.push(`${n} (${k} members of this name: the last one is read, as Docker's loader does)`);
+  if (parts.length === 0) return null;
+  const named = parts.slice(0, MAX_NAMED).join('; ') + (parts.length > MAX_NAMED ? `; and ${parts.length - MAX_NAMED} more` : '');
+  return `${store.path}: hostile outer member${parts.length === 1 ? '' : 's'}: ${named} — \`layerdig verify\` reports ${parts.length === 1 ? 'it' : 'them'} as a mismatch`;
 }
 
 const MAX_LINK_HOPS = 40;
@@ -173,4 +214,13 @@ export async function eachSequential(
   fn: (name: string, body: Readable) => Promise<void>,
 ): Promise<void> {
   for (const n of names) await fn(n, store.open(n));
+}
+
+/** The entries directly inside `dir` ('' = the root), names sorted. */
+export function childrenOf(store: Store, dir: string): Member[] {
+  if (store.children) return store.children(dir);
+  const prefix = dir === '' ? '' : `${dir}/`;
+  return store.members()
+    .filter((m) => m.name.startsWith(prefix) && m.name.length > prefix.length && !m.name.slice(prefix.length).includes('/'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

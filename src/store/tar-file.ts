@@ -4,21 +4,35 @@ import { badArchive, LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { READ_CHUNK } from '../compression/index.js';
 import {
-  BLOCK, isZeroBlock, normalizeMemberName, paddedSize, parseHeader, parsePax, type TarType,
+  BLOCK, isZeroBlock, normalizeMemberName, paddedSize, parseHeader, parsePax, unsafeMemberName, type TarType,
 } from './tar-header.js';
-import { eachSequential, tooBig, memberStorage, type Member, type MemberType, type Store } from './store.js';
+import { eachSequential, tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store } from './store.js';
 
 interface TarMember extends Member {
   offset: number;
 }
 
 const META_MAX = 1024 * 1024; // PAX / GNU long-name bodies
+/** the members a container image archive is found by (see format/) */
+const INDEX_MEMBERS = ['manifest.json', 'index.json', 'repositories'];
 
 function memberType(t: TarType): MemberType {
   switch (t) {
     case 'file': case 'dir': case 'symlink': case 'hardlink': return t;
     default: return 'other';
   }
+}
+
+/** Owner, mode, time, device numbers and xattrs of a header (a data-root's layer directories need them). */
+export function memberMeta(block: Buffer, h: { mode: number; uid: number; gid: number; mtime: number }, pax: Record<string, string>): MemberMeta {
+  const meta: MemberMeta = { mode: h.mode & 0o7777, uid: h.uid, gid: h.gid, mtime: pax.mtime !== undefined ? Number(pax.mtime) : h.mtime };
+  if (String.fromCharCode(block[156]!) === '3') {
+    meta.char = { major: parseInt(block.toString('latin1', 329, 337), 8) || 0, minor: parseInt(block.toString('latin1', 337, 345), 8) || 0 };
+  }
+  for (const [k, v] of Object.entries(pax)) {
+    if (k.startsWith('SCHILY.xattr.')) (meta.xattrs ??= {})[k.slice(13)] = Buffer.from(v, 'latin1').toString('base64');
+  }
+  return meta;
 }
 
 /**
@@ -33,6 +47,7 @@ export class TarFileStore implements Store {
   private readonly order: TarMember[] = [];
   /** member names that occur more than once (the last one wins, as in extraction) */
   readonly duplicates: string[] = [];
+  readonly unsafeNames: string[] = [];
 
   constructor(readonly path: string) {
     try {
@@ -61,9 +76,13 @@ export class TarFileStore implements Store {
     let longLink: string | undefined;
     let pax: Record<string, string> = {};
     let last = '(start of archive)';
+    let ended = false;
     while (pos + BLOCK <= fileSize) {
       const block = this.read(pos, BLOCK);
-      if (isZeroBlock(block)) break; // end of archive (one zero block is enough for us)
+      if (isZeroBlock(block)) {
+        ended = true; // end of archive (one zero block is enough for us)
+        break;
+      }
       const h = parseHeader(block);
       if (!h) throw badArchive(this.path, undefined, `corrupt tar header at byte ${pos} (after ${last})`);
       const bodyAt = pos + BLOCK;
@@ -81,7 +100,8 @@ export class TarFileStore implements Store {
         continue;
       }
       if (h.type === 'pax-global') continue;
-      const name = normalizeMemberName(pax.path ?? longName ?? h.name);
+      const raw = pax.path ?? longName ?? h.name;
+      const name = normalizeMemberName(raw);
       const size = pax.size !== undefined ? Number(pax.size) : h.size;
       const m: TarMember = {
         name,
@@ -89,11 +109,13 @@ export class TarFileStore implements Store {
         size: h.type === 'file' ? size : 0,
         linkname: pax.linkpath ?? longLink ?? (h.linkname || undefined),
         offset: bodyAt,
+        meta: memberMeta(block, h, pax),
       };
       longName = longLink = undefined;
       pax = {};
       last = name;
       if (name === '') continue;
+      if (unsafeMemberName(raw)) this.unsafeNames.push(raw);
       if (this.byName.has(name)) this.duplicates.push(name);
       this.byName.set(name, m);
       this.order.push(m);
@@ -101,7 +123,14 @@ export class TarFileStore implements Store {
         throw new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members (a safety limit; raise --max-members)`);
       }
     }
+    if (!ended && pos < fileSize && !isZeroBlock(Buffer.concat([this.read(pos, fileSize - pos), Buffer.alloc(BLOCK)]))) {
+      throw badArchive(this.path, undefined, `truncated at byte ${fileSize}: the archive ends inside the tar header after ${last}`);
+    }
     if (this.order.length === 0) throw badArchive(this.path, undefined, 'is an empty tar archive');
+    // no end-of-archive marker and none of the members an image index lives in: cut short, not a foreign tar
+    if (!ended && !this.order.some((m) => INDEX_MEMBERS.includes(m.name))) {
+      throw badArchive(this.path, undefined, `truncated at byte ${fileSize}: the archive ends after ${last} with no end-of-archive marker and no manifest.json, index.json or repositories`);
+    }
   }
 
   members(): Member[] {

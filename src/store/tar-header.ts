@@ -107,3 +107,14 @@ export function normalizeMemberName(name: string): string {
   if (n.endsWith('/')) n = n.slice(0, -1);
   return n === '.' ? '' : n;
 }
+
+/**
+ * Why a raw outer member name is hostile, or null: an absolute name or one
+ * with a `..` component points outside wherever the archive is unpacked
+ * (Docker's loader refuses `..` and roots `/abs` under its temp dir).
+ */
+export function unsafeMemberName(raw: string): string | null {
+  if (raw.startsWith('/')) return 'an absolute name';
+  if (raw.split('/').includes('..')) return 'a name that climbs out with ..';
+  return null;
+}

@@ -20,6 +20,11 @@ export interface HostileCase {
   member?: RegExp;
   /** extra CLI arguments (limits) */
   args?: string[];
+  /**
+   * an answer with an integrity warning (hostile outer members): every command but
+   * verify prints exactly one WARNING line matching this, and still answers on stdout
+   */
+  warning?: RegExp;
 }
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -27,8 +32,8 @@ const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
 const desc = (mediaType: string, body: Buffer | string) => ({ mediaType, digest: sha(body), size: Buffer.byteLength(body) });
 
 const ALL = (n: number): Record<Command, number> => ({ images: n, layers: n, history: n, verify: n });
-/** metadata commands never read a layer body, so a bad body only fails `layers` and `verify` */
-const BODY = (layers: number, verify: number): Record<Command, number> => ({ images: 0, layers, history: 0, verify });
+/** a bad layer body fails what reads it: `layers`, `verify`, and `images`/`history` (Docker's SIZE needs the content) */
+const BODY = (layers: number, verify: number): Record<Command, number> => ({ images: layers, layers, history: layers, verify });
 
 // ---------------------------------------------------------------------------------------------
 // raw tar headers: names as bytes (non-UTF-8), sizes that lie, base-256 numbers
@@ -190,14 +195,16 @@ export const CASES: HostileCase[] = [
     member: /\/etc\/passwd: member is missing/,
   },
   {
-    name: 'a member named ../escape.tar, used as a layer (read in place; verify flags the name)',
+    name: 'a member named ../escape.tar, used as a layer (read in place, with a warning naming it; exit 1)',
     build: async (d) => dockerArchive(d, 'dotdot-member.tar', { extra: [{ name: '../escape.tar', body: (await layers()).layers[0]! }], layerRefs: ['../escape.tar', 'b.tar'] }),
-    exit: { images: 0, layers: 0, history: 0, verify: 1 },
+    exit: ALL(1),
+    warning: /^layerdig: WARNING: \S*dotdot-member\.tar: hostile outer member: \.\.\/escape\.tar \(a name that climbs out with \.\.\)/,
   },
   {
-    name: 'absolute member names (/abs/a.tar), referenced as such (the leading / is dropped, as tar does)',
+    name: 'absolute member names (/abs/a.tar), referenced as such (the leading / is dropped, as tar does; a warning names it; exit 1)',
     build: async (d) => dockerArchive(d, 'abs-member.tar', { extra: [{ name: '/abs/a.tar', body: (await layers()).layers[0]! }], layerRefs: ['/abs/a.tar', 'b.tar'] }),
-    exit: ALL(0),
+    exit: ALL(1),
+    warning: /^layerdig: WARNING: \S*abs-member\.tar: hostile outer member: \/abs\/a\.tar \(an absolute name\)/,
   },
   {
     name: 'layer.tar symlink loop',
@@ -330,7 +337,66 @@ export const CASES: HostileCase[] = [
       return p;
     },
     exit: ALL(3),
-    member: /cannot read the compressed archive here/,
+    member: /trunc-outer\.tar\.gz(!\S+)?: truncated at byte \d+: the gzip stream stops before its end \(\d+ bytes decompressed so far\)/,
+  },
+  {
+    name: 'an empty file (0 bytes)',
+    build: async (d) => { const p = join(d, 'zero.tar'); writeFileSync(p, ''); return p; },
+    exit: ALL(3),
+    member: /zero\.tar: empty \(0 bytes\)/,
+  },
+  {
+    name: 'a tar cut inside its first header (300 bytes)',
+    build: async (d) => {
+      const b = (await import('node:fs')).readFileSync(join(d, 'plain-for-bomb.tar'));
+      const p = join(d, 'cut-first-header.tar');
+      writeFileSync(p, b.subarray(0, 300));
+      return p;
+    },
+    exit: ALL(3),
+    member: /cut-first-header\.tar: truncated at byte 300: the archive ends inside its first tar header/,
+  },
+  {
+    name: 'a tar cut inside a later header (200 bytes into the header after the first member)',
+    build: async (d) => {
+      const b = (await import('node:fs')).readFileSync(join(d, 'plain-for-bomb.tar'));
+      const first = 512 + Math.ceil((await layers()).layers[0]!.length / 512) * 512; // a.tar's header and padded body
+      const p = join(d, 'cut-mid-header.tar');
+      writeFileSync(p, b.subarray(0, first + 200));
+      return p;
+    },
+    exit: ALL(3),
+    member: /cut-mid-header\.tar: truncated at byte \d+: the archive ends inside the tar header after a\.tar/,
+  },
+  {
+    name: 'a tar cut at a member boundary, before manifest.json (no end-of-archive marker)',
+    build: async (d) => {
+      const b = (await import('node:fs')).readFileSync(join(d, 'plain-for-bomb.tar'));
+      const first = 512 + Math.ceil((await layers()).layers[0]!.length / 512) * 512;
+      const p = join(d, 'cut-boundary.tar');
+      writeFileSync(p, b.subarray(0, first));
+      return p;
+    },
+    exit: ALL(3),
+    member: /cut-boundary\.tar: truncated at byte \d+: the archive ends after a\.tar with no end-of-archive marker/,
+  },
+  {
+    name: 'gzip data that is not a tar (a gzipped text line)',
+    build: async (d) => { const p = join(d, 'text.gz'); writeFileSync(p, gzipSync('hello, not a tar\n')); return p; },
+    exit: ALL(3),
+    member: /text\.gz: is gzip data that holds no tar archive/,
+  },
+  {
+    name: 'gzip data that is not a tar (1 KB of text)',
+    build: async (d) => { const p = join(d, 'text1k.gz'); writeFileSync(p, gzipSync('not a tar header. '.repeat(60))); return p; },
+    exit: ALL(3),
+    member: /text1k\.gz: is gzip data that holds no tar archive \(the data inside does not start with a tar header\)/,
+  },
+  {
+    name: 'gzip of nothing',
+    build: async (d) => { const p = join(d, 'nothing.gz'); writeFileSync(p, gzipSync(Buffer.alloc(0))); return p; },
+    exit: ALL(3),
+    member: /nothing\.gz: is gzip data that decompresses to nothing/,
   },
   {
     name: 'a blob whose digest does not match (another valid layer put in its place)',
@@ -457,12 +523,35 @@ export const CASES: HostileCase[] = [
     member: /manifest\.json: is null/,
   },
   {
-    name: 'duplicate member names: a layer twice with different bodies (the last is read; verify flags it)',
+    name: 'duplicate member names: a layer twice with different bodies (the last is read, as Docker\'s loader does; a warning names it; exit 1)',
     build: async (d) => {
       const l = await layers();
       return dockerArchive(d, 'dup-layer.tar', { omitLayers: true, extra: [{ name: 'a.tar', body: l.layers[1]! }, { name: 'a.tar', body: l.layers[0]! }, { name: 'b.tar', body: l.layers[1]! }] });
     },
-    exit: { images: 0, layers: 0, history: 0, verify: 1 },
+    exit: ALL(1),
+    warning: /^layerdig: WARNING: \S*dup-layer\.tar: hostile outer member: a\.tar \(2 members of this name: the last one is read, as Docker's loader does\)/,
+  },
+  {
+    name: 'the same, gzip-compressed (docker save | gzip): the same warning from the one sequential pass',
+    build: async (d) => {
+      const fs = await import('node:fs');
+      const l = await layers();
+      const plain = await dockerArchive(d, 'dup-layer-src.tar', { omitLayers: true, extra: [{ name: 'a.tar', body: l.layers[1]! }, { name: 'a.tar', body: l.layers[0]! }, { name: 'b.tar', body: l.layers[1]! }] });
+      const p = join(d, 'dup-layer.tar.gz');
+      writeFileSync(p, gzipSync(fs.readFileSync(plain)));
+      return p;
+    },
+    exit: ALL(1),
+    warning: /^layerdig: WARNING: \S*dup-layer\.tar\.gz: hostile outer member: a\.tar \(2 members of this name/,
+  },
+  {
+    name: 'several hostile members at once: still one warning line, naming each',
+    build: async (d) => {
+      const l = await layers();
+      return dockerArchive(d, 'many-hostile.tar', { extra: [{ name: '../up.tar', body: l.layers[0]! }, { name: '/abs.tar', body: l.layers[0]! }, { name: 'b.tar', body: l.layers[1]! }] });
+    },
+    exit: ALL(1),
+    warning: /^layerdig: WARNING: \S*many-hostile\.tar: hostile outer members: \.\.\/up\.tar \(a name that climbs out with \.\.\); \/abs\.tar \(an absolute name\); b\.tar \(2 members of this name/,
   },
   {
     name: 'a layer that is not a tar (random bytes)',

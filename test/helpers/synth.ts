@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
@@ -41,9 +40,7 @@ export const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update
 export const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 export const gz = (b: Buffer) => gzipSync(b);
 
-export function tempDir(prefix = 'layerdig-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from './tmp.js';
 
 /** Write files into a directory (an OCI layout or skopeo dir). */
 export function writeTree(root: string, files: Record<string, Buffer | string>): string {

@@ -1,18 +1,22 @@
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
-import { warnMismatches } from '../content.js';
+import { printableJson, printableText } from '../../report/format.js';
+import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
+import { loadImages, warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
 import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } from '../../analysis/audit.js';
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
 
 interface Args extends GlobalArgs {
+  container?: string;
   input: string;
   image?: string;
   format?: string;
   failOn?: string;
   minSeverity?: string;
+  all?: boolean;
 }
 
 function toolVersion(): string {
@@ -35,10 +39,12 @@ export const auditCmd: CommandModule<object, Args> = {
   describe: 'risky content: setuid/setgid, capabilities, world-writable, devices, recoverable deleted files, secrets, links, root user, secret Env',
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
+    .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): read its filesystem (image + writable layer)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('format', { type: 'string', choices: ['table', 'json', 'sarif'], describe: 'output format (default table; --json = --format json)' })
     .option('fail-on', { type: 'string', describe: `exit 1 when a finding at or above this severity exists (${SEVERITIES.join('|')})` })
     .option('min-severity', { type: 'string', describe: 'show only findings at or above this severity (--fail-on still sees all)' })
+    .option('all', { type: 'boolean', describe: 'list every low/info finding on its own line (the table folds them per directory)' })
     .example('$0 audit app.tar', 'findings, worst first, with the layer that introduced each')
     .example('$0 audit app.tar -i app:1.0 --fail-on high', 'CI gate: exit 1 on any high or critical finding')
     .example('$0 audit app.tar --format sarif > layerdig.sarif', 'SARIF 2.1.0 for code-scanning dashboards') as never,
@@ -49,18 +55,18 @@ export const auditCmd: CommandModule<object, Args> = {
     if (a.json && a.format && a.format !== 'json') throw new LayerdigError('E_USAGE', `--json and --format ${a.format} contradict each other`);
 
     const [ar] = await openAll(a, [a.input], false);
+    // --container: only what the container's writable layer brought (the image is audited without it)
+    const own = a.container !== undefined ? await useContainer(ar!, a.container) : -1;
     const imgs = selectImages(ar!.images, a.image, a.platform);
     const reader = layerReader(a);
-    await reader.prefetch(ar!.store, imgs);
     const results: AuditResult[] = [];
-    for (const img of imgs) {
-      const layers = [];
-      for (const l of img.layers) layers.push((await reader.listing(ar!.store, l)).entries);
+    for (const { image: img, listings: layers } of await loadImages(reader, ar!, imgs, settleTo(a))) {
       const diffIdMismatches = img.layers.flatMap((l) => reader.mismatches
         .filter((m) => m.layer.diffId === l.diffId)
         .slice(0, 1)
         .map((m) => ({ layerIndex: l.index, declared: l.diffId, actual: m.actual })));
-      results.push({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) });
+      const findings = audit({ config: img.config.config, layers, diffIdMismatches });
+      results.push({ img, findings: own >= 0 ? findings.filter((f) => f.layerIndex === own) : findings });
     }
     warnMismatches(reader);
 
@@ -69,9 +75,9 @@ export const auditCmd: CommandModule<object, Args> = {
       : results.map((r) => ({ ...r, findings: r.findings.filter((f) => severityRank(f.severity) >= severityRank(minSeverity)) }));
 
     let out: string;
-    if (format === 'sarif') out = JSON.stringify(auditSarif(shown, toolVersion()), null, 2);
-    else if (format === 'json') out = JSON.stringify(shown.length === 1 ? auditReport(shown[0]!) : shown.map(auditReport), null, 2);
-    else out = renderAudit(shown, !a.trunc);
+    if (format === 'sarif') out = printableJson(auditSarif(shown, toolVersion()));
+    else if (format === 'json') out = printableJson(shown.length === 1 ? auditReport(shown[0]!) : shown.map(auditReport));
+    else out = printableText(renderAudit(shown, !a.trunc, a.all === true));
     process.stdout.write(`${out}\n`);
     if (failed) process.exitCode = EXIT.findings;
   },

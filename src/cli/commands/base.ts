@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { resolve } from 'node:path';
 import { emit, globalOptions, openOneArchive, warn, type GlobalArgs } from '../context.js';
+import { recordFindings } from '../../app/outcome.js';
 import { dbOption, dbPath, fromCatalog, loadSummaries } from '../summaries.js';
 import { selectOne } from '../../image/select.js';
 import { summarize, type ImageSummary } from '../../analysis/summary.js';
@@ -9,7 +10,7 @@ import { OS_RELEASE_PATHS, parseOsRelease } from '../../analysis/os-release.js';
 import { readFinalFiles } from '../../layer/final-file.js';
 import { display } from '../../catalog/fingerprint.js';
 import { baseReport, renderBase } from '../../report/base.js';
-import type { Archive } from '../../archive.js';
+import type { Archive } from '../../app/archive.js';
 import type { Image } from '../../image/model.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; against?: string[]; db?: string; os: boolean }
@@ -18,6 +19,7 @@ interface Args extends GlobalArgs { input: string; image?: string; against?: str
 async function readOs(ar: Archive, img: Image): Promise<OsClueInput> {
   const scan = await readFinalFiles(ar.store, img, OS_RELEASE_PATHS);
   for (const m of scan.mismatches) {
+    recordFindings();
     warn(`${m.layer.storage}: layer ${m.layer.index} hashes to ${m.actual} but the config declares diffID ${m.layer.diffId} — the archive does not match its config`);
   }
   const whys: string[] = [];

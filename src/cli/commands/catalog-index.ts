@@ -29,7 +29,9 @@ export const indexCmd: CommandModule<object, Args> = {
         onNote: (m) => note(a, m),
       });
       emit(a, indexReport(db, archives), () => renderIndex(db, archives));
-      if (archives.some((x) => x.status === 'failed')) process.exitCode = EXIT.unreadable;
+      // some archives could not be read: partial (5); none could: unreadable (3)
+      const failed = archives.filter((x) => x.status === 'failed').length;
+      if (failed) process.exitCode = failed === archives.length ? EXIT.unreadable : EXIT.partial;
     } finally {
       cat.close();
     }

@@ -1,16 +1,15 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
 import { analyseWaste, setuidPaths } from '../../analysis/waste.js';
 import { ALL_RULES, gateSettings, parseGateConfig, parseSwitch, type RuleName } from '../../analysis/gate-config.js';
-import type { Archive } from '../../archive.js';
-import { warnMismatches } from '../content.js';
+import type { Archive } from '../../app/archive.js';
+import { loadImages, warnMismatches } from '../content.js';
 import { verdictFor, verifyArchive, type VerifyReport } from '../../verify.js';
 import { evaluateGate, settingsProblems, type Finding } from '../../analysis/gate.js';
 import { ciReport, renderCi, renderJunit, type CiReport } from '../../report/ci.js';
-import { layerEntries } from './efficiency.js';
 import type { Image } from '../../image/model.js';
 import type { LayerEntry } from '../../layer/entry.js';
 import { diffSizeOf } from '../../layer/entry.js';
@@ -120,14 +119,13 @@ export const ci: CommandModule<object, Args> = {
 
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    // with requireVerify on, a layer whose bytes contradict its diffID fails that rule (exit 1);
-    // without it, the gate cannot judge such an archive (exit 3)
+    // a layer whose bytes contradict its diffID is a finding (warned, exit 1) whatever the rules;
+    // with requireVerify on, it also fails that rule
     const reader = layerReader(a);
-    const entries = await layerEntries(reader, ar!.store, imgs, on('requireVerify'));
-    if (reader.mismatches.length) warnMismatches(reader);
+    const loaded = await loadImages(reader, ar!, imgs, settleTo(a));
+    warnMismatches(reader);
     const results: { img: Image; report: CiReport; inefficiencies: ReturnType<typeof analyseWaste>['dive']['inefficiencies'] }[] = [];
-    for (const img of imgs) {
-      const layers = entries.get(img)!;
+    for (const { image: img, listings: layers } of loaded) {
       const w = analyseWaste(layers);
       const ctx: GateContext = { archive: ar!, image: img, layers, overlay: w.overlay };
       const gate = evaluateGate(settings, {

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { EXIT, LayerdigError } from '../../errors.js';
+import { printContainerChanges } from '../container-diff.js';
+import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
 import { hashBodies } from '../../layer/bodies.js';
@@ -10,6 +11,7 @@ import { diffReport, renderDiff } from '../../report/diff.js';
 import { loadImages, warnMismatches } from '../content.js';
 
 interface Args extends GlobalArgs {
+  container?: string;
   a: string;
   b?: string;
   image?: string | string[];
@@ -26,10 +28,12 @@ export const diff: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'selector; given twice, the first picks A and the second B' })
     .option('image-a', { type: 'string', describe: 'selector for A' })
     .option('image-b', { type: 'string', describe: 'selector for B' })
+    .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): what it added, changed, deleted, as docker diff' })
     .example('$0 diff app-1.0.tar app-1.1.tar', 'two archives of one image each')
     .example('$0 diff images.tar -i app:1.0 -i app:1.1', 'two images of one archive')
     .example('$0 diff old.tar new.tar --image-b app:latest --json', 'pick B in an archive of several') as never,
   async handler(a) {
+    if (a.container !== undefined) return printContainerChanges(a, a.a, a.container);
     const sels = a.image === undefined ? [] : Array.isArray(a.image) ? a.image : [a.image];
     if (sels.length > 2) throw new LayerdigError('E_USAGE', '-i selects A then B: give it at most twice');
     if ((a.imageA && sels.length > 0 && !a.imageB && sels.length > 1) || (a.imageA && a.imageB && sels.length)) {
@@ -37,7 +41,7 @@ export const diff: CommandModule<object, Args> = {
     }
     const selA = a.imageA ?? sels[0];
     const selB = a.imageB ?? (a.imageA ? sels[0] : sels[1]);
-    const archives = await openAll(a, a.b !== undefined ? [a.a, a.b] : [a.a], false);
+    const archives = await openAll(a, a.b !== undefined ? [a.a, a.b] : [a.a], false, false);
     try {
       const arA = archives[0]!;
       const arB = archives[1] ?? arA;
@@ -58,7 +62,7 @@ export const diff: CommandModule<object, Args> = {
       const files = settle(t, digests);
       const shared = sharedLayers(imgA, imgB);
       emit(a, diffReport(imgA, imgB, shared, files), () => renderDiff(imgA, imgB, shared, files, !a.trunc));
-      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+      warnMismatches(reader);
     } finally {
       for (const ar of archives) ar.close();
     }

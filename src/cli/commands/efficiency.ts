@@ -1,27 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
-import { assertNoMismatch, LayerReader } from '../../layer/reader.js';
 import { analyseWaste } from '../../analysis/waste.js';
 import { efficiencyReport, renderEfficiency } from '../../report/efficiency.js';
-import type { Image } from '../../image/model.js';
-import type { Store } from '../../store/store.js';
-import type { LayerEntry } from '../../layer/entry.js';
+import { loadImages, warnMismatches } from '../content.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; top: number }
-
-/** Every layer's entries of these images, each layer read once; a diffID mismatch throws unless `mismatchOk`. */
-export async function layerEntries(reader: LayerReader, store: Store, imgs: Image[], mismatchOk = false): Promise<Map<Image, LayerEntry[][]>> {
-  await reader.prefetch(store, imgs);
-  const out = new Map<Image, LayerEntry[][]>();
-  for (const img of imgs) {
-    const layers: LayerEntry[][] = [];
-    for (const l of img.layers) layers.push((await reader.listing(store, l)).entries);
-    out.set(img, layers);
-  }
-  if (!mismatchOk) assertNoMismatch(reader);
-  return out;
-}
 
 export const efficiency: CommandModule<object, Args> = {
   command: 'efficiency <input>',
@@ -35,9 +19,11 @@ export const efficiency: CommandModule<object, Args> = {
   async handler(a) {
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
-    const entries = await layerEntries(layerReader(a), ar!.store, imgs);
-    const reports = imgs.map((img) => {
-      const w = analyseWaste(entries.get(img)!);
+    const reader = layerReader(a);
+    const loaded = await loadImages(reader, ar!, imgs, settleTo(a));
+    warnMismatches(reader);
+    const reports = loaded.map(({ image: img, listings }) => {
+      const w = analyseWaste(listings);
       return { img, report: efficiencyReport(img, w.dive, w.dead) };
     });
     emit(a, reports.map((r) => r.report),

@@ -1,6 +1,7 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { CommandModule } from 'yargs';
+import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, layerReader, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
@@ -13,13 +14,14 @@ import { renderWriteSummary } from '../../report/export.js';
 import { loadImages, warnMismatches } from '../content.js';
 import { enforceRefusals } from './extract.js';
 
-interface Args extends GlobalArgs { input: string; output: string; image?: string; skipUnsafe: boolean }
+interface Args extends GlobalArgs { input: string; output: string; image?: string; skipUnsafe: boolean; container?: string }
 
 export const exportCmd: CommandModule<object, Args> = {
   command: 'export <input>',
   describe: 'the merged filesystem (whiteouts applied) as one tar, like `crane export`',
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
+    .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): read its filesystem (image + writable layer)' })
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the tar to write; - for stdout' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('skip-unsafe', { type: 'boolean', default: false, describe: 'leave out refused members (exit code 1) instead of writing nothing (exit code 3)' })
@@ -28,6 +30,7 @@ export const exportCmd: CommandModule<object, Args> = {
   async handler(a) {
     const ar = await openOneArchive(a, a.input);
     try {
+      if (a.container !== undefined) await useContainer(ar, a.container);
       const img = selectOne(ar.images, a.image, a.platform);
       const reader = layerReader(a);
       const [loaded] = await loadImages(reader, ar, [img]);

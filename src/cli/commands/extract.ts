@@ -3,7 +3,7 @@ import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath, resolveImagePath } from '../../analysis/fspath.js';
-import { planExtract, type ExtractPlan } from '../../analysis/extract-plan.js';
+import { planExtract, plannedFiles, type ExtractPlan } from '../../analysis/extract-plan.js';
 import { SafeDirWriter } from '../../export/dir-writer.js';
 import { extractToDir } from '../../export/write.js';
 import { imageRef } from '../../report/images.js';
@@ -17,6 +17,7 @@ interface Args extends GlobalArgs {
   image?: string;
   layer?: string;
   skipUnsafe: boolean;
+  overwrite: boolean;
 }
 
 /** Refuse the whole operation (nothing written) unless the user chose to skip refused members. */
@@ -40,6 +41,7 @@ export const extract: CommandModule<object, Args> = {
     .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write into (created if missing)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
     .option('layer', { alias: 'l', type: 'string', describe: 'the filesystem as it stood after this layer (index or diffID): recovers files a later layer deleted' })
+    .option('overwrite', { type: 'boolean', default: false, describe: 'replace files that already exist in the output directory (default: refuse, nothing written)' })
     .option('skip-unsafe', { type: 'boolean', default: false, describe: 'write everything else when members are refused (exit code 1) instead of writing nothing (exit code 3)' })
     .example('$0 extract app.tar etc usr/local/bin/app -o out', 'two subtrees into ./out (as out/etc, out/usr/local/bin/app)')
     .example('$0 extract app.tar --layer 3 root/.aws -o evidence', 'files as they were after layer 3') as never,
@@ -60,6 +62,12 @@ export const extract: CommandModule<object, Args> = {
       const plan = planExtract(tree.final, roots, { symlinks: 'contain' });
       enforceRefusals(plan, ar.path, a.skipUnsafe);
       const w = await SafeDirWriter.open(a.output);
+      if (!a.overwrite) {
+        const there = await w.existing(plannedFiles(plan));
+        if (there.length) {
+          throw new LayerdigError('E_UNSAFE_PATH', `${w.root}: ${there.length} file${there.length === 1 ? '' : 's'} to extract already exist${there.length === 1 ? 's' : ''} (${there.slice(0, 3).map((p) => JSON.stringify(p)).join(', ')}${there.length > 3 ? ', …' : ''}); nothing written (--overwrite replaces them)`);
+        }
+      }
       const layers = layer ? img.layers.slice(0, layer.index + 1) : img.layers;
       const s = await extractToDir(plan, w, (want, fn) => visitBodies(ar.store, reader, layers, want, (e, body) => fn(e, body)));
       if (s.rewrittenSymlinks) note(a, `${s.rewrittenSymlinks} absolute symbolic link target(s) rewritten relative, so they stay inside ${w.root}`);

@@ -4,7 +4,7 @@ import { dirname, sep } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { toDigest, type Digest } from '../../digest.js';
-import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, layerReader, note, openAll, problem, warn, type GlobalArgs } from '../context.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
 import { platformString } from '../../image/model.js';
 import type { LayerEntry } from '../../layer/entry.js';
@@ -175,7 +175,15 @@ export const file: CommandModule<object, Args> = {
       try {
         const images = distinctImages(ar.images.filter((i) => !want || platformMatches(i.platform, want)),
           (i) => [i.id, platformString(i.platform), ...i.layers.map((l) => l.member)]);
-        const loaded = await loadImages(reader, ar, images);
+        let loaded;
+        try {
+          loaded = await loadImages(reader, ar, images, (p) => problem(a, p));
+        } catch (e) {
+          // every image of this archive unreadable: name it, search the others
+          if (!(e instanceof LayerdigError)) throw e;
+          problem(a, { input: ar.path, error: e });
+          continue;
+        }
         let q = matcher ? pathQuery(matcher) : null;
         if (target) {
           const candidates = new Set(loaded.flatMap((l) => l.listings.flatMap((es) => contentCandidates(es, target.size))));

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { emit, globalOptions, layerReader, openAll, warn, type GlobalArgs } from '../context.js';
-import { warnMismatches } from '../content.js';
+import { emit, globalOptions, layerReader, openAll, settleTo, warn, type GlobalArgs } from '../context.js';
+import { loadImages, warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
 import { layersReport, renderLayers } from '../../report/layers.js';
 import type { LayerListing } from '../../layer/pass.js';
@@ -24,13 +24,10 @@ export const layers: CommandModule<object, Args> = {
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
     const reader = layerReader(a);
-    if (a.content) await reader.prefetch(ar!.store, imgs);
-    const reports: { img: Image; report: ReturnType<typeof layersReport> }[] = [];
-    for (const img of imgs) {
-      const listings: (LayerListing | null)[] = [];
-      for (const l of img.layers) listings.push(a.content ? await reader.listing(ar!.store, l) : null);
-      reports.push({ img, report: layersReport(img, listings) });
-    }
+    const read = a.content ? await loadImages(reader, ar!, imgs, settleTo(a)) : null;
+    const reports: { img: Image; report: ReturnType<typeof layersReport> }[] = read
+      ? read.map((l) => ({ img: l.image, report: layersReport(l.image, l.read) }))
+      : imgs.map((img) => ({ img, report: layersReport(img, img.layers.map((): LayerListing | null => null)) }));
     warnMismatches(reader);
     for (const { report } of reports) {
       for (const l of report.layers) {
@@ -38,7 +35,7 @@ export const layers: CommandModule<object, Args> = {
       }
     }
     emit(a, reports.map((r) => r.report), () => renderLayers(reports, !a.trunc));
-    if (reader.mismatches.length || reports.some((r) => r.report.layers.some((l) => l.digestVerified === false))) {
+    if (reports.some((r) => r.report.layers.some((l) => l.digestVerified === false))) {
       process.exitCode = EXIT.findings;
     }
   },

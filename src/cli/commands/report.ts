@@ -4,11 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname, basename, join } from 'node:path';
 import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, layerReader, note, openAll, type GlobalArgs } from '../context.js';
-import { warnMismatches } from '../content.js';
+import { loadImages, warnMismatches } from '../content.js';
 import { selectOne } from '../../image/select.js';
-import { overlay, type Overlay } from '../../analysis/filetree.js';
+import type { Overlay } from '../../analysis/filetree.js';
 import type { LayerListing } from '../../layer/pass.js';
-import type { Archive } from '../../archive.js';
+import type { Archive } from '../../app/archive.js';
 import type { Image } from '../../image/model.js';
 import { buildReportData, type OptionalSections } from '../../report/html-data.js';
 import { renderHtmlReport } from '../../report/html.js';
@@ -58,11 +58,9 @@ export const report: CommandModule<object, Args> = {
     const [ar] = await openAll(a, [a.input], false);
     const img = selectOne(ar!.images, a.image, a.platform);
     const reader = layerReader(a);
-    await reader.prefetch(ar!.store, [img]);
-    const listings: LayerListing[] = [];
-    for (const l of img.layers) listings.push(await reader.listing(ar!.store, l));
+    const [loaded] = await loadImages(reader, ar!, [img]);
+    const { read: listings, overlay: o } = loaded!;
     warnMismatches(reader);
-    const o = overlay(listings.map((l) => l.entries));
     const sections = await optionalSections(ar!, img, listings, o, a.verify);
     const data = buildReportData(img, listings, o, {
       tool: `layerdig ${VERSION}`, generatedAt: new Date().toISOString(), notes: [...img.notes, ...ar!.notes], ...sections,

@@ -1,40 +1,54 @@
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { applyLimits, emit, globalOptions, note, type GlobalArgs } from '../context.js';
-import { openInputsSettled } from '../../inputs.js';
+import { applyLimits, emit, globalOptions, note, problem, type GlobalArgs } from '../context.js';
+import { openInputsSettled } from '../../app/inputs.js';
 import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
 import { renderVerify, verifyDocument } from '../../report/verify.js';
+import { signatureCheck, signatureDocument, signatureKeys, type SignatureResult } from '../signatures.js';
 
-interface Args extends GlobalArgs { inputs: string[] }
+interface Args extends GlobalArgs { inputs: string[]; key?: string[]; gpgKeyring?: string[]; requireSignature?: boolean }
 
 export const verify: CommandModule<object, Args> = {
   command: 'verify <inputs..>',
   describe: 'check every digest, size, diffID and cross-reference an archive declares against its bytes',
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
+    .option('key', { type: 'string', array: true, describe: 'also check cosign signatures and DSSE attestations with this public key (PEM; repeatable)' })
+    .option('gpg-keyring', { type: 'string', array: true, describe: 'also check skopeo dir: GPG signatures (signature-N) with these public keys (gpg --export, binary or armored)' })
+    .option('require-signature', { type: 'boolean', describe: 'with --key/--gpg-keyring: exit 1 unless every image has a signature they verify' })
     .example('$0 verify app.tar', 'exit 0 verified, 1 mismatch found, 3 could not read')
+    .example('$0 verify app.oci --key cosign.pub --require-signature', 'and signed by the key we trust')
     .example('$0 verify /evidence --json --no-trunc', 'every archive under a directory, every check') as never,
   async handler(a) {
     applyLimits(a);
+    const keys = signatureKeys(a);
     const reports: VerifyReport[] = [];
+    const sigs = new Map<VerifyReport, SignatureResult>();
     const inputs = openInputsSettled(a.inputs, { recursive: true, onSkip: (p, why) => note(a, `skipped ${p}: ${why}`) });
     for await (const o of inputs) {
       let r: VerifyReport;
       if (o.archive) {
+        // images that could not be built are named (their blobs are still verified as the archive's)
+        for (const error of o.archive.errors) problem(a, { input: o.path, error });
         try {
           r = await verifyArchive(o.archive);
+          if (keys) sigs.set(r, await signatureCheck(a, o.archive, keys));
         } finally {
           o.archive.close();
         }
       } else {
         r = await verifyUnopened(o.path, o.error);
+        problem(a, { input: o.path, error: o.error });
       }
       for (const n of r.notes) note(a, `${r.archive}: ${n}`);
       reports.push(r);
     }
     if (reports.length === 0) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${a.inputs.join(', ')}: no image archive found`);
-    emit(a, reports.map(verifyDocument), () => renderVerify(reports, !a.trunc));
-    process.exitCode = reports.some((r) => r.status === 'mismatch') ? EXIT.findings
-      : reports.some((r) => r.status === 'unreadable') ? EXIT.unreadable : EXIT.ok;
+    emit(a, reports.map((r) => (keys ? { ...verifyDocument(r), signatures: signatureDocument(sigs.get(r)) } : verifyDocument(r))),
+      () => [renderVerify(reports, !a.trunc), ...[...sigs.values()].map((s) => s.text)].join('\n'));
+    // a mismatch or a failed signature policy anywhere: 1; nothing readable: 3; some unreadable (each a row with status unreadable): 5
+    process.exitCode = reports.some((r) => r.status === 'mismatch') || [...sigs.values()].some((s) => s.failed) ? EXIT.findings
+      : reports.every((r) => r.status === 'unreadable') ? EXIT.unreadable
+        : reports.some((r) => r.status === 'unreadable') ? EXIT.partial : EXIT.ok;
   },
 };

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LayerdigError } from './errors.js';
+import { LayerdigError } from '../errors.js';
 import { openArchive, type Archive } from './archive.js';
 
 export interface InputOptions {

@@ -1,11 +1,12 @@
-import type { Digest } from './digest.js';
-import { openStore } from './store/open.js';
-import type { Store } from './store/store.js';
-import { detectFormat } from './format/formats.js';
-import { buildImage } from './image/build.js';
-import { emptyArchiveDeclared, type ArchiveDeclared, type Artifact, type Image, type ImageSource } from './image/model.js';
-import { artifactNote } from './format/artifact.js';
-import { readLayer } from './layer/pass.js';
+import type { Digest } from '../digest.js';
+import { openStore } from '../store/open.js';
+import { storeWarning, type Store } from '../store/store.js';
+import { detectFormat } from '../format/formats.js';
+import { buildImage } from '../image/build.js';
+import { emptyArchiveDeclared, type ArchiveDeclared, type Artifact, type Image, type ImageSource } from '../image/model.js';
+import { artifactNote } from '../format/artifact.js';
+import { readLayer } from '../layer/pass.js';
+import { LayerdigError } from '../errors.js';
 
 /** An opened input: its bytes, and the images it holds. */
 export interface Archive {
@@ -20,6 +21,12 @@ export interface Archive {
   warnings: string[];
   /** what the archive's documents declare beyond its images (for `verify`) */
   declared: ArchiveDeclared;
+  /**
+   * Images of this archive that could not be built (their config contradicts
+   * their manifest, a layer cannot be hashed…): the others are still in
+   * `images`. When none could be built, opening the archive fails instead.
+   */
+  errors: LayerdigError[];
   close(): void;
 }
 
@@ -35,20 +42,31 @@ async function computeDiffIds(store: Store, src: ImageSource): Promise<Digest[]>
 
 /** Open a path (archive file or directory), detect its format, list its images. Reads JSON only. */
 export async function openArchive(path: string): Promise<Archive> {
-  const store = await openStore(path);
+  let store = await openStore(path);
   try {
     const format = await detectFormat(store);
+    if (format.wrap) store = format.wrap(store);
     const declared = emptyArchiveDeclared();
     const sources = await format.load(store, declared);
     const images: Image[] = [];
+    const errors: LayerdigError[] = [];
+    // one image that cannot be built never hides its siblings
     for (const src of sources) {
-      const diffIds = src.declaredDiffIds ?? (await computeDiffIds(store, src));
-      images.push(buildImage(src, diffIds, (m) => store.storage(m)));
+      try {
+        const diffIds = src.declaredDiffIds ?? (await computeDiffIds(store, src));
+        images.push(buildImage(src, diffIds, (m) => store.storage(m)));
+      } catch (e) {
+        if (!(e instanceof LayerdigError)) throw e;
+        errors.push(e);
+      }
     }
+    if (images.length === 0 && errors.length) throw errors[0];
     const notes = [...new Set(sources.flatMap((s) => s.notes))];
     const artifacts = artifactNote(declared.artifacts);
     if (artifacts) notes.push(artifacts);
-    return { path, format: format.name, store, images, artifacts: declared.artifacts, notes, warnings: declared.warnings, declared, close: () => store.close() };
+    const warning = storeWarning(store);
+    const warnings = [...(warning ? [warning] : []), ...declared.warnings];
+    return { path, format: format.name, store, images, artifacts: declared.artifacts, notes, warnings, declared, errors, close: () => store.close() };
   } catch (e) {
     store.close();
     throw e;

@@ -1,0 +1,61 @@
+import type { CommandModule } from 'yargs';
+import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
+import { dataRootOf } from '../container-diff.js';
+import { loadContainers, type Container } from '../../format/docker-containers.js';
+import { ellipsis } from '../../report/format.js';
+import { table } from '../../report/table.js';
+
+interface Args extends GlobalArgs { inputs: string[] }
+
+/** `2 hours ago`, as docker's go-units HumanDuration words it. */
+function ago(iso: string | null, now = Date.now()): string {
+  if (!iso) return '';
+  const s = Math.max(0, (now - Date.parse(iso)) / 1000);
+  const h = s / 3600;
+  if (s < 1) return 'Less than a second ago';
+  if (s < 60) return `${Math.floor(s)} seconds ago`;
+  if (s < 3600) return `${Math.round(s / 60) <= 1 ? 'About a minute' : `${Math.round(s / 60)} minutes`} ago`;
+  if (h < 48) return `${Math.round(h) === 1 ? 'About an hour' : `${Math.round(h)} hours`} ago`;
+  if (h < 24 * 14) return `${Math.floor(h / 24)} days ago`;
+  if (h < 24 * 60) return `${Math.floor(h / 24 / 7)} weeks ago`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months ago`;
+  return `${Math.floor(h / 24 / 365)} years ago`;
+}
+
+/** docker ps's STATUS words, from the state the data-root recorded. */
+export function statusOf(c: Container): string {
+  switch (c.state) {
+    case 'created': return 'Created';
+    case 'exited': return `Exited (${c.exitCode}) ${ago(c.finishedAt)}`;
+    case 'running': return `Up ${ago(c.startedAt).replace(/ ago$/, '')} (when the data-root was copied)`;
+    case 'paused': return 'Paused (when the data-root was copied)';
+    case 'restarting': return `Restarting (${c.exitCode})`;
+    case 'dead': return 'Dead';
+    default: return 'Removal In Progress';
+  }
+}
+
+export const containers: CommandModule<object, Args> = {
+  command: 'containers <inputs..>',
+  describe: 'the containers of Docker data-roots, as docker ps -a lists them (read offline)',
+  builder: (y) => globalOptions(y)
+    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots: a copied /var/lib/docker or a tar of it' })
+    .example('$0 containers /mnt/evidence/var/lib/docker', 'every container, newest first')
+    .example('$0 diff docker.tgz --container web', 'what one container changed, as docker diff') as never,
+  async handler(a) {
+    const archives = await openAll(a, a.inputs, false);
+    const rows: (Container & { archive: string; status: string })[] = [];
+    try {
+      for (const ar of archives) {
+        const { view, root } = dataRootOf(ar);
+        for (const c of await loadContainers(view.base, root)) rows.push({ archive: ar.path, ...c, status: statusOf(c) });
+      }
+    } finally {
+      for (const ar of archives) ar.close();
+    }
+    const full = !a.trunc;
+    emit(a, rows, () => table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'], rows.map((c) => [
+      full ? c.id : c.id.slice(0, 12), c.imageRef, `"${ellipsis(c.command, 20, full)}"`, ago(c.created), c.status, c.name,
+    ])));
+  },
+};

@@ -1,0 +1,157 @@
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import type { Archive } from '../../app/archive.js';
+import type { Image } from '../../image/model.js';
+import { readFinalFiles } from '../../layer/final-file.js';
+import { OS_RELEASE_PATHS, parseOsRelease } from '../../analysis/os-release.js';
+import type { Distro } from '../../packages/purl.js';
+import { cycloneDx, spdx } from '../../report/sbom.js';
+import { unownedFiles } from '../../packages/unowned.js';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
+import { loadImages, loadSelected, warnMismatches } from '../content.js';
+import { scanPackages } from '../../packages/scan.js';
+import { attribute } from '../../packages/attribution.js';
+import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
+import { parsePlatform, platformMatches } from '../../image/select.js';
+import { findHit, unownedReport, renderUnowned, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
+
+interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; unowned: boolean; find?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
+
+/** Some images answered, some could not be read (the lead's exit code 5). */
+const PARTIAL = 5;
+
+export const packages: CommandModule<object, Args> = {
+  command: 'packages <input..>',
+  describe: 'installed packages (deb, apk, rpm) and the layer and history step that installed each version; --history: what each layer installed, upgraded, downgraded and removed; --find: which images hold a package in a version range',
+  builder: (y) => globalOptions(y)
+    .positional('input', { type: 'string', array: true, demandOption: true, describe: 'archive or image directory (with --find: any number, directories searched)' })
+    .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })
+    .option('history', { type: 'boolean', default: false, describe: 'per layer: packages installed, upgraded, downgraded, removed (removed ones whose files lower layers still hold are flagged recoverable)' })
+    .option('unowned', { type: 'boolean', default: false, describe: 'regular files of the final image that no installed package owns, by layer' })
+    .option('find', { type: 'string', describe: "which images hold a package: NAME, 'NAME<VERSION', 'deb:NAME>=A,<B' (versions compared by dpkg, rpm or apk rules)" })
+    .option('sbom', { choices: ['spdx', 'cyclonedx'] as const, describe: 'write an SPDX 2.3 or CycloneDX 1.5 JSON SBOM (purls; layer attribution as properties) to -o FILE' })
+    .option('output', { alias: 'o', type: 'string', describe: 'with --sbom: the file to write (- for stdout)' })
+    .example('$0 packages app.tar', 'every package, its version and the step that installed it')
+    .example('$0 packages app.tar --history', 'what each layer did to the package databases')
+    .example('$0 packages app.tar --sbom cyclonedx -o app.cdx.json', 'an SBOM whose packages say which layer and step installed them')
+    .example("$0 packages images/ --find 'openssl<3.0.12'", 'every image with an openssl older than 3.0.12') as never,
+  async handler(a) {
+    if (a.sbom !== undefined && !a.output) throw new LayerdigError('E_USAGE', `name the file to write with -o FILE (or - for stdout): --sbom ${a.sbom} -o sbom.json`);
+    if (a.sbom !== undefined && (a.find !== undefined || a.history || a.json)) throw new LayerdigError('E_USAGE', '--sbom writes one document: not with --find, --history or --json');
+    if (a.output !== undefined && a.sbom === undefined) throw new LayerdigError('E_USAGE', '-o names the file --sbom writes: add --sbom spdx or --sbom cyclonedx');
+    if (a.unowned && (a.find !== undefined || a.history || a.sbom !== undefined)) throw new LayerdigError('E_USAGE', '--unowned lists files: not with --find, --history or --sbom');
+    if (a.find !== undefined) return find(a);
+    if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive or image directory (${a.input.length} given); --find searches many`);
+    const [ar] = await openAll(a, a.input, false);
+    try {
+      const { reader, loaded } = await loadSelected(a, ar!);
+      const img = loaded.image;
+      const scan = await scanPackages(ar!.store, reader, img, loaded.overlay);
+      for (const n of scan.notes) note(a, `${img.archive}: ${n}`);
+      const attribution = attribute(scan.layers.map((l) => l.packages), loaded.listings);
+      if (a.unowned) {
+        const files = unownedFiles(loaded.overlay.final, scan.layers.at(-1)?.packages ?? []);
+        emit(a, unownedReport(img, scan.databases, files), () => renderUnowned(img, scan.databases, files, !a.trunc));
+        if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+        return;
+      }
+      if (a.sbom) {
+        const distro = await readDistro(ar!, img);
+        const input = { image: img, attribution, distro, tool: { name: 'layerdig', version: toolVersion() }, created: createdNow() };
+        writeOutput(a.output!, `${JSON.stringify(a.sbom === 'spdx' ? spdx(input) : cycloneDx(input), null, 2)}\n`);
+        if (a.output !== '-') note(a, `wrote ${a.output}: ${a.sbom === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.5'}, ${attribution.packages.length} packages`);
+        if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+        return;
+      }
+      emit(a, packagesReport(img, scan.databases, attribution, a.history),
+        () => (a.history ? renderPackageHistory(img, attribution, !a.trunc) : renderPackages(img, scan.databases, attribution, !a.trunc)));
+      if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+    } finally {
+      ar!.close();
+    }
+  },
+};
+
+async function find(a: Args): Promise<void> {
+  let query;
+  try {
+    query = parsePackageQuery(a.find!);
+  } catch (e) {
+    throw new LayerdigError('E_USAGE', `--find: ${(e as Error).message}`);
+  }
+  if (a.history) throw new LayerdigError('E_USAGE', '--find and --history do not go together');
+  const want = a.platform ? parsePlatform(a.platform) : null;
+  const reader = layerReader(a);
+  const hits: FindHit[] = [];
+  let failed = 0;
+  let searched = 0;
+  for (const ar of await openAll(a, a.input)) {
+    try {
+      const images = ar.images.filter((i) => !want || platformMatches(i.platform, want));
+      for (const loaded of await loadImages(reader, ar, images)) {
+        try {
+          const scan = await scanPackages(ar.store, reader, loaded.image, loaded.overlay);
+          const att = attribute(scan.layers.map((l) => l.packages), loaded.listings);
+          searched++;
+          for (const p of att.packages) if (matchesQuery(query, p)) hits.push(findHit(loaded.image, p));
+        } catch (e) {
+          if (!(e instanceof LayerdigError)) throw e;
+          failed++;
+          warn(`${e.message} — this image was not searched`);
+        }
+      }
+    } finally {
+      ar.close();
+    }
+  }
+  emit(a, hits, () => renderFindHits(hits, !a.trunc));
+  if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+  else if (failed > 0 && searched > 0) process.exitCode = PARTIAL;
+  else if (failed > 0) process.exitCode = EXIT.unreadable;
+  else if (hits.length === 0) process.exitCode = EXIT.notFound;
+}
+
+/** The distribution for purls: os-release of the final image, when it has one. */
+async function readDistro(ar: Archive, img: Image): Promise<Distro> {
+  const scan = await readFinalFiles(ar.store, img, OS_RELEASE_PATHS);
+  for (const p of OS_RELEASE_PATHS) {
+    const r = scan.results.get(p)!;
+    if ('found' in r) {
+      const os = parseOsRelease(r.found.content.toString('utf8'));
+      return { id: os.id, versionId: os.versionId };
+    }
+  }
+  return { id: null, versionId: null };
+}
+
+function toolVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Document time: SOURCE_DATE_EPOCH when set (reproducible SBOMs), else now; UTC, whole seconds. */
+function createdNow(): string {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  const ms = sde && /^\d+$/.test(sde) ? Number(sde) * 1000 : Date.now();
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Write the whole file or nothing: a temporary sibling renamed over the target. */
+function writeOutput(out: string, text: string): void {
+  if (out === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  const tmp = `${out}.layerdig-${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new LayerdigError('E_IO', `cannot write ${out}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,72 @@
+import { EXIT, LayerdigError } from '../errors.js';
+import type { Archive } from '../app/archive.js';
+import { DirLayerStore } from '../layer/dir-source.js';
+import { hasDir, isOverlayWhiteout, walkDir } from '../layer/dir-walk.js';
+import { findDataRoot, layerDir } from '../format/docker-data-root.js';
+import { loadContainers, selectContainer, type Container } from '../format/docker-containers.js';
+import { copyChanges, overlayChanges, type Change } from '../analysis/container-changes.js';
+import { emit, layerReader, note, openOneArchive, type GlobalArgs } from './context.js';
+import { loadImages, warnMismatches } from './content.js';
+
+/** The data-root an input is, or a usage error naming it. */
+export function dataRootOf(ar: Archive): { view: DirLayerStore; root: NonNullable<ReturnType<typeof findDataRoot>> } {
+  const root = ar.store instanceof DirLayerStore ? findDataRoot(ar.store.base) : null;
+  if (!root || !(ar.store instanceof DirLayerStore)) throw new LayerdigError('E_USAGE', `${ar.path}: containers live in a Docker data-root; this input is a ${ar.format}`);
+  return { view: ar.store, root };
+}
+
+export async function findContainer(ar: Archive, sel: string): Promise<Container> {
+  const { view, root } = dataRootOf(ar);
+  const all = await loadContainers(view.base, root);
+  const c = selectContainer(all, sel);
+  if (!c) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: no container ${sel}`, all.map((x) => `${x.id.slice(0, 12)} ${x.name}`));
+  return c;
+}
+
+/**
+ * `docker diff` offline: what the container's writable layer added, changed
+ * and deleted against its image (overlay2: the upper directory against the
+ * image's layers and the init layer; vfs: the full copy against the init layer).
+ */
+export async function containerChanges(a: GlobalArgs, ar: Archive, c: Container): Promise<Change[]> {
+  const { view, root } = dataRootOf(ar);
+  const store = view.base;
+  if (!c.mountId) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.id.slice(0, 12)} has no mount-id in the layer store`);
+  const rw = layerDir(root.prefix, c.driver, c.mountId);
+  if (!hasDir(store, rw)) throw new LayerdigError('E_BAD_ARCHIVE', `${store.storage(rw)}: the container's writable layer directory is missing`);
+  const init = c.initId ? layerDir(root.prefix, c.driver, c.initId) : null;
+  if (c.driver === 'vfs') {
+    if (!init) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.id.slice(0, 12)} has no init layer to compare with`);
+    return copyChanges(walkDir(store, rw), walkDir(store, init));
+  }
+  const img = ar.images.find((i) => i.id === c.imageId);
+  if (!img) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: the container's image ${c.imageId ?? '?'} is not in the data-root`);
+  const reader = layerReader(a);
+  const [loaded] = await loadImages(reader, ar, [img]);
+  if (warnMismatches(reader)) process.exitCode = EXIT.findings;
+  const lower = new Map<string, { type: string; mode: number; mtime: number }>();
+  for (const [p, n] of loaded!.overlay.final) lower.set(p, { type: n.entry.type, mode: n.entry.mode, mtime: n.entry.mtime });
+  if (init) {
+    for (const { path, member } of walkDir(store, init)) {
+      if (!isOverlayWhiteout(member)) lower.set(path, { type: member.type, mode: member.meta?.mode ?? 0, mtime: member.meta?.mtime ?? 0 });
+    }
+  }
+  return overlayChanges(walkDir(store, rw), lower, isOverlayWhiteout);
+}
+
+/** `ls --container ID --changes` and `diff --container ID`: docker diff's lines. */
+export async function printContainerChanges(a: GlobalArgs, input: string, sel: string): Promise<void> {
+  const ar = await openOneArchive(a, input);
+  try {
+    const c = await findContainer(ar, sel);
+    const changes = await containerChanges(a, ar, c);
+    if (c.driver !== 'vfs' && ar.store.kind === 'dir') {
+      // Node cannot read xattrs: an opaque directory of a copied overlay2 directory is invisible here
+      const note_ = 'opaque directories (trusted.overlay.opaque) cannot be seen in a directory input: read a tar of the data-root to see them';
+      note(a, note_);
+    }
+    emit(a, { container: { id: c.id, name: c.name, image: c.imageId }, changes }, () => changes.map((x) => `${x.kind} ${x.path}`).join('\n'));
+  } finally {
+    ar.close();
+  }
+}

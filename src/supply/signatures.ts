@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { shortId, type Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import { imageNames } from '../image/select.js';
+import type { AttachedItem, AttachedReport } from './attached.js';
+import { loadPublicKey, SIMPLESIGNING_MEDIA_TYPE, verifyBytes, type TrustedKey } from './cosign.js';
+import { DSSE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE } from './dsse.js';
+import { SupplyProblem } from './problem.js';
+import { loadKeyring, verifySignedMessage, type GpgKey } from './gpg.js';
+
+/**
+ * `verify --key`: every signature that travels with an image, checked offline
+ * against the keys the user trusts (README "Signatures, SBOMs and provenance").
+ *   verified  — a key verifies it and it is about this image
+ *   invalid   — it is a lie about this image: a valid signature over another
+ *               digest, a signed statement about another subject, a document
+ *               that does not decode (always a finding)
+ *   unverified — no given key verifies it (signed by someone else, or changed
+ *               after signing: cryptography cannot tell which)
+ *   unchecked — GPG signature files when no --gpg-keyring was given
+ */
+export type SignatureStatus = 'verified' | 'invalid' | 'unverified' | 'unchecked';
+
+export interface SignatureCheck {
+  image: Digest;
+  names: string[];
+  manifestDigest: Digest | null;
+  scheme: 'simple-signing' | 'dsse' | 'gpg';
+  kind: string;
+  how: string;
+  document: Digest | null;
+  member: string;
+  status: SignatureStatus;
+  /** the key that verified it (also for `invalid` when the signature itself is good) */
+  key: { path: string; algorithm: string; fingerprint: string } | null;
+  why: string;
+}
+
+/** The keys a user trusts: cosign public keys (`--key`) and OpenPGP keyrings (`--gpg-keyring`). */
+export interface Trusted { keys: TrustedKey[]; gpg: GpgKey[] }
+
+function readOption(option: string, p: string): Buffer {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    throw new LayerdigError('E_USAGE', `${option} ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`);
+  }
+}
+
+function asUsage<T>(option: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SupplyProblem) throw new LayerdigError('E_USAGE', `${option} ${e.message}`);
+    throw e;
+  }
+}
+
+export function loadTrusted(keys: readonly string[], keyrings: readonly string[]): Trusted {
+  return {
+    keys: keys.map((p) => asUsage('--key', () => loadPublicKey(readOption('--key', p), p))),
+    gpg: keyrings.flatMap((p) => asUsage('--gpg-keyring', () => loadKeyring(readOption('--gpg-keyring', p), p))),
+  };
+}
+
+const keyOf = (k: TrustedKey) => ({ path: k.path, algorithm: k.algorithm, fingerprint: k.fingerprint });
+const keyNames = (keys: TrustedKey[]) => keys.map((k) => `${k.path} (${k.algorithm})`).join(', ');
+
+function schemeOf(i: AttachedItem): SignatureCheck['scheme'] | null {
+  if (i.evidence) return i.evidence.scheme;
+  if (i.how === 'signature file') return 'gpg';
+  if (i.mediaType === SIMPLESIGNING_MEDIA_TYPE) return 'simple-signing';
+  if (i.mediaType === DSSE_MEDIA_TYPE) return 'dsse';
+  return null;
+}
+
+function checkGpg(ev: NonNullable<AttachedItem['evidence']>, manifest: Digest | null, keys: GpgKey[]): Pick<SignatureCheck, 'status' | 'key' | 'why'> {
+  if (keys.length === 0) return { status: 'unchecked', key: null, why: 'a GPG signature: give --gpg-keyring FILE to check it' };
+  let v;
+  try {
+    v = verifySignedMessage(ev.signed, keys);
+  } catch (e) {
+    return { status: 'invalid', key: null, why: e instanceof Error ? e.message : String(e) };
+  }
+  if (!v.key) return { status: 'unverified', key: null, why: v.why };
+  const key = { path: 'gpg-keyring', algorithm: v.key.algorithm, fingerprint: v.key.fingerprint };
+  if (ev.claimedDigest !== manifest) return { status: 'invalid', key, why: `the signature is valid but its payload names ${ev.claimedDigest}, not this image's manifest ${manifest}` };
+  return { status: 'verified', key, why: v.why };
+}
+
+function check(i: AttachedItem, manifest: Digest | null, trusted: Trusted): Pick<SignatureCheck, 'status' | 'key' | 'why'> {
+  const ev = i.evidence;
+  const keys = trusted.keys;
+  if (!ev) return { status: 'invalid', key: null, why: i.problems[0] ?? 'it cannot be decoded' };
+  if (ev.scheme === 'gpg') return checkGpg(ev, manifest, trusted.gpg);
+  if (keys.length === 0) return { status: 'unchecked', key: null, why: 'a cosign signature: give --key FILE to check it' };
+  if (ev.signatures.length === 0) return { status: 'invalid', key: null, why: 'it carries no signature' };
+  const k = keys.find((key) => ev.signatures.some((s) => verifyBytes(key, ev.signed, s)));
+  if (!k) return { status: 'unverified', key: null, why: `no given key verifies it (${keyNames(keys)}): signed by another key, or changed after signing` };
+  if (ev.scheme === 'simple-signing') {
+    if (ev.claimedDigest !== manifest) return { status: 'invalid', key: keyOf(k), why: `the signature is valid but its payload names ${ev.claimedDigest}, not this image's manifest ${manifest}` };
+    return { status: 'verified', key: keyOf(k), why: `signed by ${k.path} (${k.algorithm})` };
+  }
+  if (ev.payloadType !== INTOTO_PAYLOAD_TYPE) return { status: 'invalid', key: keyOf(k), why: `the envelope is validly signed but its payloadType is ${ev.payloadType}, not ${INTOTO_PAYLOAD_TYPE}` };
+  if (!ev.statementSubject) return { status: 'invalid', key: keyOf(k), why: `the signed statement is about ${(ev.statementDigests ?? []).join(', ') || 'nothing'}, not this image` };
+  return { status: 'verified', key: keyOf(k), why: `attestation (${i.predicateType ?? 'unknown predicate'}) signed by ${k.path} (${k.algorithm}), about this image's ${ev.statementSubject}` };
+}
+
+export function checkSignatures(r: AttachedReport, keys: Trusted): SignatureCheck[] {
+  const out: SignatureCheck[] = [];
+  for (const { image, items } of r.images) {
+    for (const i of items) {
+      const scheme = schemeOf(i);
+      if (!scheme) continue;
+      out.push({
+        image: image.id, names: imageNames(image), manifestDigest: image.manifestDigest, scheme, kind: i.kind, how: i.how,
+        document: i.digest, member: i.member, ...check(i, image.manifestDigest, keys),
+      });
+    }
+  }
+  return out;
+}
+
+/** `--require-signature`: every image has a verified image signature (simple signing; attestations do not count). */
+export function unsignedImages(r: AttachedReport, checks: SignatureCheck[]): string[] {
+  return r.images.filter(({ image }) => !checks.some((c) => c.image === image.id && c.manifestDigest === image.manifestDigest && c.scheme !== 'dsse' && c.status === 'verified'))
+    .map(({ image }) => `${imageNames(image).join(', ') || '<none>'} ${shortId(image.id)}`);
+}
+
+export function renderSignatures(archive: string, checks: SignatureCheck[], unsigned: string[] | null): string {
+  const out: string[] = [];
+  for (const c of checks) {
+    out.push(`${archive}: ${c.names.join(', ') || '<none>'} ${shortId(c.image)}: ${c.status === 'invalid' ? 'INVALID' : c.status.toUpperCase()} ${c.scheme} ${c.kind} ${shortId(c.document)} (${c.how}): ${c.why}`);
+  }
+  if (checks.length === 0) out.push(`${archive}: no signatures or attestations travel with the selected images`);
+  if (unsigned) {
+    out.push(unsigned.length ? `${archive}: --require-signature NOT met: no verified signature for ${unsigned.join('; ')}` : `${archive}: --require-signature met: every image has a verified signature`);
+  }
+  return out.join('\n');
+}
