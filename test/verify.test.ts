@@ -25,7 +25,9 @@ describe('verify passes on every fixture', () => {
   const all = new Map<string, VerifyDoc>();
   let code = -1;
   beforeAll(async () => {
-    const r = await runInProcess(['verify', FIXTURES, '--json', '--no-trunc', '-q']);
+    // other fixture folders hold inputs made to fail (fixtures/supply's tampered copies): verify the ones that must pass
+    const dirs = ['real', 'external', 'engine', 'layersources'].map((d) => join(FIXTURES, d));
+    const r = await runInProcess(['verify', ...dirs, '--json', '--no-trunc', '-q']);
     code = r.code;
     for (const d of JSON.parse(r.stdout) as VerifyDoc[]) all.set(d.archive, d);
   });
