@@ -57,7 +57,7 @@ describe.each(DRIVERS)('data-root %s', (driver) => {
   };
 
   it('images: every image docker images -a lists, with its tags, <none> and intermediate ones, and docker\'s Size', each(async (path) => {
-    const rows = await runJsonFast<ImagesRow[]>(['images', path]);
+    const rows = await runJsonFast<ImagesRow[]>(['images', path, '-a']);
     const truth = jsonl<{ ID: string; Repository: string; Tag: string }>(join(truthDir(driver), 'images.jsonl'));
     const tagsOf = (id: string) => truth.filter((t) => t.ID === id && t.Tag !== '<none>').map((t) => `${t.Repository}:${t.Tag}`).sort();
     expect(rows.map((r) => r.id).sort()).toEqual([...new Set(truth.map((t) => t.ID))].sort());
@@ -66,6 +66,10 @@ describe.each(DRIVERS)('data-root %s', (driver) => {
       expect([...r.repoTags].sort()).toEqual(tagsOf(r.id));
       expect(r.size).toBe(inspect(driver).find((i) => i.Id === r.id)!.Size);
     }
+    // without -a, as docker images: the intermediate images are hidden
+    const shown = await runJsonFast<ImagesRow[]>(['images', path]);
+    const plain = jsonl<{ ID: string }>(join(truthDir(driver), 'images-default.jsonl'));
+    expect([...new Set(shown.map((r) => r.id))].sort()).toEqual([...new Set(plain.map((t) => t.ID))].sort());
     // the first build lost its tag: an untagged top image that is nobody's parent
     const parents = new Set(inspect(driver).map((i) => i.Parent));
     expect(rows.filter((r) => r.repoTags.length === 0 && !parents.has(r.id)).length).toBe(1);
@@ -236,7 +240,7 @@ it.skipIf(!isRoot)('a tar of / (data-root under var/lib/docker/): found by conte
   const dir = inputs.find((i) => i.driver === 'overlay2' && i.kind === 'dir')!.path;
   const tgz = join(tmp, 'rootfs.tgz');
   execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--format=posix', '-C', dir, '--transform', 's,^\\./,var/lib/docker/,', '-czf', tgz, '.']);
-  const rows = await runJsonFast<ImagesRow[]>(['images', tgz]);
+  const rows = await runJsonFast<ImagesRow[]>(['images', tgz, '-a']);
   expect(new Set(rows.map((r) => r.id))).toEqual(new Set(inspect('overlay2').map((i) => i.Id)));
   const [doc] = await runJsonFast<LayersDoc[]>(['layers', tgz, '-i', 'layerdig/app:latest']);
   expect(doc!.layers.every((l) => l.diffIdVerified && l.storage.startsWith(`${tgz}!var/lib/docker/overlay2/`))).toBe(true);

@@ -12,9 +12,12 @@ export const contentOption = {
 /**
  * Docker's DiffSize of every layer of these images, by diffID: the same cached
  * content pass `layers` makes (each distinct layer read once, with progress).
- * Layers whose size `into` already holds (from another archive) are not read again.
+ * Layers whose size `into` already holds (from another archive) are not read again, nor
+ * layers whose engine recorded their size.
  */
 export async function readDiffSizes(reader: LayerReader, ar: Archive, imgs: Image[], into = new Map<Digest, number>()): Promise<Map<Digest, number>> {
+  // an engine's own record is what that engine shows (a data-root's layerdb `size`: overlay2 counts a chmod's copy-up differently)
+  for (const img of imgs) for (const l of img.layers) if (l.recordedSize !== undefined && !into.has(l.diffId)) into.set(l.diffId, l.recordedSize);
   const todo = imgs.map((img) => ({ ...img, layers: img.layers.filter((l) => !into.has(l.diffId)) }));
   await reader.prefetch(ar.store, todo);
   for (const img of todo) {

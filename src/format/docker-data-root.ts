@@ -117,6 +117,7 @@ async function loadDriver(view: DirLayerStore, root: DataRoot, driver: string): 
       layers.push({
         member: layerMember, referencedAs: layerMember, digest: null, declaredSize: null, mediaType: null,
         size: Number.isSafeInteger(size) && size >= 0 ? size : 0, compression: 'none', cacheId,
+        ...(Number.isSafeInteger(size) && size >= 0 ? { recordedSize: size } : {}),
       });
     }
     if (missing) {

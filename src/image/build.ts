@@ -49,6 +49,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     storage: storage(l.member),
     ...(l.source ? { source: l.source } : {}),
     ...(l.cacheId ? { cacheId: l.cacheId } : {}),
+    ...(l.recordedSize !== undefined ? { recordedSize: l.recordedSize } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
   return {

@@ -55,6 +55,8 @@ export interface LayerSource {
   compression: Compression;
   /** a Docker data-root's name for the layer's directory (`overlay2/<cache-id>/diff`) */
   cacheId?: string;
+  /** the engine's own DiffSize record (a Docker data-root's layerdb `size` file): what docker shows for the layer */
+  recordedSize?: number;
   /** a legacy save's `LayerSources` entry: where the layer came from, not the member stored here */
   source?: SourceDescriptor;
 }
@@ -226,6 +228,8 @@ export interface Layer {
   source?: SourceDescriptor;
   /** a Docker data-root's name for the layer's directory */
   cacheId?: string;
+  /** the engine's own DiffSize record, when the input keeps one (a Docker data-root) */
+  recordedSize?: number;
 }
 
 export interface HistoryItem {
