@@ -204,7 +204,7 @@ describe('schema 1 dir: copy (skopeo --format v2s1)', () => {
     const r = await runInProcess(['images', path, '--json', '--no-trunc', '-q']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject([{ id: `sha256:${t.v1Id}`, repoTags: [] }]);
-    const table = await runInProcess(['images', path, '-q']);
+    const table = await runInProcess(['images', path]);
     expect(table.stdout.split('\n')[1]).toMatch(/^<none>\s+<none>\s/);
     const layers = await runInProcess(['layers', path, '-q']);
     expect(layers.stdout.split('\n')[0]).toMatch(new RegExp(`^IMAGE <none> ${t.v1Id.slice(0, 12)} `));

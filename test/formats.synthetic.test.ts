@@ -101,7 +101,7 @@ describe('OCI layout', () => {
     expect(r.stderr).toMatch(/: 2 artifacts skipped: 1 attestation, 1 SBOM — see `attached`\n/);
     expect(r.stderr.match(/artifact/g)).toHaveLength(1);
     // the table splits host:port/repo:tag at the last ':' after the last '/'
-    const table = run(['images', dir, '--platform', 'linux/arm64', '-q']).stdout;
+    const table = run(['images', dir, '--platform', 'linux/arm64']).stdout;
     expect(table).toMatch(/example\.com:5000\/team\/app\s+2\.1\s+[0-9a-f]{12}\s.*linux\/arm64/);
     expect(table).not.toMatch(/amd64/);
     // -i with a ref name matching two platforms is ambiguous; --platform settles it
