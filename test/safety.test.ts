@@ -205,12 +205,17 @@ describe('the writer never writes through a link already in the output directory
     expectNothingEscaped(before);
   });
 
-  it('a file symlink planted where a file goes is replaced, its target untouched', async () => {
+  it('a file symlink planted where a file goes: refused (nothing written); with --overwrite replaced, its target untouched', async () => {
     const before = snapshot(outside);
     const out = join(root, 'out-planted-file');
     mkdirSync(join(out, 'etc'), { recursive: true });
     symlinkSync(join(outside, 'target.txt'), join(out, 'etc', 'passwd'));
-    expect((await runInProcess(['extract', benign, 'etc', '-o', out])).code).toBe(0);
+    const refused = await runInProcess(['extract', benign, 'etc', '-o', out]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/already exists.*"etc\/passwd".*--overwrite/);
+    expect(lstatSync(join(out, 'etc', 'passwd')).isSymbolicLink()).toBe(true);
+    expectNothingEscaped(before);
+    expect((await runInProcess(['extract', benign, 'etc', '-o', out, '--overwrite'])).code).toBe(0);
     expect(lstatSync(join(out, 'etc', 'passwd')).isFile()).toBe(true);
     expect(readFileSync(join(out, 'etc', 'passwd'), 'utf8')).toBe('benign\n');
     expectNothingEscaped(before);
