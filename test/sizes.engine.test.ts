@@ -72,7 +72,7 @@ describe('history and images SIZE equal the engine on its own saves and docker l
   it('the tables print the engine\'s strings under SIZE', () => {
     const archive = 'test/fixtures/engine/small-multi.docker-archive.tar';
     const t = truthFiles.find((f) => f.archive === archive)!;
-    const out = run(['history', archive, '-q']);
+    const out = run(['history', archive]);
     expect(out.code).toBe(0);
     const blocks = out.stdout.trim().split('\n\n');
     for (const [i, want] of t.images.entries()) {
@@ -81,7 +81,7 @@ describe('history and images SIZE equal the engine on its own saves and docker l
       expect(col).toBeGreaterThan(0);
       expect(rows.map((r) => cells(r)[col])).toEqual(want.historyHuman);
     }
-    const table = run(['images', archive, '--no-trunc', '-q']).stdout.trim().split('\n');
+    const table = run(['images', archive, '--no-trunc']).stdout.trim().split('\n');
     const col = cells(table[0]!).indexOf('SIZE');
     const idCol = cells(table[0]!).indexOf('IMAGE ID');
     for (const r of table.slice(1)) {
@@ -120,7 +120,7 @@ describe('--no-content: the stored size, under a header that says so', () => {
   it('images: BLOB SIZE column, JSON size null and blobSize the sum of the stored blobs', async () => {
     const [row] = await runJsonFast<ImagesRow[]>(['images', archive, '--no-content']);
     expect(row).toMatchObject({ size: null, blobSize: blobs.reduce((s, b) => s + b, 0) });
-    const head = cells(run(['images', archive, '--no-content', '-q']).stdout.split('\n')[0]!);
+    const head = cells(run(['images', archive, '--no-content']).stdout.split('\n')[0]!);
     expect(head).toContain('BLOB SIZE');
     expect(head).not.toContain('SIZE');
   });
@@ -131,7 +131,7 @@ describe('--no-content: the stored size, under a header that says so', () => {
     expect(layers.map((e) => e.blobSize)).toEqual(blobs);
     expect(layers.every((e) => e.size === null)).toBe(true);
     expect(doc!.history.filter((e) => e.layerIndex === null).every((e) => e.size === 0 && e.blobSize === 0)).toBe(true);
-    const head = cells(run(['history', archive, '--no-content', '-q']).stdout.split('\n')[1]!);
+    const head = cells(run(['history', archive, '--no-content']).stdout.split('\n')[1]!);
     expect(head).toContain('BLOB SIZE');
     expect(head).not.toContain('SIZE');
   });

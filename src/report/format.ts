@@ -95,7 +95,8 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
  * Idempotent: escaped text has no character left to escape.
  */
 export function printableText(text: string): string {
-  return text.split('\n').map(printable).join('\n');
+  // newlines and tabs are the text's own layout (a --format template's \t, the HTML report's source)
+  return text.split('\n').map((line) => line.split('\t').map(printable).join('\t')).join('\n');
 }
 
 /**

@@ -9,6 +9,7 @@ import { dockerHistoryRows } from '../../report/docker-rows.js';
 import { DOCKER_HISTORY_HEADERS } from '../../report/docker-fields.js';
 import { renderTemplate } from '../../report/template.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
+import { printableText } from '../../report/format.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean; human: boolean; format?: string }
 
@@ -39,7 +40,7 @@ export const history: CommandModule<object, Args> = {
     if (warnMismatches(reader)) process.exitCode = EXIT.findings;
     if (a.format && !a.json) {
       const rows = imgs.flatMap((img) => dockerHistoryRows(historyIds(img, !a.trunc), historyReport(img, sizes).history, { trunc: a.trunc, human: a.human }));
-      process.stdout.write(runTemplate(() => renderTemplate(a.format!, rows, DOCKER_HISTORY_HEADERS)));
+      process.stdout.write(printableText(runTemplate(() => renderTemplate(a.format!, rows, DOCKER_HISTORY_HEADERS))));
       return;
     }
     emit(a, imgs.map((i) => historyReport(i, sizes)), () => renderHistory(imgs, sizes, { full: !a.trunc, human: a.human }));

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { EXIT } from '../../errors.js';
-import { emit, globalOptions, layerReader, openAll, type GlobalArgs } from '../context.js';
+import { emit, globalOptions, layerReader, note, openAll, type GlobalArgs } from '../context.js';
 import { warnMismatches } from '../content.js';
 import { contentOption, readDiffSizes } from '../sizes.js';
 import { dockerSize, imagesReport, renderImages } from '../../report/images.js';
@@ -11,6 +11,7 @@ import { DOCKER_IMAGES_HEADERS } from '../../report/docker-fields.js';
 import { renderTemplate } from '../../report/template.js';
 import { shortId } from '../../digest.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
+import { printableText } from '../../report/format.js';
 import type { Image } from '../../image/model.js';
 
 interface Args extends GlobalArgs {
@@ -53,7 +54,10 @@ export const images: CommandModule<object, Args> = {
     const template = templateArg(a.format);
     const archives = await openAll(a, a.inputs);
     // -q prints IDs, and a template that never names Size does not need the layers read
-    const wantSize = a.content && !a.quiet && (!a.format || /\bSize\b|VirtualSize|json/.test(a.format));
+    // standard input is read once: its images show BLOB SIZE (the layers would need a second pass)
+    const stdin = a.inputs.includes('-');
+    if (stdin && a.content) note(a, "standard input is read once: BLOB SIZE is shown; save the archive to a file for Docker's SIZE");
+    const wantSize = a.content && !stdin && !(a.quiet && !a.json) && (!a.format || /\bSize\b|VirtualSize|json/.test(a.format));
     const sizes = wantSize ? new Map<string, number>() : null;
     const imgs: Image[] = [];
     let mismatch = false;
@@ -80,7 +84,7 @@ export const images: CommandModule<object, Args> = {
     }
     if (template && !a.json) {
       const rows = shown.flatMap((i) => dockerImageRows(i, sizes ? dockerSize(i, sizes) : null, { trunc: a.trunc }));
-      process.stdout.write(runTemplate(() => renderTemplate(a.format!, rows, DOCKER_IMAGES_HEADERS)));
+      process.stdout.write(printableText(runTemplate(() => renderTemplate(a.format!, rows, DOCKER_IMAGES_HEADERS))));
       return;
     }
     emit(a, imagesReport(shown, sizes), () => renderImages(shown, sizes, { full: !a.trunc, human: a.human, digests: a.digests }));

@@ -7,6 +7,7 @@ import { selectImages } from '../../image/select.js';
 import { inspectReport } from '../../report/inspect.js';
 import { INSPECT_NIL_KINDS } from '../../report/docker-fields.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
+import { printableText } from '../../report/format.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean; format?: string }
 
@@ -30,7 +31,7 @@ export const inspect: CommandModule<object, Args> = {
     if (template) {
       // the document as JSON would be (undefined keys dropped), one line per image as docker prints
       const docs = imgs.map((i) => JSON.parse(JSON.stringify(inspectReport(i, sizes))) as object);
-      process.stdout.write(runTemplate(() => docs.map((d) => `${template.render(d, INSPECT_NIL_KINDS)}\n`).join('')));
+      process.stdout.write(printableText(runTemplate(() => docs.map((d) => `${template.render(d, INSPECT_NIL_KINDS)}\n`).join(''))));
       return;
     }
     emit({ json: true }, imgs.map((i) => inspectReport(i, sizes)), () => '');
