@@ -35,15 +35,15 @@ describe('help and completion', () => {
   it('completion prints a bash completion script that asks layerdig for candidates', () => {
     const r = run(['completion']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('complete -o bashdefault -o default -F _layerdig_yargs_completions layerdig');
-    expect(r.stdout).toContain('layerdig --get-yargs-completions');
+    expect(r.stdout).toContain('complete -o bashdefault -o default -F _layerdig_completions layerdig');
+    expect(r.stdout).toMatch(/bin\/layerdig\.js' --get-yargs-completions/);
     // bash accepts the script
     const syntax = spawnSync('bash', ['-n'], { input: r.stdout, encoding: 'utf8' });
     expect(syntax.status, syntax.stderr).toBe(0);
     const cmds = run(['--get-yargs-completions', 'layerdig', '']).stdout.split('\n');
     for (const n of names) expect(cmds).toContain(n);
     const opts = run(['--get-yargs-completions', 'layerdig', 'layers', '--']).stdout.split('\n');
-    expect(opts).toEqual(expect.arrayContaining(['--json', '--content', '--jobs', '--image']));
+    expect(opts).toEqual(expect.arrayContaining(['--json', '--no-content', '--jobs', '--image']));
   });
 });
 

@@ -13,7 +13,7 @@ export function completionScript(nodePath: string, binPath: string): string {
 # layerdig completion: add to ~/.bashrc (zsh: after 'autoload -U +X bashcompinit && bashcompinit')
 _layerdig_completions() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" list
-  list=$(${quote(nodePath)} ${quote(binPath)} --get-yargs-completions "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  list=$(${quote(nodePath)} ${quote(binPath)} --get-yargs-completions "\${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null)
   mapfile -t COMPREPLY < <(compgen -W "$list" -- "$cur")
   return 0
 }
