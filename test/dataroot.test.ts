@@ -87,6 +87,23 @@ describe.each(DRIVERS)('data-root %s', (driver) => {
     }
   }));
 
+  it('inspect: docker image inspect\'s keys, Parent, GraphDriver and Metadata equal the daemon\'s', each(async (path, kind) => {
+    const docs = await runJsonFast<Record<string, unknown>[]>(['inspect', path, '--no-content']);
+    for (const want of inspect(driver) as unknown as Record<string, unknown>[]) {
+      const got = docs.find((d) => d.Id === want.Id)!;
+      for (const k of ['RepoTags', 'Parent', 'Comment', 'Container', 'DockerVersion', 'Author', 'Os', 'Architecture', 'Metadata']) {
+        expect(got[k], `${String(want.Id)} ${k}`).toEqual(want[k]);
+      }
+      expect((got.RootFS as { Layers: string[] }).Layers).toEqual((want.RootFS as { Layers: string[] }).Layers);
+      if (kind !== 'dir') continue;
+      // the daemon's paths, with its data-root replaced by where this copy is
+      const root = (s: string) => s.replace(/^.*?\/(overlay2|vfs)\//, `${path}/$1/`);
+      const g = want.GraphDriver as { Name: string; Data: Record<string, string> | null };
+      const data = g.Data && Object.fromEntries(Object.entries(g.Data).map(([k, v]) => [k, v.split(':').map(root).join(':')]));
+      expect(got.GraphDriver).toEqual({ Name: g.Name, Data: data });
+    }
+  }));
+
   it('layers: diffIDs as inspect says, each verified from its directory + tar-split; STORAGE is the layer directory', each(async (path, kind) => {
     const img = inspect(driver).find((i) => i.RepoTags.includes('layerdig/app:latest'))!;
     const [doc] = await runJsonFast<LayersDoc[]>(['layers', path, '-i', img.Id]);

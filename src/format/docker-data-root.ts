@@ -92,6 +92,8 @@ async function loadDriver(view: DirLayerStore, root: DataRoot, driver: string): 
     if (digest !== id) notes.push(`${m.name}: the config hashes to ${digest}, not to its name`);
     const parent = await readText(store, `${img}/imagedb/metadata/sha256/${hex}/parent`);
     if (parent && toDigest(parent)) parents.set(id, toDigest(parent)!);
+    // when the image was last tagged (docker inspect's Metadata.LastTagTime); never tagged: Go's zero time
+    const lastTagTime = (await readText(store, `${img}/imagedb/metadata/sha256/${hex}/lastUpdated`))?.trim() || '0001-01-01T00:00:00Z';
     const diffIds = configDiffIds(config, store.path, member);
     const layers: LayerSource[] = [];
     let missing: string | null = null;
@@ -127,7 +129,7 @@ async function loadDriver(view: DirLayerStore, root: DataRoot, driver: string): 
     }
     out.push({
       archive: store.path, format: 'docker-data-root', configDigest: digest, configMember: member, config, manifest: null,
-      repoTags: tags.get(id) ?? [], refName: null, indexPlatform: null, layers, declaredDiffIds: diffIds, notes,
+      repoTags: tags.get(id) ?? [], refName: null, indexPlatform: null, layers, declaredDiffIds: diffIds, notes, lastTagTime,
       // verify reads a data-root's own records (verify-data-root.ts); the config member is what it needs from here
       declared: { claims: [], measured: {}, agreements: [], diffIds: 'config' },
     });

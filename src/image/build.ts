@@ -68,6 +68,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     history: pairHistory(rawHistory, layers.length),
     notes: src.notes,
     ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
+    ...(src.lastTagTime !== undefined ? { lastTagTime: src.lastTagTime } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

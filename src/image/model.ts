@@ -211,6 +211,8 @@ export interface ImageSource {
   declared?: Declared;
   /** local images along the build-parent chain, newest (this image) first: a Docker data-root's intermediate images */
   buildSteps?: Digest[];
+  /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
+  lastTagTime?: string;
 }
 
 export interface Layer {
@@ -261,6 +263,8 @@ export interface Image {
   declared?: ImageDeclared;
   /** local images along the build-parent chain, newest (this image) first (`docker history` shows them) */
   buildSteps?: Digest[];
+  /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
+  lastTagTime?: string;
 }
 
 export function platformString(p: Platform): string {

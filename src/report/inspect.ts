@@ -46,7 +46,8 @@ export function inspectReport(img: Image, sizes: DiffSizes | null) {
     RepoDigests: img.manifestDigest ? [...new Set(namesFor(img).filter((n) => n.repository !== '<none>').map((n) => `${n.repository}@${img.manifestDigest}`))] : [],
     // the local build parent (a Docker data-root's imagedb metadata); archives do not carry one
     Parent: img.buildSteps?.[1] ?? '',
-    Comment: str(c.comment),
+    // as docker: the config's comment, else the newest history entry's
+    Comment: str(c.comment) || (img.history[img.history.length - 1]?.comment ?? ''),
     Container: str(c.container),
     ContainerConfig: dockerConfig(c.container_config),
     DockerVersion: str(c.docker_version),
@@ -65,6 +66,8 @@ export function inspectReport(img: Image, sizes: DiffSizes | null) {
     BlobSize: blobSize(img),
     RootFS: { Type: 'layers', Layers: img.layers.map((l) => l.diffId) },
     ...(graphDriver(img) ? { GraphDriver: graphDriver(img) } : {}),
+    // known only where an image store keeps it (a Docker data-root)
+    ...(img.lastTagTime !== undefined ? { Metadata: { LastTagTime: img.lastTagTime } } : {}),
     // the config's own keys, as in the image config docker stores
     History: img.history.map((h) => ({
       created: h.created ?? undefined, created_by: h.createdBy || undefined, comment: h.comment ?? undefined,
