@@ -1,7 +1,7 @@
 import { hexOf, isDigest, sha256, shortId, type Digest } from '../digest.js';
 import { limits } from '../limits.js';
 import { resolveMember, type Store } from '../store/store.js';
-import type { Image } from '../image/model.js';
+import type { Artifact, Image } from '../image/model.js';
 import { blobPath } from '../format/common.js';
 import { decodeEnvelope, DSSE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE, pae } from './dsse.js';
 import { decodeStatement, subjectDigests, subjectMatch, type Statement } from './intoto.js';
@@ -19,17 +19,7 @@ import { envSecret } from '../analysis/secrets.js';
  */
 
 /** The part of the archive's artifact list (format/artifact.ts) this module reads. */
-export interface ArtifactRef {
-  kind: string;
-  digest: Digest;
-  member: string;
-  mediaType: string;
-  artifactType: string | null;
-  subject: Digest | null;
-  attachedBy: 'subject' | 'annotation' | 'tag' | null;
-  by: string;
-  name: string | null;
-}
+export type ArtifactRef = Pick<Artifact, 'digest' | 'member' | 'mediaType' | 'artifactType' | 'subject' | 'attachedBy' | 'by' | 'name'> & { kind: string };
 
 export type AttachedKind = 'signature' | 'sbom' | 'provenance' | 'attestation' | 'artifact';
 export type AttachedHow = 'referrer subject' | 'buildx attestation manifest' | 'cosign tag' | 'signature file' | 'unknown';
