@@ -70,3 +70,13 @@ describe('history: -q, --no-trunc and --format as docker history', () => {
     expect(truth.historyViews.noTrunc).toContain(lines[7]!.split('|')[1]!);
   });
 });
+
+describe('a --format naming no field is a usage error before any input is read', () => {
+  it.each([['images'], ['history']])('%s', async (cmd) => {
+    // the input does not exist: exit 2 (usage) shows the template was judged first, not 3 (unreadable)
+    const r = await runInProcess([cmd, '/nonexistent/app.tar', '--format', '{{.Nope}}']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--format: can't evaluate field Nope \(fields: /);
+    expect(r.stdout).toBe('');
+  });
+});

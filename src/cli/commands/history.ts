@@ -26,7 +26,7 @@ export const history: CommandModule<object, Args> = {
     .example('$0 history app.tar --no-trunc', 'full commands and ids')
     .example('$0 history app.tar --no-content', 'metadata only: stored blob sizes (BLOB SIZE)') as never,
   async handler(a) {
-    templateArg(a.format);
+    templateArg(a.format, DOCKER_HISTORY_HEADERS);
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
     if (a.quiet && !a.json) {

@@ -51,7 +51,7 @@ export const images: CommandModule<object, Args> = {
   async handler(a) {
     // everything the command line says is checked before an input is opened
     const filters = parseImageFilters(a.filter ?? []);
-    const template = templateArg(a.format);
+    const template = templateArg(a.format, DOCKER_IMAGES_HEADERS);
     const archives = await openAll(a, a.inputs);
     // -q prints IDs, and a template that never names Size does not need the layers read
     // standard input is read once: its images show BLOB SIZE (the layers would need a second pass)
