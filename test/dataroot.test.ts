@@ -75,6 +75,14 @@ describe.each(DRIVERS)('data-root %s', (driver) => {
     expect(rows.filter((r) => r.repoTags.length === 0 && !parents.has(r.id)).length).toBe(1);
   }));
 
+  it('none --all: the untagged images docker images lists by default (dangling), never the intermediate build parents', each(async (path) => {
+    const docs = await runJsonFast<{ image: { id: string } }[]>(['none', '--all', path]);
+    const plain = jsonl<{ ID: string; Repository: string }>(join(truthDir(driver), 'images-default.jsonl'));
+    const dangling = plain.filter((t) => t.Repository === '<none>').map((t) => t.ID);
+    expect(dangling.length).toBeGreaterThan(0);
+    expect(docs.map((d) => d.image.id).sort()).toEqual([...new Set(dangling)].sort());
+  }));
+
   it('history: each step\'s image id (or <missing>) and size as docker history says', each(async (path, kind) => {
     // every image from the .tar.gz; the tagged ones from the other forms (the same code, less time)
     for (const img of inspect(driver).filter((i) => kind === 'tar.gz' || i.RepoTags.length > 0)) {
