@@ -306,6 +306,10 @@ it.skipIf(!isRoot)('a layer without tar-split.json.gz: said so, listed from its 
     } finally {
       rmSync(tarred, { force: true });
     }
+    // and the copied directory itself: its xattr is read through getfattr or python3 (Node has no xattr API)
+    const fromDir = await runJsonFast<LsDoc>(['ls', dir, '-i', img.Id, '--layer', '7', '-q']);
+    const want7 = lines(join(truthDir('overlay2'), `layer-${img.RootFS.Layers[7]!.slice(7)}.tv.txt`)).map((l) => / (\S+?)\/?(?: -> .*)?$/.exec(l)![1]);
+    expect(fromDir.entries.map((e) => e.path)).toEqual(want7);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

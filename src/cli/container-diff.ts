@@ -60,10 +60,12 @@ export async function printContainerChanges(a: GlobalArgs, input: string, sel: s
   try {
     const c = await findContainer(ar, sel);
     const changes = await containerChanges(a, ar, c);
-    if (c.driver !== 'vfs' && ar.store.kind === 'dir') {
-      // Node cannot read xattrs: an opaque directory of a copied overlay2 directory is invisible here
-      const note_ = 'opaque directories (trusted.overlay.opaque) cannot be seen in a directory input: read a tar of the data-root to see them';
-      note(a, note_);
+    if (c.driver !== 'vfs' && ar.store.kind === 'dir' && c.mountId) {
+      // Node cannot read xattrs: a directory input's opaque markers need getfattr or python3
+      const { view, root } = dataRootOf(ar);
+      if (view.base.overlayOpaque?.(layerDir(root.prefix, c.driver, c.mountId)) === null) {
+        note(a, 'opaque directories (trusted.overlay.opaque) cannot be seen in a directory input without getfattr (package attr) or python3: install one, or read a tar of the data-root');
+      }
     }
     emit(a, { container: { id: c.id, name: c.name, image: c.imageId }, changes }, () => changes.map((x) => `${x.kind} ${x.path}`).join('\n'));
   } finally {
