@@ -80,7 +80,7 @@ describe('base: labels, annotations and the OS of every real image (every archiv
   });
 });
 
-describe('base CLI on fixtures, with --against fixtures/ (all at once)', () => {
+describe('base CLI on fixtures, with --against the truth pool (all at once)', () => {
   const pool = truthPool();
   /** the longest image whose chain is a strict prefix of this one, from the truth chainIDs */
   const expectedBases = (id: string) => {

@@ -30,7 +30,7 @@ const json = <T>(args: string[]): T => {
 
 interface IndexDoc { db: string; archives: { archive: string; status: string; images: number; layersListed: number }[] }
 
-describe('catalog of all of fixtures/ in the default place', () => {
+describe('catalog of the whole truth pool (fixtures/real, fixtures/external) in the default place', () => {
   let first: IndexDoc;
   beforeAll(() => {
     first = json<IndexDoc>(['index', ...POOL_DIRS, '-q']);
@@ -71,7 +71,7 @@ describe('catalog of all of fixtures/ in the default place', () => {
     expect(narrow.stdout).toBe(cli([...args, 'fixtures/real/multi', '--json', '-q']).stdout);
   });
 
-  it('base --against fixtures/ and base --db agree', () => {
+  it('base --against the truth pool and base --db agree', () => {
     const direct = cli(['base', 'fixtures/real/app1/app1.oci', '--against', ...POOL_DIRS, '--json', '-q']);
     const fromDb = cli(['base', 'fixtures/real/app1/app1.oci', '--db', '', '--json', '-q']);
     expect(direct.code).toBe(0);
@@ -147,7 +147,7 @@ describe('file --db: the listings recorded by index --files, through the same an
   });
 
   it('lists each distinct layer once (by diffID), and a re-run lists none', () => {
-    // every image of fixtures/ (real, external, synthetic: the truth pool)
+    // every image of the truth pool (fixtures/real, fixtures/external)
     const distinct = new Set(pool.flatMap((p) => p.diffIds));
     const again = json<IndexDoc>(['index', ...POOL_DIRS, '--db', db, '--files', '-q']);
     expect(again.archives.every((a) => a.status === 'unchanged' && a.layersListed === 0)).toBe(true);
@@ -194,7 +194,7 @@ describe('file --db: the listings recorded by index --files, through the same an
     ['os-rel*', (m: string) => /(^|\/)os-rel[^/]*$/.test(m)],
     ['usr/bin/*', (m: string) => m.startsWith('usr/bin/') && m.length > 8 && !m.slice(8).includes('/')],
     ['**', null],
-  ] as const)('file %s fixtures/ and file %s --db give the same JSON; the layers are those whose truth member list has it', (pattern, test) => {
+  ] as const)('file %s <truth pool> and file %s --db give the same JSON; the layers are those whose truth member list has it', (pattern, test) => {
     const direct = cli(['file', pattern, ...POOL_DIRS, '--json', '-q']);
     const fromDb = cli(['file', pattern, '--db', db, '--json', '-q']);
     expect(direct.code).toBe(0);

@@ -7,7 +7,7 @@ import { ROOT, run, runJson } from './helpers/cli.js';
 import { POOL_DIRS, truthPool, type PoolImage } from './helpers/truth-pool.js';
 import { writeDockerArchive } from './helpers/synth-docker.js';
 
-/** Every command runs on all of fixtures/ (real/ and external/) at once. */
+/** Every command runs on the whole truth pool (fixtures/real and fixtures/external) at once. */
 const ALL = POOL_DIRS;
 const pool = truthPool();
 
@@ -39,7 +39,7 @@ const app1 = pool.find((p) => p.archive.endsWith('app1/app1.oci-gzip'))!;
 const base = pool.find((p) => p.archive.endsWith('base/base.docker-archive.tar'))!;
 const dive = pool.find((p) => p.archive.endsWith('dive/test-docker-image.tar'))!;
 
-describe('relation on all of fixtures/', () => {
+describe('relation on the whole truth pool (fixtures/real, fixtures/external)', () => {
   it.each([
     ['a diffID, full with sha256:', () => app1.diffIds[2]!],
     ['a diffID, 64 hex without sha256:', () => app1.diffIds[2]!.slice(7)],
@@ -126,7 +126,7 @@ describe('relation: content only, from a synthetic archive beside the fixtures',
   });
 });
 
-describe('none on all of fixtures/', () => {
+describe('none on the whole truth pool (fixtures/real, fixtures/external)', () => {
   let all: NoneDoc[];
   beforeAll(() => {
     all = runJson<NoneDoc[]>(['none', '--all', ...ALL, '-q', '--top', '5']);
