@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, run, runJson } from './helpers/cli.js';
 
 /**
- * `LayerSources` read as Docker reads it (test/fixtures/layersources/make.sh, truth by
+ * `LayerSources` read as Docker reads it (fixtures/layersources/make.sh, truth by
  * sha256sum/gzip/jq): before Docker 25 it is where a layer came from, shown as `source`
  * and never compared with the stored member; in a Docker 25+ save it describes the blob.
  */
@@ -19,7 +19,7 @@ interface LayersDoc {
   layers: { diffId: string; digest: string; compressedSize: number; storage: string; source: object | null; digestVerified: boolean | null; diffIdVerified: boolean }[];
 }
 
-const DIR = join(ROOT, 'test', 'fixtures', 'layersources');
+const DIR = join(ROOT, 'fixtures', 'layersources');
 const truth = JSON.parse(readFileSync(join(DIR, 'truth.json'), 'utf8')) as Truth;
 const tmp: string[] = [];
 afterAll(() => {

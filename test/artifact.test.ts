@@ -8,11 +8,11 @@ import { flipByte, tampered } from './helpers/tamper.js';
 
 /**
  * Artifacts are not images (issue 11 §1, §6): fixtures/artifacts/make.sh builds
- * the layouts (into test/fixtures/artifacts, outside the fixtures/ pool) with skopeo and by hand per OCI 1.1; the truth files beside them
+ * the layouts (into fixtures/artifacts, outside the truth pool of fixtures/real and fixtures/external) with skopeo and by hand per OCI 1.1; the truth files beside them
  * are jq/sha256sum/skopeo inspect output. Every image value here is compared
  * with those, never with layerdig's own output.
  */
-const DIR = join(ROOT, 'test', 'fixtures', 'artifacts');
+const DIR = join(ROOT, 'fixtures', 'artifacts');
 
 interface ImageTruth { ref: string | null; manifest: string; id: string; layers: string[]; diffIds: string[]; history: { created_by: string; empty_layer: boolean }[] }
 interface ArtifactTruth { kind: string; digest: string; artifactType: string; subject: string | null; attachedBy: string | null; blobs: number }

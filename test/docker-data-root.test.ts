@@ -6,12 +6,12 @@ import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
 
 /**
  * A Docker data-root read offline, against what the daemon itself said while
- * it ran (test/fixtures/dataroot/<driver>.truth: docker images -a, docker history,
+ * it ran (fixtures/dataroot/<driver>.truth: docker images -a, docker history,
  * docker image inspect, GNU tar listings of docker save's layer tars).
  * Each fixture is read as the .tar.gz, as a plain tar and as a directory.
  */
 
-const DIR = join(ROOT, 'test/fixtures/dataroot');
+const DIR = join(ROOT, 'fixtures/dataroot');
 const DRIVERS = ['overlay2', 'vfs'] as const;
 const isRoot = process.getuid?.() === 0;
 

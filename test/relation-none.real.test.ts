@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
 import { ROOT, run, runJson } from './helpers/cli.js';
-import { truthPool, type PoolImage } from './helpers/truth-pool.js';
+import { POOL_DIRS, truthPool, type PoolImage } from './helpers/truth-pool.js';
 import { writeDockerArchive } from './helpers/synth-docker.js';
 
-/** Every command runs on all of fixtures/ (real/ and external/) at once. */
-const ALL = 'fixtures/';
+/** Every command runs on the whole truth pool (fixtures/real and fixtures/external) at once. */
+const ALL = POOL_DIRS;
 const pool = truthPool();
 
 interface ImageRef { archive: string; id: string; repoTags: string[]; refName: string | null }
@@ -39,7 +39,7 @@ const app1 = pool.find((p) => p.archive.endsWith('app1/app1.oci-gzip'))!;
 const base = pool.find((p) => p.archive.endsWith('base/base.docker-archive.tar'))!;
 const dive = pool.find((p) => p.archive.endsWith('dive/test-docker-image.tar'))!;
 
-describe('relation on all of fixtures/', () => {
+describe('relation on the whole truth pool (fixtures/real, fixtures/external)', () => {
   it.each([
     ['a diffID, full with sha256:', () => app1.diffIds[2]!],
     ['a diffID, 64 hex without sha256:', () => app1.diffIds[2]!.slice(7)],
@@ -50,7 +50,7 @@ describe('relation on all of fixtures/', () => {
     ['a legacy docker save layer (external/dive)', () => dive.diffIds[3]!.slice(7, 19)],
   ])('finds every image holding %s', (_what, q) => {
     const query = q();
-    const doc = runJson<RelationDoc>(['relation', query, ALL, '-q']);
+    const doc = runJson<RelationDoc>(['relation', query, ...ALL, '-q']);
     expect(doc.query).toBe(query);
     expect(doc.id.slice(7).startsWith(query.toLowerCase().replace(/^sha256:/, ''))).toBe(true);
     const want = expectedHolders(doc.id);
@@ -60,7 +60,7 @@ describe('relation on all of fixtures/', () => {
 
   it('chain ancestry vs content: the empty layer at app1 layer 1 and fixture layer 6 are two chains, all weak', () => {
     const EMPTY = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
-    const doc = runJson<RelationDoc>(['relation', EMPTY.slice(7, 19), ALL, '-q']);
+    const doc = runJson<RelationDoc>(['relation', EMPTY.slice(7, 19), ...ALL, '-q']);
     expect(holders(doc)).toEqual(expectedHolders(EMPTY));
     expect(doc.matches.every((m) => m.weak)).toBe(true);
     // truth: how many distinct (archive, image) hold each chainID
@@ -79,19 +79,19 @@ describe('relation on all of fixtures/', () => {
     const counts = new Map<string, number>();
     for (const d of ids) counts.set(d.slice(7, 9), (counts.get(d.slice(7, 9)) ?? 0) + 1);
     const [prefix, n] = [...counts.entries()].find(([, c]) => c > 1)!;
-    const r = run(['relation', prefix, ALL, '-q']);
+    const r = run(['relation', prefix, ...ALL, '-q']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`is a prefix of ${n} different layer ids`);
     for (const d of ids.filter((x) => x.slice(7, 9) === prefix)) expect(r.stderr).toContain(d);
   });
 
   it('no such layer: exit 4; not hex: exit 2', () => {
-    expect(run(['relation', '0000000000000000000000', ALL, '-q']).code).toBe(4);
-    expect(run(['relation', 'not-an-id', ALL, '-q']).code).toBe(2);
+    expect(run(['relation', '0000000000000000000000', ...ALL, '-q']).code).toBe(4);
+    expect(run(['relation', 'not-an-id', ...ALL, '-q']).code).toBe(2);
   });
 
   it('table: the issue\'s columns, weak marked', () => {
-    const r = run(['relation', '5f70bf18a086', ALL, '-q']);
+    const r = run(['relation', '5f70bf18a086', ...ALL, '-q']);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[1]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+LAYER\s+MATCHED ON\s+SAME CHAIN\s+ARCHIVE$/);
     expect(r.stdout).toContain('(weak)');
@@ -114,22 +114,22 @@ describe('relation: content only, from a synthetic archive beside the fixtures',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the same diffID on another chain is content only; the fixtures share their chain', () => {
-    const doc = runJson<RelationDoc>(['relation', deps().slice(7, 19), ALL, synth, '-q']);
+    const doc = runJson<RelationDoc>(['relation', deps().slice(7, 19), ...ALL, synth, '-q']);
     const mine = doc.matches.filter((m) => m.image.archive === synth);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ layerIndex: 1, matchedOn: ['diffID', 'digest'], sameChain: false, weak: false });
     const others = doc.matches.filter((m) => m.image.archive !== synth);
     expect(others.length).toBe(expectedHolders(deps()).length);
     expect(others.every((m) => m.sameChain && m.chainId === app1.chainIds[2])).toBe(true);
-    const table = run(['relation', deps().slice(7, 19), ALL, synth, '-q']).stdout;
+    const table = run(['relation', deps().slice(7, 19), ...ALL, synth, '-q']).stdout;
     expect(table).toMatch(/stranger\s+1\s+\w{12}\s+1\s+diffID, digest\s+no: content only/);
   });
 });
 
-describe('none on all of fixtures/', () => {
+describe('none on the whole truth pool (fixtures/real, fixtures/external)', () => {
   let all: NoneDoc[];
   beforeAll(() => {
-    all = runJson<NoneDoc[]>(['none', '--all', ALL, '-q', '--top', '5']);
+    all = runJson<NoneDoc[]>(['none', '--all', ...ALL, '-q', '--top', '5']);
   });
 
   it('--all reports every untagged image found, once per archive', () => {
@@ -168,7 +168,7 @@ describe('none on all of fixtures/', () => {
 
   it('none <IMAGE-ID> (12-hex) answers for each archive holding it; shared prefix counts leading diffIDs', () => {
     const old = pool.find((p) => p.archive.endsWith('multi/multi.docker-archive.tar') && p.untagged)!;
-    const docs = runJson<NoneDoc[]>(['none', old.id.slice(7, 19), ALL, '-q']);
+    const docs = runJson<NoneDoc[]>(['none', old.id.slice(7, 19), ...ALL, '-q']);
     const holdersOf = pool.filter((p) => p.id === old.id).map((p) => p.archive).sort();
     expect(docs.map((d) => d.image.archive).sort()).toEqual(holdersOf);
     for (const d of docs) {
