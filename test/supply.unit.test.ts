@@ -10,7 +10,7 @@ import { parseJsonBytes, SupplyProblem } from '../src/supply/problem.js';
 import { decodeSignedMessage } from '../src/supply/openpgp.js';
 
 // Truth: fixtures/supply/make.sh (openssl dgst/pkeyutl -verify, jq, sha256sum) — never layerdig.
-const DIR = join(__dirname, 'fixtures', 'supply');
+const DIR = join(__dirname, '..', 'fixtures', 'supply');
 const truth = JSON.parse(readFileSync(join(DIR, 'truth.json'), 'utf8'));
 const blob = (layout: string, d: string) => readFileSync(join(DIR, layout, 'blobs', 'sha256', d.replace('sha256:', '')));
 const json = (layout: string, d: string) => JSON.parse(blob(layout, d).toString('utf8'));
