@@ -87,6 +87,9 @@ describe('diff: the package section equals the recorded lists compared by the to
     const counts: Record<string, number> = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };
     for (const l of want) counts[l.split(' ')[0]!]!++;
     expect(doc.packages!.summary).toEqual({ [eco]: counts });
+    // packages --diff is the same comparison
+    const pd = await runJsonFast<{ changes: { change: string; name: string; a: string[]; b: string[] }[] }>(['packages', join(P, a), '--diff', join(P, b)]);
+    expect(pd.changes.map((c) => `${c.change} ${c.name} ${c.a.map((v) => evr(eco, v)).join(',') || '-'} ${c.b.map((v) => evr(eco, v)).join(',') || '-'}`).sort()).toEqual(want);
   });
   it('text: a PACKAGES section with both versions and a count line per ecosystem', async () => {
     const r = await runInProcess(['diff', join(P, 'steps', 'dpkg-step2.oci'), join(P, 'dpkg', 'dpkg.oci'), '-q']);

@@ -12,7 +12,7 @@ import { imageRef } from '../../report/images.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, layerReader, note, openAll, warn, type GlobalArgs } from '../context.js';
 import { loadImages, loadSelected, warnMismatches } from '../content.js';
-import { scanPackages } from '../../packages/scan.js';
+import { finalPackages, scanPackages } from '../../packages/scan.js';
 import { attribute } from '../../packages/attribution.js';
 import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
@@ -173,14 +173,15 @@ function writeOutput(out: string, text: string): void {
   }
 }
 
-/** The final packages of one image of an archive (-i/--platform select it; the second archive must hold one). */
-async function finalPackages(a: Args, path: string, selector: string | undefined) {
+/** The final packages of one image of an archive (-i/--platform select it; the second archive must hold one): its final database files only. */
+async function finalOf(a: Args, path: string, selector: string | undefined) {
   const [ar] = await openAll(a, [path], false);
   try {
     const { reader, loaded } = await loadSelected({ ...a, image: selector }, ar!);
-    const scan = await scanPackages(ar!.store, reader, loaded.image, loaded.overlay);
+    const fp = await finalPackages(ar!.store, reader, loaded.image, loaded.overlay);
+    for (const n of fp.notes) note(a, `${loaded.image.archive}: ${n}`);
     const warned = warnMismatches(reader);
-    return { image: loaded.image, databases: scan.databases, packages: attribute(scan.layers.map((l) => l.packages), loaded.listings).packages, warned };
+    return { image: loaded.image, databases: fp.databases, packages: fp.packages, warned };
   } finally {
     ar!.close();
   }
@@ -188,8 +189,8 @@ async function finalPackages(a: Args, path: string, selector: string | undefined
 
 async function diffImages(a: Args): Promise<void> {
   if (a.input.length !== 1) throw new LayerdigError('E_USAGE', `name one archive before --diff (${a.input.length} given)`);
-  const A = await finalPackages(a, a.input[0]!, a.image);
-  const B = await finalPackages(a, a.diff!, undefined);
+  const A = await finalOf(a, a.input[0]!, a.image);
+  const B = await finalOf(a, a.diff!, undefined);
   const changes = comparePackages(A.packages, B.packages);
   emit(a, { a: imageRef(A.image), b: imageRef(B.image), changes }, () => renderPackageDiff(A.image, B.image, changes));
   if (A.warned || B.warned) process.exitCode = EXIT.findings;
