@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
@@ -111,5 +112,45 @@ describe('diff: the package section equals the recorded lists compared by the to
     expect(doc.files.length).toBeGreaterThan(0);
     expect(doc.packages!.error).toMatch(/rpmdb\.sqlite \(layer 0\) cannot be read as a package database: not an SQLite database/);
     expect(r.stderr).toMatch(/the packages are not compared/);
+  });
+});
+
+describe("ls --packages on this machine's own dpkg database (hundreds of real Debian packages, usr-merged)", () => {
+  const have = (() => {
+    try {
+      execFileSync('dpkg-query', ['--version'], { stdio: 'ignore' });
+      return existsSync('/var/lib/dpkg/status') && existsSync('/usr/bin');
+    } catch {
+      return false;
+    }
+  })();
+  it.runIf(have)('owners of /usr/bin files equal dpkg-query -S of the path and of its /bin alias (diversions aside), packed by GNU tar', async () => {
+    const merged = lstatSync('/bin').isSymbolicLink() && readlinkSync('/bin').replace(/^\/+/, '') === 'usr/bin';
+    // small regular files without glob characters (dpkg -S would read those as patterns)
+    const sample = readdirSync('/usr/bin').filter((n) => !/[[\]*?\\]/.test(n)).filter((n) => {
+      const st = lstatSync(`/usr/bin/${n}`);
+      return st.isFile() && st.size < 64 * 1024;
+    }).sort().slice(0, 80);
+    expect(sample.length).toBeGreaterThan(20);
+    const lists = readdirSync('/var/lib/dpkg/info').filter((f) => f.endsWith('.list')).map((f) => `var/lib/dpkg/info/${f}`);
+    const layer = execFileSync('tar', ['-C', '/', '-cf', '-', 'var/lib/dpkg/status', ...lists, ...sample.map((n) => `usr/bin/${n}`), ...(merged ? ['bin'] : [])], { maxBuffer: 1024 ** 3 });
+    const { path } = await writeDockerArchive(tmp, 'host-owners.tar', [{ layers: [layer] }]);
+    const doc = await runJsonFast<LsDoc>(['ls', path, 'usr/bin', '--packages', '-q']);
+    // one dpkg-query -S for every path; "not found" goes to stderr, diversions are not ownership
+    const asked = sample.flatMap((n) => [`/usr/bin/${n}`, ...(merged ? [`/bin/${n}`] : [])]);
+    const out = spawnSync('dpkg-query', ['-S', ...asked], { encoding: 'utf8', maxBuffer: 64 * 1024 ** 2 }).stdout;
+    const truth = new Map<string, Set<string>>();
+    for (const line of out.split('\n')) {
+      const m = /^(.+?): (\/.+)$/.exec(line);
+      if (!m || m[1]!.startsWith('diversion by ')) continue;
+      const stored = m[2]!.replace(/^\/(usr\/)?bin\//, 'usr/bin/');
+      const set = truth.get(stored) ?? new Set<string>();
+      for (const o of m[1]!.split(', ')) set.add(o.replace(/:[a-z0-9]+$/, '')); // Multi-Arch: same packages print name:arch
+      truth.set(stored, set);
+    }
+    const got = new Map(doc.entries.filter((e) => e.path !== 'usr/bin').map((e) => [e.path, (e.owners ?? (e.package ? [e.package] : [])).map((o) => o.name).join(',')]));
+    expect(got.size).toBe(sample.length);
+    for (const n of sample) expect(got.get(`usr/bin/${n}`), n).toBe([...(truth.get(`usr/bin/${n}`) ?? [])].sort().join(','));
+    expect([...got.values()].filter((o) => o !== '').length).toBeGreaterThan(20);
   });
 });
