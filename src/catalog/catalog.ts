@@ -7,6 +7,7 @@ import type { ImageSummary } from '../analysis/summary.js';
 import { namesOf, sortByArchive } from '../analysis/summary.js';
 import { absolute, display, fingerprint, sameFingerprint, within, type Fingerprint } from './fingerprint.js';
 import { loadSqlite, type Database, type Statement } from './sqlite.js';
+import type { ImageInventory, InventoryPackage } from '../packages/inventory.js';
 
 /**
  * The catalog: archives, their images (as ImageSummary, the same data the
@@ -15,7 +16,10 @@ import { loadSqlite, type Database, type Statement } from './sqlite.js';
  * absolute path and remembered with their size+mtime, so re-indexing skips
  * unchanged ones and queries can tell a stale entry from a good one.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** Schema 3 → 4: package inventories (`index --packages`); archives indexed before have none until indexed again. */
+const MIGRATE_3_TO_4 = 'ALTER TABLE archives ADD COLUMN packages INTEGER NOT NULL DEFAULT 0;';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS archives (
@@ -27,7 +31,8 @@ CREATE TABLE IF NOT EXISTS archives (
   format     TEXT NOT NULL,
   notes      TEXT NOT NULL,
   files      INTEGER NOT NULL DEFAULT 0,
-  indexed_at TEXT NOT NULL
+  indexed_at TEXT NOT NULL,
+  packages   INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS images (
   id       INTEGER PRIMARY KEY,
@@ -74,6 +79,25 @@ CREATE TABLE IF NOT EXISTS files (
   marker      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_layer ON files(layer);
+CREATE TABLE IF NOT EXISTS inventories (
+  image     INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+  databases TEXT NOT NULL,
+  error     TEXT
+);
+CREATE TABLE IF NOT EXISTS packages (
+  image       INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  ecosystem   TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  version     TEXT NOT NULL,
+  arch        TEXT NOT NULL,
+  source      TEXT,
+  layer_index INTEGER NOT NULL,
+  diff_id     TEXT NOT NULL,
+  step        TEXT NOT NULL,
+  earlier     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS packages_name ON packages(name);
+CREATE INDEX IF NOT EXISTS packages_image ON packages(image);
 `;
 
 /** `files.marker`: a plain entry, a whiteout (`.wh.<name>`), an opaque-directory marker. */
@@ -87,6 +111,8 @@ export interface ArchiveRecord {
   notes: string[];
   /** every layer's file listing was recorded (`index --files`) */
   files: boolean;
+  /** every image's package inventory was recorded (`index --packages`) */
+  packages: boolean;
   indexedAt: string;
 }
 
@@ -105,8 +131,16 @@ export class Catalog {
       archive: db.prepare('SELECT * FROM archives WHERE path = ?'),
       archives: db.prepare('SELECT * FROM archives ORDER BY path'),
       delArchive: db.prepare('DELETE FROM archives WHERE path = ?'),
-      putArchive: db.prepare(`INSERT INTO archives (path, kind, size, mtime_ms, entries, format, notes, files, indexed_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      putArchive: db.prepare(`INSERT INTO archives (path, kind, size, mtime_ms, entries, format, notes, files, indexed_at, packages)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      putInventory: db.prepare('INSERT INTO inventories (image, databases, error) VALUES (?, ?, ?)'),
+      putPackage: db.prepare(`INSERT INTO packages (image, ecosystem, name, version, arch, source, layer_index, diff_id, step, earlier)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      packagesNamed: db.prepare(`SELECT i.archive AS archive, i.summary AS summary, p.ecosystem, p.name, p.version, p.arch, p.source,
+        p.layer_index AS layerIndex, p.diff_id AS diffId, p.step, p.earlier
+        FROM packages p JOIN images i ON i.id = p.image WHERE p.name = ? ORDER BY i.archive, i.position, p.rowid`),
+      inventoryStates: db.prepare(`SELECT i.archive AS archive, i.summary AS summary, v.error AS error, v.image IS NOT NULL AS recorded
+        FROM images i LEFT JOIN inventories v ON v.image = i.id ORDER BY i.archive, i.position`),
       setFiles: db.prepare('UPDATE archives SET files = ? WHERE path = ?'),
       putImage: db.prepare('INSERT INTO images (archive, position, image_id, names, summary) VALUES (?, ?, ?, ?, ?)'),
       putLayer: db.prepare('INSERT INTO layers (image, position, diff_id, chain_id, digest) VALUES (?, ?, ?, ?, ?)'),
@@ -146,11 +180,21 @@ export class Catalog {
     try {
       const version = db.pragma('user_version', { simple: true }) as number;
       const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
-      if (version !== SCHEMA_VERSION && (version !== 0 || tables !== 0)) {
-        throw new LayerdigError('E_BAD_ARCHIVE', `${path}: not a layerdig catalog of schema ${SCHEMA_VERSION} (user_version ${version}): delete it or choose another --db`);
+      if (version !== SCHEMA_VERSION && version !== 3 && (version !== 0 || tables !== 0)) {
+        throw new LayerdigError('E_BAD_ARCHIVE', version > SCHEMA_VERSION
+          ? `${path}: a catalog of schema ${version}, made by a newer layerdig (this one reads schema ${SCHEMA_VERSION}): use that layerdig or choose another --db`
+          : `${path}: a catalog of schema ${version}, older than this layerdig can migrate (schema ${SCHEMA_VERSION}): delete it and run \`layerdig index\` again, or choose another --db`);
       }
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
+      if (version === 3) {
+        // the archives' rows stay; none has an inventory until `index --packages` reads it again
+        db.transaction(() => {
+          db.exec(MIGRATE_3_TO_4);
+          db.exec(SCHEMA);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })();
+      }
       if (version === 0) {
         db.exec(SCHEMA);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -177,16 +221,57 @@ export class Catalog {
   }
 
   /** Replace everything recorded for one archive, in one transaction. */
-  putArchive(rec: ArchiveRecord, images: readonly ImageSummary[]): void {
+  putArchive(rec: ArchiveRecord, images: readonly ImageSummary[], inventories: readonly ImageInventory[] | null = null): void {
     this.db.transaction(() => {
       this.st.delArchive!.run(rec.path);
       const f = rec.fingerprint;
-      this.st.putArchive!.run(rec.path, f.kind, f.size, f.mtimeMs, f.entries, rec.format, JSON.stringify(rec.notes), rec.files ? 1 : 0, rec.indexedAt);
+      this.st.putArchive!.run(rec.path, f.kind, f.size, f.mtimeMs, f.entries, rec.format, JSON.stringify(rec.notes), rec.files ? 1 : 0, rec.indexedAt, inventories ? 1 : 0);
       images.forEach((s, i) => {
         const { lastInsertRowid } = this.st.putImage!.run(rec.path, i, s.id, JSON.stringify(namesOf(s)), JSON.stringify({ ...s, archive: rec.path }));
         s.layers.forEach((l, j) => this.st.putLayer!.run(lastInsertRowid, j, l.diffId, l.chainId, l.digest));
+        const inv = inventories?.[i];
+        if (!inv) return;
+        this.st.putInventory!.run(lastInsertRowid, JSON.stringify(inv.databases), inv.error);
+        for (const p of inv.packages) {
+          this.st.putPackage!.run(lastInsertRowid, p.ecosystem, p.name, p.version, p.arch, p.source, p.layerIndex, p.diffId, p.step, JSON.stringify(p.earlier));
+        }
       });
     })();
+  }
+
+  /**
+   * The recorded packages named `name` in trusted archives under `roots`, each
+   * with its image; the version range is the caller's to check (per ecosystem,
+   * in TypeScript: SQL only narrows by name). Also the images in scope that
+   * have no inventory (indexed without --packages) or whose databases could not
+   * be read when indexed.
+   */
+  packagesNamed(name: string, roots: string[] | null): {
+    hits: { image: ImageSummary; pkg: InventoryPackage }[];
+    unrecorded: ImageSummary[];
+    unreadable: { image: ImageSummary; error: string }[];
+    stale: StaleEntry[];
+  } {
+    const { trusted, stale } = this.trusted(roots);
+    const summary = (archive: string, json: string) => {
+      const s = JSON.parse(json) as ImageSummary;
+      s.archive = display(archive);
+      return s;
+    };
+    const unrecorded: ImageSummary[] = [];
+    const unreadable: { image: ImageSummary; error: string }[] = [];
+    for (const r of this.st.inventoryStates!.iterate() as IterableIterator<{ archive: string; summary: string; error: string | null; recorded: number }>) {
+      if (!trusted.has(r.archive)) continue;
+      if (!r.recorded) unrecorded.push(summary(r.archive, r.summary));
+      else if (r.error !== null) unreadable.push({ image: summary(r.archive, r.summary), error: r.error });
+    }
+    const hits: { image: ImageSummary; pkg: InventoryPackage }[] = [];
+    for (const r of this.st.packagesNamed!.iterate(name) as IterableIterator<InventoryPackage & { archive: string; summary: string; earlier: string }>) {
+      if (!trusted.has(r.archive)) continue;
+      const { archive, summary: json, ...p } = r;
+      hits.push({ image: summary(archive, json), pkg: { ...p, earlier: JSON.parse(r.earlier) as InventoryPackage['earlier'] } });
+    }
+    return { hits, unrecorded, unreadable, stale };
   }
 
   imageCount(absPath: string): number {
@@ -332,7 +417,7 @@ export class Catalog {
 }
 
 interface ArchiveRow {
-  path: string; kind: 'file' | 'dir'; size: number; mtime_ms: number; entries: number; format: string; notes: string; files: number; indexed_at: string;
+  path: string; kind: 'file' | 'dir'; size: number; mtime_ms: number; entries: number; format: string; notes: string; files: number; indexed_at: string; packages: number;
 }
 
 function toRecord(r: ArchiveRow): ArchiveRecord {
@@ -342,6 +427,7 @@ function toRecord(r: ArchiveRow): ArchiveRecord {
     format: r.format,
     notes: JSON.parse(r.notes) as string[],
     files: r.files === 1,
+    packages: r.packages === 1,
     indexedAt: r.indexed_at,
   };
 }

@@ -6,6 +6,7 @@ import type { Layer } from '../image/model.js';
 import { readLayer } from '../layer/pass.js';
 import { summarize } from '../analysis/summary.js';
 import type { Catalog } from './catalog.js';
+import type { ImageInventory } from '../packages/inventory.js';
 import { absolute, display, fingerprint, sameFingerprint, within } from './fingerprint.js';
 
 export type IndexStatus = 'indexed' | 'updated' | 'unchanged' | 'removed' | 'failed';
@@ -24,6 +25,10 @@ export interface IndexedArchive {
 export interface IndexOptions {
   /** also record every layer's file listing (reads layer bodies) */
   files: boolean;
+  /** also record every image's package inventory (reads the layers and their package databases) */
+  packages?: boolean;
+  /** how an archive's inventories are read (given by the caller, who owns the layer reader) */
+  inventory?: (ar: Archive) => Promise<ImageInventory[]>;
   /** a path found inside a directory that is not an archive */
   onSkip?: (path: string, why: string) => void;
   onNote?: (msg: string) => void;
@@ -67,7 +72,8 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
       return;
     }
     const known = cat.archive(abs);
-    if (known && sameFingerprint(known.fingerprint, fp) && (!opts.files || known.files)) {
+    const same = known !== null && sameFingerprint(known.fingerprint, fp);
+    if (known && same && (!opts.files || known.files) && (!opts.packages || known.packages)) {
       done({ archive: display(abs), status: 'unchanged', format: known.format, images: cat.imageCount(abs), layersListed: 0, reason: null });
       return;
     }
@@ -119,12 +125,18 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
           listed++;
         });
       }
+      // an unchanged archive read again for listings keeps its inventory: read it again too
+      const withPackages = (opts.packages || (same && known.packages)) && opts.inventory !== undefined;
+      const inventories = withPackages ? await opts.inventory!(ar) : null;
+      for (const [i, inv] of (inventories ?? []).entries()) {
+        if (inv.error !== null) opts.onNote?.(`${p}: image ${i}: its packages are not recorded: ${inv.error}`);
+      }
       // the archive counts as listed when every one of its layers has a listing, whoever recorded it
       const files = ar.images.every((img) => img.layers.every((l) => listedThisRun.has(l.diffId) || cat.hasLayerFiles(l.diffId)));
       cat.putArchive({
         path: abs, fingerprint: fp, format: ar.format, notes: ar.notes, files,
-        indexedAt: new Date().toISOString(),
-      }, summaries);
+        indexedAt: new Date().toISOString(), packages: inventories !== null,
+      }, summaries, inventories);
       done({ archive: display(abs), status: known ? 'updated' : 'indexed', format: ar.format, images: summaries.length, layersListed: listed, reason: null });
     } catch (e) {
       if (!(e instanceof LayerdigError)) throw e;

@@ -1,13 +1,14 @@
 import { compareVersions } from './version.js';
-import { packageKey } from './model.js';
-import type { AttributedPackage } from './attribution.js';
+import { packageKey, type Package } from './model.js';
+
+type Versioned = Pick<Package, 'ecosystem' | 'name' | 'arch' | 'version'>;
 
 /** Two images' packages side by side: what B adds, removes, upgrades or downgrades relative to A. */
 export type PackageDiffChange = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed';
 
 export interface PackageDiff {
   change: PackageDiffChange;
-  ecosystem: AttributedPackage['ecosystem'];
+  ecosystem: Package['ecosystem'];
   name: string;
   arch: string;
   /** versions in A and in B (several when a name is installed in several versions) */
@@ -15,9 +16,9 @@ export interface PackageDiff {
   b: string[];
 }
 
-export function comparePackages(a: readonly AttributedPackage[], b: readonly AttributedPackage[]): PackageDiff[] {
-  const group = (ps: readonly AttributedPackage[]) => {
-    const m = new Map<string, AttributedPackage[]>();
+export function comparePackages(a: readonly Versioned[], b: readonly Versioned[]): PackageDiff[] {
+  const group = (ps: readonly Versioned[]) => {
+    const m = new Map<string, Versioned[]>();
     for (const p of ps) m.set(packageKey(p), [...(m.get(packageKey(p)) ?? []), p]);
     return m;
   };
@@ -41,4 +42,14 @@ export function comparePackages(a: readonly AttributedPackage[], b: readonly Att
     out.push({ change, ecosystem: p.ecosystem, name: p.name, arch: p.arch, a: va, b: vb });
   }
   return out.sort((x, y) => x.ecosystem.localeCompare(y.ecosystem) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0) || (x.arch < y.arch ? -1 : 1));
+}
+
+/** Per ecosystem, how many packages each kind of change touched (every kind present, 0 when none). */
+export function diffSummary(changes: readonly PackageDiff[]): Record<string, Record<PackageDiffChange, number>> {
+  const out: Record<string, Record<PackageDiffChange, number>> = {};
+  for (const c of changes) {
+    const s = (out[c.ecosystem] ??= { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 });
+    s[c.change]++;
+  }
+  return out;
 }

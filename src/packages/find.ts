@@ -18,6 +18,8 @@ export function parsePackageQuery(s: string): PackageQuery {
     ecosystem = eco[1] as Ecosystem;
     rest = rest.slice(eco[0].length);
   }
+  const other = /^([A-Za-z][\w.-]*):/.exec(rest);
+  if (!ecosystem && other && !/[<>=!]/.test(other[1]!)) throw new Error(`"${other[1]}:" in "${s}" is no ecosystem layerdig knows: use deb:, rpm: or apk: (or none)`);
   const at = rest.search(/[<>=!]/);
   const name = (at < 0 ? rest : rest.slice(0, at)).trim();
   if (!name || /[\s,]/.test(name)) throw new Error(`"${s}" names no package: write NAME, NAME<VERSION or NAME>=A,<B`);
@@ -26,6 +28,8 @@ export function parsePackageQuery(s: string): PackageQuery {
     for (const part of rest.slice(at).split(',')) {
       const m = OP.exec(part.trim());
       if (!m || !m[2]!.trim()) throw new Error(`"${part.trim()}" in "${s}" is not a constraint: use <, <=, =, >=, > or != and a version`);
+      // the characters dpkg, rpm and apk versions are made of (deb-version(7), rpm's rpmvercmp, apk's version.c)
+      if (!/^[A-Za-z0-9.+~^:_-]+$/.test(m[2]!.trim())) throw new Error(`"${m[2]!.trim()}" in "${s}" is not a version: a version is letters, digits and . + ~ ^ : _ -`);
       constraints.push({ op: (m[1] === '==' ? '=' : m[1]) as Op, version: m[2]!.trim() });
     }
   }

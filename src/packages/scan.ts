@@ -95,3 +95,59 @@ export async function scanPackages(store: Store, reader: LayerReader, image: Ima
   });
   return { layers, databases: [...groupPackages.keys()].sort(), notes };
 }
+
+/** The packages of the final image only, and the databases they came from. */
+export interface FinalPackages {
+  databases: string[];
+  packages: Package[];
+  notes: string[];
+}
+
+/**
+ * The final image's installed packages, reading only the database files as
+ * they stand in the merged filesystem (each from the layer that last wrote
+ * it): what `file`/`ls --packages` and `diff` need, without the per-layer
+ * history `scanPackages` replays. An image with no database reads nothing.
+ */
+export async function finalPackages(store: Store, reader: LayerReader, image: Image, overlay: Overlay): Promise<FinalPackages> {
+  const wanted = new Map<string, { entry: LayerEntry; layerIndex: number }>(); // path → the entry holding its bytes
+  for (const [path, n] of overlay.final) {
+    if (!classifyDbPath(path) || (n.entry.type !== 'file' && n.entry.type !== 'hardlink')) continue;
+    const src = n.entry.type === 'hardlink' ? overlay.links.get(n.entry)?.entry : n.entry;
+    if (!src) continue; // a hard link to nothing holds no database
+    if (src.size > MAX_DB_BYTES) {
+      throw new LayerdigError('E_LIMIT', `${image.layers[n.layerIndex]!.storage}: /${path} is ${src.size} bytes, more than the ${MAX_DB_BYTES / 1024 / 1024} MiB a package database may have here`);
+    }
+    wanted.set(path, { entry: src, layerIndex: n.layerIndex });
+  }
+  const bodies = new Map<LayerEntry, Buffer>();
+  if (wanted.size > 0) {
+    await visitBodies(store, reader, image.layers, new Set([...wanted.values()].map((w) => w.entry)), async (e, body) => {
+      const parts: Buffer[] = [];
+      for await (const c of body as AsyncIterable<Buffer>) parts.push(c);
+      bodies.set(e, Buffer.concat(parts));
+    });
+  }
+  const groups = new Map<string, Map<string, Buffer>>();
+  for (const [path, w] of wanted) {
+    const b = bodies.get(w.entry);
+    if (!b) throw new LayerdigError('E_BAD_ARCHIVE', `${image.layers[w.layerIndex]!.storage}: /${path} was listed but its bytes were not found when read`);
+    const g = classifyDbPath(path)!.group;
+    groups.set(g, (groups.get(g) ?? new Map<string, Buffer>()).set(path, b));
+  }
+  const databases: string[] = [];
+  const packages: Package[] = [];
+  const notes: string[] = [];
+  for (const [group, files] of [...groups].sort(([x], [y]) => (x < y ? -1 : 1))) {
+    if (!hasDatabase(files)) continue;
+    const r = readGroup(group, files);
+    for (const [path, why] of r.errors) {
+      const k = wanted.get(path)!.layerIndex;
+      throw new LayerdigError('E_BAD_ARCHIVE', `${image.layers[k]!.storage}: /${path} (layer ${k}) cannot be read as a package database: ${why}`);
+    }
+    notes.push(...r.notes);
+    databases.push(group);
+    packages.push(...r.packages);
+  }
+  return { databases, packages, notes };
+}

@@ -6,10 +6,11 @@ import { humanSize, id } from './format.js';
 import { imageRef } from './images.js';
 import { printable } from './format.js';
 import { table } from './table.js';
+import { packageSectionJson, renderPackageSection, type PackageSection } from './packages.js';
 
 const layerJson = (l: { index: number; diffId: string; chainId: string }) => ({ index: l.index, diffId: l.diffId, chainId: l.chainId });
 
-export function diffReport(a: Image, b: Image, shared: SharedLayers, files: FileDiff[]) {
+export function diffReport(a: Image, b: Image, shared: SharedLayers, files: FileDiff[], packages: PackageSection | null = null) {
   return {
     a: imageRef(a),
     b: imageRef(b),
@@ -27,12 +28,13 @@ export function diffReport(a: Image, b: Image, shared: SharedLayers, files: File
       what: f.what,
     })),
     summary: summarize(files),
+    packages: packages ? packageSectionJson(packages) : null,
   };
 }
 
 const signed = (n: number) => (n < 0 ? `-${humanSize(-n)}` : `+${humanSize(n)}`);
 
-export function renderDiff(a: Image, b: Image, shared: SharedLayers, files: FileDiff[], full: boolean): string {
+export function renderDiff(a: Image, b: Image, shared: SharedLayers, files: FileDiff[], full: boolean, packages: PackageSection | null = null): string {
   const s = summarize(files);
   const head = [
     `A  ${describeImage(a)}`,
@@ -50,5 +52,5 @@ export function renderDiff(a: Image, b: Image, shared: SharedLayers, files: File
   });
   const body = rows.length ? table(['CHANGE', 'PATH', 'SIZE A', 'SIZE B', 'WHAT'], rows) : '(the final filesystems are the same, mtimes aside)';
   const foot = `${s.added} added (${humanSize(s.bytesAdded)}), ${s.removed} removed (${humanSize(s.bytesRemoved)}), ${s.changed} changed (${signed(s.bytesChanged)})`;
-  return `${head}\n\n${body}\n\n${foot}`;
+  return `${head}\n\n${body}\n\n${foot}${packages ? `\n\n${renderPackageSection(packages)}` : ''}`;
 }

@@ -3,9 +3,13 @@ import { humanSize, id } from './format.js';
 import { namesFor } from './images.js';
 import { printable } from './format.js';
 import { table } from './table.js';
+import { ownerCell, ownerJson, type Owner } from '../packages/owner.js';
+
+/** A hit with, under --packages, the installed packages of its image that own its path. */
+export type OwnedHit = FileHit & { owners?: Owner[] };
 
 /** The JSON of one hit: the issue's keys, plus `type` and `replacedInLayer`. */
-export function fileHitJson(h: FileHit) {
+export function fileHitJson(h: OwnedHit) {
   const f = h.fate;
   return {
     image: { archive: h.image.archive, id: h.image.id, repoTags: h.image.repoTags },
@@ -19,6 +23,7 @@ export function fileHitJson(h: FileHit) {
     replacedInLayer: f.state === 'replaced' || f.state === 're-added' ? f.layerIndex : null,
     size: h.size,
     storage: h.storage,
+    ...(h.owners ? ownerJson(h.owners) : {}),
   };
 }
 
@@ -32,7 +37,8 @@ export function fateCell(f: RowFate): string {
   }
 }
 
-export function renderFileHits(hits: FileHit[], full: boolean): string {
+export function renderFileHits(hits: OwnedHit[], full: boolean): string {
+  const owned = hits.some((h) => h.owners !== undefined);
   if (hits.length === 0) return '(no matches)';
   const rows = hits.map((h) => {
     const names = namesFor(h.image);
@@ -40,8 +46,9 @@ export function renderFileHits(hits: FileHit[], full: boolean): string {
     return [
       n.repository, names.length > 1 ? `${n.tag} (+${names.length - 1})` : n.tag, id(h.image.id, full),
       `${h.layerIndex} ${id(h.diffId, full)}`, printable(h.path) + (h.entry.type === 'dir' ? '/' : h.entry.type === 'symlink' ? ` -> ${printable(h.entry.linkTarget ?? '')}` : ''),
+      ...(owned ? [ownerCell(h.owners ?? [])] : []),
       h.change, fateCell(h.fate), h.entry.type === 'file' || h.entry.type === 'hardlink' ? humanSize(h.size) : '-', h.storage,
     ];
   });
-  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'LAYER', 'FILE PATH', 'CHANGE', 'IN FINAL IMAGE', 'SIZE', 'STORAGE'], rows);
+  return table(['REPOSITORY', 'TAG', 'IMAGE ID', 'LAYER', 'FILE PATH', ...(owned ? ['PACKAGE'] : []), 'CHANGE', 'IN FINAL IMAGE', 'SIZE', 'STORAGE'], rows);
 }

@@ -2,6 +2,7 @@ import type { Image, Layer } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { imageRef } from './images.js';
 import { printable } from './format.js';
+import { ownerCell, ownerJson, type Owner } from '../packages/owner.js';
 
 /** One line of `layerdig ls`: an entry, where it came from, and (with --changes) what it did. */
 export interface LsRow {
@@ -11,6 +12,8 @@ export interface LsRow {
   /** a file's bytes, or a hard link's linked file's bytes (merged view) */
   size: number;
   change?: 'added' | 'modified' | 'deleted';
+  /** with --packages: the installed packages (final image) that own this path */
+  owners?: Owner[];
 }
 
 const TYPE_CHAR: Record<LayerEntry['type'], string> = {
@@ -49,6 +52,7 @@ export function lsEntryJson(r: LsRow, withChange: boolean) {
     xattrs: e.xattrs ?? null,
     layerIndex: r.layerIndex,
     ...(withChange ? { change: r.change ?? null } : {}),
+    ...(r.owners ? ownerJson(r.owners) : {}),
   };
 }
 
@@ -89,6 +93,7 @@ export function renderLong(rows: LsRow[], withChange: boolean, withLayer: boolea
     `${r.entry.uid}/${r.entry.gid}`,
     sizeCell(r),
     isoTime(r.entry.mtime).replace('T', ' ').replace(/:\d\dZ$/, ''),
+    ...(r.owners ? [ownerCell(r.owners)] : []),
     describeName(r),
   ]);
   if (cols.length === 0) return '(no entries)';
@@ -124,6 +129,7 @@ export function renderTree(rows: LsRow[], withChange: boolean): string {
     if (e.type === 'hardlink') s += ` => ${printable(e.linkTarget ?? '')}`;
     if (e.type === 'file' || e.type === 'hardlink') s += `  (${r.size})`;
     if (withChange && r.change) s = `[${CHANGE_MARK[r.change]}] ${s}`;
+    if (r.owners?.length) s += `  [${ownerCell(r.owners)}]`;
     return s;
   };
   const walk = (n: TreeNode, prefix: string) => {

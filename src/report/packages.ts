@@ -5,7 +5,7 @@ import { imageRef } from './images.js';
 import { ellipsis, humanSize } from './format.js';
 import { table } from './table.js';
 import type { UnownedFile } from '../packages/unowned.js';
-import type { PackageDiff } from '../packages/compare.js';
+import { diffSummary, type PackageDiff } from '../packages/compare.js';
 
 /** The history step (created_by) that made each layer, '' when none says. */
 export function stepOf(img: Image, layerIndex: number): string {
@@ -99,7 +99,33 @@ export function renderUnowned(img: Image, databases: string[], files: UnownedFil
 }
 
 export function renderPackageDiff(a: Image, b: Image, changes: PackageDiff[]): string {
-  const head = `A ${describeImage(a)}\nB ${describeImage(b)}`;
-  if (changes.length === 0) return `${head}\nthe same packages in the same versions`;
-  return `${head}\n${table(['CHANGE', 'ECOSYSTEM', 'NAME', 'ARCH', 'A', 'B'], changes.map((c) => [c.change, c.ecosystem, c.name, c.arch, c.a.join(', ') || '-', c.b.join(', ') || '-']))}`;
+  return `A ${describeImage(a)}\nB ${describeImage(b)}\n${packageDiffTable(changes)}`;
+}
+
+/** The table of package changes, then one count line per ecosystem. */
+export function packageDiffTable(changes: readonly PackageDiff[]): string {
+  if (changes.length === 0) return 'the same packages in the same versions';
+  const counts = Object.entries(diffSummary(changes)).map(([eco, s]) =>
+    `${eco}: ${Object.entries(s).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  return `${table(['CHANGE', 'ECOSYSTEM', 'NAME', 'ARCH', 'A', 'B'], changes.map((c) => [c.change, c.ecosystem, c.name, c.arch, c.a.join(', ') || '-', c.b.join(', ') || '-']))}\n${counts.join('\n')}`;
+}
+
+/** `diff`'s package section: what B's installed packages are relative to A's (null: not asked for). */
+export interface PackageSection {
+  databasesA: string[];
+  databasesB: string[];
+  changes: PackageDiff[];
+  /** a database that could not be read: the section has no changes, this says why */
+  error: string | null;
+}
+
+export function packageSectionJson(p: PackageSection) {
+  return { ...p, summary: diffSummary(p.changes) };
+}
+
+export function renderPackageSection(p: PackageSection): string {
+  if (p.error !== null) return `PACKAGES\nnot compared: ${p.error}`;
+  if (p.databasesA.length === 0 && p.databasesB.length === 0) return 'PACKAGES\nno package database (dpkg, apk or rpm) in either image';
+  const dbs = (d: string[]) => (d.length ? d.join(', ') : 'none');
+  return `PACKAGES (databases: A ${dbs(p.databasesA)}; B ${dbs(p.databasesB)})\n${packageDiffTable(p.changes)}`;
 }

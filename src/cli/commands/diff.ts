@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { printContainerChanges } from '../container-diff.js';
-import { LayerdigError } from '../../errors.js';
-import { emit, globalOptions, openAll, layerReader, type GlobalArgs } from '../context.js';
+import { EXIT, LayerdigError } from '../../errors.js';
+import { emit, globalOptions, openAll, layerReader, warn, type GlobalArgs } from '../context.js';
 import { selectOne } from '../../image/select.js';
 import { hashBodies } from '../../layer/bodies.js';
 import type { LayerEntry } from '../../layer/entry.js';
@@ -9,6 +9,9 @@ import type { Digest } from '../../digest.js';
 import { diffTrees, settle, sharedLayers } from '../../analysis/diff.js';
 import { diffReport, renderDiff } from '../../report/diff.js';
 import { loadImages, warnMismatches } from '../content.js';
+import { finalPackages } from '../../packages/scan.js';
+import { comparePackages } from '../../packages/compare.js';
+import type { PackageSection } from '../../report/packages.js';
 
 interface Args extends GlobalArgs {
   container?: string;
@@ -17,6 +20,7 @@ interface Args extends GlobalArgs {
   image?: string | string[];
   imageA?: string;
   imageB?: string;
+  packages: boolean;
 }
 
 export const diff: CommandModule<object, Args> = {
@@ -28,6 +32,7 @@ export const diff: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'selector; given twice, the first picks A and the second B' })
     .option('image-a', { type: 'string', describe: 'selector for A' })
     .option('image-b', { type: 'string', describe: 'selector for B' })
+    .option('packages', { type: 'boolean', default: true, describe: 'compare the installed packages (dpkg, apk, rpm) too: added, removed, upgraded, downgraded; --no-packages skips reading their databases' })
     .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): what it added, changed, deleted, as docker diff' })
     .example('$0 diff app-1.0.tar app-1.1.tar', 'two archives of one image each')
     .example('$0 diff images.tar -i app:1.0 -i app:1.1', 'two images of one archive')
@@ -41,6 +46,7 @@ export const diff: CommandModule<object, Args> = {
     }
     const selA = a.imageA ?? sels[0];
     const selB = a.imageB ?? (a.imageA ? sels[0] : sels[1]);
+    let packagesFailed = false;
     const archives = await openAll(a, a.b !== undefined ? [a.a, a.b] : [a.a], false, false);
     try {
       const arA = archives[0]!;
@@ -61,8 +67,23 @@ export const diff: CommandModule<object, Args> = {
       }
       const files = settle(t, digests);
       const shared = sharedLayers(imgA, imgB);
-      emit(a, diffReport(imgA, imgB, shared, files), () => renderDiff(imgA, imgB, shared, files, !a.trunc));
-      warnMismatches(reader);
+      let packages: PackageSection | null = null;
+      if (a.packages) {
+        try {
+          const pa = await finalPackages(arA.store, reader, imgA, la!.overlay);
+          const pb = await finalPackages(arB.store, reader, imgB, lb!.overlay);
+          packages = { databasesA: pa.databases, databasesB: pb.databases, changes: comparePackages(pa.packages, pb.packages), error: null };
+        } catch (e) {
+          // the files are still compared; the package section says why it is empty
+          if (!(e instanceof LayerdigError)) throw e;
+          warn(`${e.message}: the packages are not compared`);
+          packages = { databasesA: [], databasesB: [], changes: [], error: e.message };
+          packagesFailed = true;
+        }
+      }
+      emit(a, diffReport(imgA, imgB, shared, files, packages), () => renderDiff(imgA, imgB, shared, files, !a.trunc, packages));
+      // a diffID mismatch is warned about (diff's exit code stays as it was); an unreadable database makes the answer partial
+      if (!warnMismatches(reader) && packagesFailed) process.exitCode = EXIT.partial;
     } finally {
       for (const ar of archives) ar.close();
     }

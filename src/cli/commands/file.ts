@@ -12,7 +12,8 @@ import { hashBodies } from '../../layer/bodies.js';
 import { contentCandidates, contentQuery, findFiles, pathQuery, type FileHit, type FileImage } from '../../analysis/find-file.js';
 import { pathMatcher } from '../../analysis/glob.js';
 import { loadImages, warnMismatches } from '../content.js';
-import { fileHitJson, renderFileHits } from '../../report/file.js';
+import { fileHitJson, renderFileHits, type OwnedHit } from '../../report/file.js';
+import { ownerLookup } from '../owners.js';
 import { Catalog } from '../../catalog/catalog.js';
 import { absolute, display } from '../../catalog/fingerprint.js';
 import { memberStorage } from '../../store/store.js';
@@ -22,6 +23,7 @@ interface Args extends GlobalArgs {
   args: string[];
   content?: string;
   db?: string;
+  packages: boolean;
 }
 
 /** What `--content` looks for: a digest, and the size when a host file gave it. */
@@ -143,17 +145,22 @@ export const file: CommandModule<object, Args> = {
   describe: 'find a path (or glob), or with --content some bytes under any name, in every image of every archive',
   builder: (y) => dbOption(globalOptions(y)
     .positional('args', { type: 'string', array: true, demandOption: true, describe: 'PATH|GLOB then archives/directories (with --content: only archives/directories; with --db: optional, they narrow the catalog)' })
-    .option('content', { type: 'string', describe: 'a host file or sha256:<hex>: find entries with these bytes, whatever their name (not with --db)' }),
+    .option('content', { type: 'string', describe: 'a host file or sha256:<hex>: find entries with these bytes, whatever their name (not with --db)' })
+    .option('packages', { type: 'boolean', default: false, describe: 'the installed package that owns each path found (dpkg, apk, rpm database of its image\'s final filesystem; not with --db)' }),
   'search the file listings (recorded by `index --files`)')
     .example('$0 file etc/passwd images/', 'every image and layer that adds, changes or deletes /etc/passwd')
     .example("$0 file '*.pem' app.tar base.tar", 'a name anywhere (no "/" = last component), glob')
     .example("$0 file 'usr/lib/**/libssl*' images/ --json", 'a glob over whole paths')
     .example('$0 file --content ./leaked.key images/', 'the same bytes under any name')
+    .example('$0 file usr/lib/x86_64-linux-gnu/libssl.so.3 images/ --packages', 'and which package owns it in each image')
     .example('$0 file etc/os-release --db', 'from the listings in the default catalog (archives/directories named before --db narrow it)') as never,
   async handler(a) {
     const query = a.content === undefined ? a.args[0]! : null;
     const inputs = a.content === undefined ? a.args.slice(1) : a.args;
     if (a.db !== undefined) {
+      if (a.packages) {
+        throw new LayerdigError('E_USAGE', '--packages reads each image\'s package database and the catalog records package versions, not the files each owns: search the archives themselves (drop --db)');
+      }
       if (a.content !== undefined) {
         throw new LayerdigError('E_USAGE', '--content needs the files\' bytes and the catalog records only listings: search the archives themselves (drop --db)');
       }
@@ -170,7 +177,8 @@ export const file: CommandModule<object, Args> = {
 
     const reader = layerReader(a);
     const digests = new Map<LayerEntry, Digest>();
-    const hits: FileHit[] = [];
+    const hits: OwnedHit[] = [];
+    let ownersUnread = 0;
     for (const ar of await openAll(a, inputs)) {
       try {
         const images = distinctImages(ar.images.filter((i) => !want || platformMatches(i.platform, want)),
@@ -190,7 +198,21 @@ export const file: CommandModule<object, Args> = {
           await hashBodies(ar.store, reader, images.flatMap((i) => i.layers), candidates, digests);
           q = contentQuery(new Set([...candidates].filter((e) => digests.get(e) === target.digest)));
         }
-        for (const l of loaded) hits.push(...findFiles(l.image, l.listings, q!, l.overlay));
+        for (const l of loaded) {
+          const found: OwnedHit[] = findFiles(l.image, l.listings, q!, l.overlay);
+          // the package database is read only for an image with a hit
+          if (a.packages && found.length > 0) {
+            try {
+              const owners = await ownerLookup(a, ar.store, reader, l.image, l.overlay);
+              for (const h of found) h.owners = owners(h.path);
+            } catch (e) {
+              if (!(e instanceof LayerdigError)) throw e;
+              ownersUnread++;
+              warn(`${e.message} — the owners of this image's ${found.length} path${found.length === 1 ? '' : 's'} are not shown`);
+            }
+          }
+          hits.push(...found);
+        }
       } finally {
         ar.close();
       }
@@ -199,5 +221,6 @@ export const file: CommandModule<object, Args> = {
     emit(a, hits.map(fileHitJson), () => renderFileHits(hits, !a.trunc));
     if (warnMismatches(reader)) process.exitCode = EXIT.findings;
     else if (hits.length === 0) process.exitCode = EXIT.notFound;
+    else if (ownersUnread > 0) process.exitCode = EXIT.partial;
   },
 };

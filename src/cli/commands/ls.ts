@@ -3,6 +3,7 @@ import { printContainerChanges } from '../container-diff.js';
 import { useContainer } from '../container-image.js';
 import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
+import { ownerLookup } from '../owners.js';
 import { mergedEntries } from '../../analysis/filetree.js';
 import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
 import { loadSelected, warnMismatches } from '../content.js';
@@ -18,6 +19,7 @@ interface Args extends GlobalArgs {
   merged: boolean;
   changes: boolean;
   tree: boolean;
+  packages: boolean;
 }
 
 export const ls: CommandModule<object, Args> = {
@@ -31,11 +33,13 @@ export const ls: CommandModule<object, Args> = {
     .option('merged', { type: 'boolean', default: false, describe: 'the final filesystem, whiteouts applied (the default without --layer)' })
     .option('changes', { type: 'boolean', default: false, describe: 'A/M/D: what the layer (or every layer) added, modified and deleted' })
     .option('tree', { type: 'boolean', default: false, describe: 'print a tree instead of a long listing' })
+    .option('packages', { type: 'boolean', default: false, describe: 'the installed package that owns each path (dpkg, apk, rpm database of the final image; reads the layers holding it)' })
     .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): its filesystem; with --changes docker diff\'s A/C/D lines' })
     .example('$0 ls app.tar', 'the final filesystem, like ls -lR')
     .example('$0 ls app.tar --layer 2 etc', 'what layer 2 stores under /etc')
     .example('$0 ls app.tar --changes --tree', 'each layer\'s additions, modifications, deletions')
-    .example('$0 ls app.tar -i app:1.0 --merged --json', 'the merged filesystem as JSON') as never,
+    .example('$0 ls app.tar -i app:1.0 --merged --json', 'the merged filesystem as JSON')
+    .example('$0 ls app.tar usr/bin --packages', 'which package owns each file under /usr/bin') as never,
   async handler(a) {
     if (a.container !== undefined && a.changes) return printContainerChanges(a, a.input, a.container);
     if (a.merged && (a.layer !== undefined || a.changes)) {
@@ -67,6 +71,10 @@ export const ls: CommandModule<object, Args> = {
         if (rows.length === 0 && root !== '') {
           throw new LayerdigError('E_NOT_FOUND', `${ar.path}: no entry ${root} in ${layer ? `layer ${layer.index}` : a.changes ? 'any layer\'s changes' : 'the final filesystem'}`);
         }
+      }
+      if (a.packages) {
+        const owners = await ownerLookup(a, ar.store, reader, img, ov);
+        for (const r of rows) r.owners = owners(r.path);
       }
       emit(a, lsReport(img, layer, rows, a.changes),
         () => {
