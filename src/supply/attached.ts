@@ -369,3 +369,15 @@ export async function documentBytes(store: Store, item: AttachedItem): Promise<B
   }
   return bytes;
 }
+
+/** Provenance build arguments that look like secrets (audit's secret-build-arg), values masked as attached shows them. */
+export function provenanceSecrets(items: readonly AttachedItem[]): { where: string; name: string; masked: string }[] {
+  return items.flatMap((i) => (i.provenance?.secretBuildArgs ?? []).map((name) => ({
+    where: `provenance ${shortId(i.digest)} (${i.how})`, name, masked: i.provenance!.buildArgs[name] ?? '',
+  })));
+}
+
+/** The documents attached to one image (for audit, ci and report: what `attached` lists for it). */
+export async function attachedItems(archive: { path: string; store: Store; images: Image[]; artifacts: readonly ArtifactRef[] }, img: Image): Promise<AttachedItem[]> {
+  return (await attachedFor(archive, archive.artifacts, [img])).images[0]?.items ?? [];
+}

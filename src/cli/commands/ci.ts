@@ -15,6 +15,7 @@ import type { LayerEntry } from '../../layer/entry.js';
 import { diffSizeOf } from '../../layer/entry.js';
 import type { Overlay } from '../../analysis/filetree.js';
 import { audit, type RuleId } from '../../analysis/audit.js';
+import { attachedItems, provenanceSecrets } from '../../supply/attached.js';
 
 const SWITCHES = new Set<RuleName>(['forbidSetuid', 'forbidSecrets', 'requireVerify']);
 
@@ -27,7 +28,7 @@ export interface GateContext {
 }
 
 /** audit's rules about secrets anyone holding the image can read */
-const SECRET_RULES = new Set<RuleId>(['recoverable-secret', 'secret-file', 'secret-env']);
+const SECRET_RULES = new Set<RuleId>(['recoverable-secret', 'secret-file', 'secret-env', 'secret-build-arg']);
 
 /**
  * Rules whose analysis belongs to other commands (verify, the secret audit):
@@ -52,7 +53,9 @@ export const gateProviders: GateProviders = {
       what: `${c.check}: expected ${c.expected ?? '-'}, got ${c.actual ?? '-'}`,
     }));
   },
-  secrets: async ({ image, layers, overlay }) => audit({ config: image.config.config, layers, overlay })
+  secrets: async ({ archive, image, layers, overlay }) => audit({
+    config: image.config.config, layers, overlay, history: image.history, provenanceSecrets: provenanceSecrets(await attachedItems(archive, image)),
+  })
     .filter((f) => SECRET_RULES.has(f.rule))
     .map((f) => ({
       where: f.path === null ? '(config)' : `/${f.path}${f.layerIndex === null ? '' : ` (layer ${f.layerIndex})`}`,
@@ -70,7 +73,7 @@ const DESCRIBE: Record<RuleName, string> = {
   maxLayerCount: 'most layers allowed',
   maxDeadBytes: 'most dead bytes allowed, e.g. 10MB',
   forbidSetuid: 'fail on setuid files in the final filesystem (true/false)',
-  forbidSecrets: "fail on secrets anyone with the image can read: audit's recoverable-secret, secret-file, secret-env (true/false)",
+  forbidSecrets: "fail on secrets anyone with the image can read: audit's recoverable-secret, secret-file, secret-env, secret-build-arg (true/false)",
   requireVerify: 'fail unless verify passes (true/false; needs verify)',
 };
 
