@@ -123,6 +123,8 @@ describe('verify --trusted-root: cosign keyless signatures, offline', () => {
       ['--trusted-root', join(ROOT, 'README.md')],
       ['--trusted-root', join(DIR, 'no-such.json')],
       ['--trusted-root', join(DIR, 'truth.json')],
+      ['--trusted-root', join(ROOT, 'fixtures', 'buildargs', 'buildargs.docker-archive.tar.gz'), '--max-json-bytes', '4096'],
+      ['--trusted-root', DIR],
     ]) {
       const r = run(['verify', GOOD, ...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { limits } from '../limits.js';
 import { shortId, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { imageNames } from '../image/select.js';
@@ -57,8 +58,12 @@ export interface Trusted {
 
 function readOption(option: string, p: string): Buffer {
   try {
+    // keys, keyrings and trusted roots are small: a huge file is a mistake, not something to load whole
+    const size = statSync(p).size;
+    if (size > limits().maxJsonBytes) throw new LayerdigError('E_USAGE', `${option} ${p}: ${size} bytes, over the ${limits().maxJsonBytes}-byte limit (--max-json-bytes): not read`);
     return readFileSync(p);
   } catch (e) {
+    if (e instanceof LayerdigError) throw e;
     throw new LayerdigError('E_USAGE', `${option} ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`);
   }
 }

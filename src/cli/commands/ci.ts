@@ -62,7 +62,7 @@ export const gateProviders: GateProviders = {
   })
     .filter((f) => SECRET_RULES.has(f.rule))
     .map((f) => ({
-      where: f.path === null ? '(config)' : `/${f.path}${f.layerIndex === null ? '' : ` (layer ${f.layerIndex})`}`,
+      where: f.path === null ? (f.rule === 'secret-build-arg' ? '(build)' : '(config)') : `/${f.path}${f.layerIndex === null ? '' : ` (layer ${f.layerIndex})`}`,
       what: `${f.rule}: ${f.detail}`,
     })),
 };
