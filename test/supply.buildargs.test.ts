@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, run } from './helpers/cli.js';
 import { buildArgsInCreatedBy } from '../src/analysis/secrets.js';
+import { summarizeProvenance } from '../src/supply/slsa.js';
+import { audit } from '../src/analysis/audit.js';
 
 // Truth: fixtures/buildargs/ — a real image built by `DOCKER_BUILDKIT=0 docker build --build-arg …` (make.sh);
 // history.txt is `docker history --no-trunc --format '{{.CreatedBy}}'`, truth.json the arguments make.sh passed.
@@ -65,5 +67,15 @@ describe('build arguments in history (audit secret-build-arg)', () => {
     expect(buildArgsInCreatedBy('|1 -x=1 /bin/sh')).toEqual([]);
     expect(buildArgsInCreatedBy(`RUN |1 TOKEN=${'x'.repeat(1_000_000)} /bin/sh -c true`)[0]!.value).toHaveLength(1_000_000);
     expect(buildArgsInCreatedBy('|2 A=one two B=3 /bin/sh -c x')).toEqual([{ name: 'A', value: 'one two' }, { name: 'B', value: '3' }]);
+  });
+
+  it('SLSA v1 (buildDefinition.externalParameters.request.args) and v0.2 (invocation.parameters.args) build-arg: entries reach the rule', () => {
+    // BuildKit's shapes, per slsa.dev/provenance v1 and v0.2 and BuildKit's docs (hand-written)
+    const v1 = summarizeProvenance('https://slsa.dev/provenance/v1', { buildDefinition: { externalParameters: { request: { args: { 'build-arg:NPM_TOKEN': 'npm_abcdefghijklmnop', 'build-arg:DEBIAN_FRONTEND': 'noninteractive', 'label:x': 'y' } } } } });
+    const v02 = summarizeProvenance('https://slsa.dev/provenance/v0.2', { invocation: { parameters: { args: { 'build-arg:AWS_SECRET_ACCESS_KEY': 'wJalrXUtnFEMI/K7MDENG', 'build-arg:VERSION': '1' } } } });
+    expect(Object.keys(v1.buildArgs)).toEqual(['NPM_TOKEN', 'DEBIAN_FRONTEND']);
+    expect(Object.keys(v02.buildArgs)).toEqual(['AWS_SECRET_ACCESS_KEY', 'VERSION']);
+    const f = audit({ config: {}, layers: [], history: [{ createdBy: `|2 NPM_TOKEN=${v1.buildArgs.NPM_TOKEN} VERSION=1 /bin/sh -c npm ci`, layerIndex: null }] });
+    expect(f.filter((x) => x.rule === 'secret-build-arg').map((x) => x.detail)).toEqual(['history step 0 (empty layer): build argument NPM_TOKEN=npm_******** (20 chars)']);
   });
 });
