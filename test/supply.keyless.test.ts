@@ -172,5 +172,7 @@ describe('keyless units', () => {
     const other = checkKeyless(payload, sigBytes, ev(a(1, 'sigstore.cosign/bundle')), { root });
     expect([other.status, other.why]).toEqual(['invalid', expect.stringMatching(/logs another signature/)]);
     expect(checkKeyless(payload, sigBytes, ev('{"truncated'), { root }).status).toBe('invalid');
+    b.Payload.integratedTime = 1e300;
+    expect(checkKeyless(payload, sigBytes, ev(JSON.stringify(b)), { root })).toMatchObject({ status: 'invalid', why: expect.stringMatching(/is not a time/) });
   });
 });

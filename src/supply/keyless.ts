@@ -161,6 +161,8 @@ function loggedAt(bundle: string, signed: Buffer, sig: Buffer, leaf: X509Certifi
   if (!p || !set || typeof p.body !== 'string' || typeof p.integratedTime !== 'number' || typeof p.logIndex !== 'number' || typeof p.logID !== 'string') {
     return { why: 'the Rekor bundle lacks SignedEntryTimestamp or Payload.body/integratedTime/logIndex/logID', hostile: true };
   }
+  // seconds since 1970, before year 10000: anything else is not a time (and would not print as one)
+  if (!Number.isSafeInteger(p.integratedTime) || p.integratedTime < 0 || p.integratedTime > 253402300799) return { why: `the Rekor bundle's integratedTime ${p.integratedTime} is not a time`, hostile: true };
   const log = root.logs.find((l) => l.logId === p.logID);
   if (!log) return { why: `the Rekor bundle names log ${p.logID.slice(0, 16)}…, not a tlog of --trusted-root`, hostile: false };
   // RFC 8785 canonical JSON of {body, integratedTime, logID, logIndex}: keys sorted, no spaces
