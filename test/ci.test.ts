@@ -21,10 +21,13 @@ describe('.dive-ci, read as dive reads it', () => {
   it('values are their source text; empty or ~ keeps the default; layerdig keys live under layerdig:', () => {
     const parsed = parseGateConfig([
       'rules:', '  lowestEfficiency: 1.0', '  highestWastedBytes:', '  highestUserWastedPercent: off',
-      'layerdig:', '  maxDeadBytes: "10 MB"', '  forbidSetuid: true', '  maxLayerCount: ~', '  unknownRule: 3',
+      'layerdig:', '  maxDeadBytes: "10 MB"', '  forbidSetuid: true', '  maxLayerCount: ~',
     ].join('\n'));
     expect(parsed).toEqual({ rules: { lowestEfficiency: '1.0', highestUserWastedPercent: 'off', maxDeadBytes: '10 MB', forbidSetuid: 'true' } });
     expect(parseGateConfig('')).toEqual({ rules: {} });
+    // a key under layerdig: that names no rule is an error (a misspelt requireSignature must not pass unchecked); dive's rules: keeps ignoring them
+    expect(parseGateConfig('layerdig:\n  unknownRule: 3\n')).toEqual({ error: expect.stringContaining('layerdig.unknownRule is not a layerdig rule'), unknown: true });
+    expect(parseGateConfig('rules:\n  plugin1/rule1: 3\n')).toEqual({ rules: {} });
   });
 
   it('bad YAML and bad shapes are errors with a place', () => {
@@ -215,11 +218,12 @@ print(json.dumps({'root': root.tag, 'tests': root.get('tests'), 'failures': root
 `, xml], { encoding: 'utf8' });
       expect(py.status).toBe(0);
       const doc = JSON.parse(py.stdout);
-      expect(doc).toMatchObject({ root: 'testsuites', tests: '9', failures: '1', skipped: '6', suites: 1 });
+      expect(doc).toMatchObject({ root: 'testsuites', tests: '13', failures: '1', skipped: '10', suites: 1 });
       expect(doc.cases).toEqual([
         ['lowestEfficiency', 'failure'], ['highestWastedBytes', 'pass'], ['highestUserWastedPercent', 'pass'],
         ['maxImageSize', 'skipped'], ['maxLayerCount', 'skipped'], ['maxDeadBytes', 'skipped'],
         ['forbidSetuid', 'skipped'], ['forbidSecrets', 'skipped'], ['requireVerify', 'skipped'],
+        ['requireSignature', 'skipped'], ['requireProvenance', 'skipped'], ['allowedBuilders', 'skipped'], ['allowedSourceRepos', 'skipped'],
       ]);
       expect(doc.failureMessage[0]).toContain('image efficiency is too low');
     } finally {

@@ -1,7 +1,7 @@
 import type { LayerEntry } from '../layer/entry.js';
 import { overlay as buildOverlay, type Node, type Overlay, type PathChange } from './filetree.js';
 import { capabilityText, decodeCapabilities, PRIVILEGED_CAPS } from './capabilities.js';
-import { envSecret, isSensitivePath, secretKind, type SecretMatch } from './secrets.js';
+import { buildArgsInCreatedBy, envSecret, isSensitivePath, secretKind, type SecretMatch } from './secrets.js';
 
 /**
  * `audit`: risky content of an image, each finding with a severity and the
@@ -43,7 +43,7 @@ export interface RuleInfo {
 
 export type RuleId =
   | 'layer-diffid-mismatch' | 'recoverable-secret'
-  | 'secret-file' | 'secret-env' | 'setuid-root' | 'file-capability-privileged' | 'hardlink-sensitive' | 'hardlink-escapes-root'
+  | 'secret-file' | 'secret-env' | 'secret-build-arg' | 'setuid-root' | 'file-capability-privileged' | 'hardlink-sensitive' | 'hardlink-escapes-root'
   | 'setuid' | 'setgid' | 'file-capability' | 'world-writable-file' | 'world-writable-dir' | 'device-node' | 'symlink-escapes-root' | 'runs-as-root'
   | 'recoverable-deleted' | 'symlink-absolute'
   | 'recoverable-overwritten' | 'exposed-port';
@@ -54,6 +54,7 @@ export const RULES: readonly RuleInfo[] = [
   { id: 'recoverable-secret', severity: 'critical', title: 'Secret-looking file hidden by a later layer, still in a lower blob', help: 'A non-empty file whose name looks secret (private key, .env, .npmrc, cloud credentials, …) was deleted or overwritten by a later layer, but its bytes are still in a lower layer blob that anyone with the image can extract.' },
   { id: 'secret-file', severity: 'high', title: 'Secret-looking file in the final filesystem', help: 'A non-empty regular file whose name looks like a private key or credentials file (see the name patterns). CA trust stores and *.example/*.sample templates are not reported.' },
   { id: 'secret-env', severity: 'high', title: 'Secret-looking Env variable with a value', help: 'An Env entry whose name says it holds a secret (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE_KEY, ACCESS_KEY, …; not *_FILE/*_PATH/*_ID/…) and has a value, or any value that is a URL with a password. The value is masked.' },
+  { id: 'secret-build-arg', severity: 'high', title: 'Secret-looking build argument recorded in the image', help: 'A build argument whose name or value looks secret (the secret-env patterns) as Docker records it in a history created_by (`|N KEY=value … /bin/sh -c …`, written for a RUN that follows ARGs) or as SLSA provenance records it (build-arg:KEY in invocation.parameters or buildDefinition.externalParameters): anyone with the image reads it. The value is masked.' },
   { id: 'setuid-root', severity: 'high', title: 'Setuid-root file', help: 'A regular file with the setuid bit (04000) owned by uid 0: it runs as root whoever starts it.' },
   { id: 'file-capability-privileged', severity: 'high', title: 'File capabilities that give root', help: 'security.capability grants a root-equivalent capability: cap_sys_admin, cap_setuid, cap_setgid, cap_dac_override, cap_dac_read_search, cap_chown, cap_fowner, cap_setpcap, cap_setfcap, cap_sys_module, cap_sys_rawio, cap_sys_ptrace, cap_mac_admin, cap_mac_override or cap_bpf.' },
   { id: 'hardlink-sensitive', severity: 'high', title: 'Hard link to a sensitive path', help: 'A hard link whose target is etc/shadow, etc/gshadow, etc/passwd, etc/group, etc/sudoers, an .ssh file, proc/sys/dev, or a secret-looking name.' },
@@ -85,6 +86,10 @@ export interface AuditInput {
   diffIdMismatches?: { layerIndex: number; declared: string; actual: string }[];
   /** reuse an overlay already computed for these layers */
   overlay?: Overlay;
+  /** the config's history: build arguments recorded in created_by */
+  history?: readonly { createdBy: string; layerIndex: number | null }[];
+  /** secret-looking build arguments SLSA provenance attached to the image records (values already masked) */
+  provenanceSecrets?: readonly { where: string; name: string; masked: string }[];
 }
 
 const octal = (m: number) => m.toString(8).padStart(4, '0');
@@ -220,6 +225,13 @@ export function audit(input: AuditInput): Finding[] {
       if (s) add('secret-env', null, null, s.why === 'name' ? `Env ${s.name}=${s.masked}` : `Env ${s.name} holds a URL with a password: ${s.masked}`);
     }
   }
+  (input.history ?? []).forEach((h, step) => {
+    for (const a of buildArgsInCreatedBy(h.createdBy)) {
+      const sec = envSecret(`${a.name}=${a.value}`);
+      if (sec) add('secret-build-arg', null, h.layerIndex, `history step ${step}${h.layerIndex === null ? ' (empty layer)' : ''}: build argument ${a.name}=${sec.masked}${sec.why === 'url-password' ? ' (a URL with a password)' : ''}`);
+    }
+  });
+  for (const p of input.provenanceSecrets ?? []) add('secret-build-arg', null, null, `${p.where}: build argument ${p.name}=${p.masked}`);
   if (cfg.ExposedPorts && typeof cfg.ExposedPorts === 'object') {
     for (const port of Object.keys(cfg.ExposedPorts).sort(comparePorts)) add('exposed-port', null, null, `ExposedPorts ${port}`);
   }

@@ -21,7 +21,18 @@ const isScalar = (n: unknown) => yaml().isScalar(n);
  */
 
 export const DIVE_RULES = ['lowestEfficiency', 'highestWastedBytes', 'highestUserWastedPercent'] as const;
-export const LAYERDIG_RULES = ['maxImageSize', 'maxLayerCount', 'maxDeadBytes', 'forbidSetuid', 'forbidSecrets', 'requireVerify'] as const;
+export const LAYERDIG_RULES = ['maxImageSize', 'maxLayerCount', 'maxDeadBytes', 'forbidSetuid', 'forbidSecrets', 'requireVerify',
+  'requireSignature', 'requireProvenance', 'allowedBuilders', 'allowedSourceRepos'] as const;
+/** rules whose value is a list: a YAML sequence (or one string) in the file, comma-separated as a flag; held one per line */
+export const LIST_RULES: ReadonlySet<RuleName> = new Set(['allowedBuilders', 'allowedSourceRepos']);
+/**
+ * What the signature rule checks with, under `layerdig:` beside the rules:
+ * `keys` (cosign public keys) and `gpgKeyrings` (lists or one path), `trustedRoot`
+ * (a Sigstore trusted_root.json), `certificateIdentity` / `certificateOidcIssuer`.
+ * Paths are relative to the rules file.
+ */
+export const TRUST_KEYS = ['keys', 'gpgKeyrings', 'trustedRoot', 'certificateIdentity', 'certificateOidcIssuer'] as const;
+export interface TrustConfig { keys?: string[]; gpgKeyrings?: string[]; trustedRoot?: string; certificateIdentity?: string; certificateOidcIssuer?: string }
 export type RuleName = (typeof DIVE_RULES)[number] | (typeof LAYERDIG_RULES)[number];
 export const ALL_RULES: readonly RuleName[] = [...DIVE_RULES, ...LAYERDIG_RULES];
 
@@ -36,6 +47,10 @@ export const DEFAULTS: Record<RuleName, string> = {
   forbidSetuid: 'disabled',
   forbidSecrets: 'disabled',
   requireVerify: 'disabled',
+  requireSignature: 'disabled',
+  requireProvenance: 'disabled',
+  allowedBuilders: 'disabled',
+  allowedSourceRepos: 'disabled',
 };
 
 export type Source = 'default' | 'file' | 'flag';
@@ -50,8 +65,13 @@ export function isRuleDisabled(value: string): boolean {
   return v === '' || v === 'disabled' || v === 'off' || v === 'false';
 }
 
-/** Read a `.dive-ci` text: the rules it sets (by source text), or the first problem. */
-export function parseGateConfig(text: string): { rules: Partial<Record<RuleName, string>> } | { error: string } {
+/**
+ * Read a `.dive-ci` text: the rules it sets (by source text), what signatures are
+ * checked with (`trust`, only when given), or the first problem. A key under
+ * `layerdig:` that names no rule is an error (`unknown`), never ignored: a
+ * misspelt `requireSignature` must not pass a build unchecked.
+ */
+export function parseGateConfig(text: string): { rules: Partial<Record<RuleName, string>>; trust?: TrustConfig } | { error: string; unknown?: boolean } {
   const doc = yaml().parseDocument(text);
   if (doc.errors.length) {
     const e = doc.errors[0]!;
@@ -62,13 +82,52 @@ export function parseGateConfig(text: string): { rules: Partial<Record<RuleName,
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return { rules: out };
   if (!isMap(root)) return { error: 'the top level must be a mapping (rules: …)' };
+  const isSeq = (n: unknown) => yaml().isSeq(n);
+  /** a scalar's text, or a sequence of scalars' texts; null: not that shape */
+  const texts = (v: unknown): string[] | null => {
+    if (isScalar(v)) return v.value === null ? [] : [typeof v.value === 'string' ? v.value : String(v.source ?? v.value)];
+    if (isSeq(v)) {
+      const items = (v as { items: unknown[] }).items;
+      const t = items.map((x) => (isScalar(x) && x.value !== null ? (typeof x.value === 'string' ? x.value : String(x.source ?? x.value)) : null));
+      return t.every((x): x is string => x !== null) ? t : null;
+    }
+    return null;
+  };
+  const trust: TrustConfig = {};
+  let unknown: string | null = null;
   const section = (key: string, names: readonly RuleName[]): string | null => {
     const node = root.get(key, true);
     if (node === undefined || node === null || (isScalar(node) && node.value === null)) return null;
     if (!isMap(node)) return `"${key}" must be a mapping of rule names to values`;
+    if (key === 'layerdig') {
+      const known = new Set<string>([...names, ...TRUST_KEYS]);
+      for (const item of (node as { items: { key: unknown }[] }).items) {
+        const k = isScalar(item.key) ? String(item.key.value) : String(item.key);
+        if (!known.has(k)) {
+          unknown = `layerdig.${k} is not a layerdig rule or setting (known: ${[...names, ...TRUST_KEYS].join(', ')})`;
+          return unknown;
+        }
+      }
+      for (const name of TRUST_KEYS) {
+        const v = node.get(name, true);
+        if (v === undefined || v === null) continue;
+        const t = texts(v);
+        const list = name === 'keys' || name === 'gpgKeyrings';
+        if (t === null || (!list && isSeq(v))) return `${key}.${name} must be ${list ? 'a path or a list of paths' : 'a single value'}`;
+        if (t.length === 0) continue;
+        if (list) trust[name] = t;
+        else trust[name] = t[0]!;
+      }
+    }
     for (const name of names) {
       const v = node.get(name, true);
       if (v === undefined || v === null) continue;
+      if (LIST_RULES.has(name)) {
+        const t = texts(v);
+        if (t === null) return `${key}.${name} must be a list of strings`;
+        if (t.length) out[name] = t.join('\n');
+        continue;
+      }
       if (!isScalar(v)) return `${key}.${name} must be a single value, not a list or mapping`;
       if (v.value === null) continue; // `name:` or `name: ~` keeps the default, as yaml.v3 leaves a string field alone
       out[name] = typeof v.value === 'string' ? v.value : String(v.source ?? v.value);
@@ -76,7 +135,13 @@ export function parseGateConfig(text: string): { rules: Partial<Record<RuleName,
     return null;
   };
   const problem = section('rules', DIVE_RULES) ?? section('layerdig', LAYERDIG_RULES);
-  return problem ? { error: problem } : { rules: out };
+  if (problem) return unknown ? { error: problem, unknown: true } : { error: problem };
+  return Object.keys(trust).length ? { rules: out, trust } : { rules: out };
+}
+
+/** A list rule's entries (one per line; a flag's commas are turned into lines by the CLI). */
+export function parseList(value: string): string[] {
+  return value.split('\n').map((x) => x.trim()).filter(Boolean);
 }
 
 /** Precedence: a flag given on the command line, then the file, then the default. */

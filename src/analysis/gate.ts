@@ -1,5 +1,5 @@
 import {
-  ALL_RULES, goParseFloat, isRuleDisabled, parseBytes, parseCount, parseSwitch,
+  ALL_RULES, goParseFloat, isRuleDisabled, parseBytes, parseCount, parseList, parseSwitch,
   type GateSettings, type RuleName,
 } from './gate-config.js';
 
@@ -13,6 +13,10 @@ import {
  * layerdig's rules fail when the value exceeds the threshold: maxImageSize
  * (Σ Docker DiffSize), maxLayerCount, maxDeadBytes, and, as switches,
  * forbidSetuid / forbidSecrets / requireVerify (threshold 0 findings).
+ * Supply-chain rules: requireSignature (a signature of the image that verifies
+ * with the configured keys or trusted root), requireProvenance (SLSA provenance
+ * about the image), allowedBuilders / allowedSourceRepos (every provenance names
+ * an allowed builder id / source repository; no provenance fails them).
  * Pure: settings and facts in, results out.
  */
 
@@ -49,6 +53,20 @@ export interface GateFacts {
   secrets: Finding[] | null;
   /** null: this build has no verify */
   verifyProblems: Finding[] | null;
+  /** the image's signatures as verify --key/--trusted-root judged them; null when not checked */
+  signatures?: { status: string; why: string; counts: boolean }[] | null;
+  /** SLSA provenance attached to the image; null when not read */
+  provenance?: { builderId: string | null; sourceRepo: string | null; about: boolean }[] | null;
+}
+
+/** `git+https://host/x.git#ref` and `https://host/x` name the same repository */
+export function normalizeRepo(uri: string): string {
+  return uri.trim().replace(/^git\+/, '').replace(/#.*$/, '').replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+}
+
+/** An allowed entry matches exactly, or as a prefix when it ends with `*`. */
+export function allowed(list: string[], value: string, norm: (s: string) => string = (x) => x): boolean {
+  return list.some((a) => (a.endsWith('*') ? norm(value).startsWith(norm(a.slice(0, -1))) : norm(value) === norm(a)));
 }
 
 export interface GateResult {
@@ -80,6 +98,10 @@ export function settingsProblems(s: GateSettings): string[] {
       case 'maxLayerCount':
         if (parseCount(value) === null) bad('not a whole number');
         break;
+      case 'allowedBuilders':
+      case 'allowedSourceRepos':
+        if (parseList(value).length === 0) bad('an empty list');
+        break;
       default:
         if (parseSwitch(value) === null) bad('not a switch (true or false)');
     }
@@ -97,6 +119,10 @@ const FILE_KEY: Record<RuleName, string> = {
   forbidSetuid: 'layerdig.forbidSetuid',
   forbidSecrets: 'layerdig.forbidSecrets',
   requireVerify: 'layerdig.requireVerify',
+  requireSignature: 'layerdig.requireSignature',
+  requireProvenance: 'layerdig.requireProvenance',
+  allowedBuilders: 'layerdig.allowedBuilders',
+  allowedSourceRepos: 'layerdig.allowedSourceRepos',
 };
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -112,7 +138,7 @@ export function evaluateGate(s: GateSettings, f: GateFacts): GateResult {
 
   for (const name of ALL_RULES) {
     const raw = s[name].value;
-    const isSwitch = name === 'forbidSetuid' || name === 'forbidSecrets' || name === 'requireVerify';
+    const isSwitch = name === 'forbidSetuid' || name === 'forbidSecrets' || name === 'requireVerify' || name === 'requireSignature' || name === 'requireProvenance';
     const off = isSwitch ? parseSwitch(raw) === false : isRuleDisabled(raw);
     if (isSwitch && parseSwitch(raw) === null) {
       rules.push({ name, status: 'FAIL', value: null, threshold: null, message: `invalid value "${raw}": not a switch` });
@@ -170,6 +196,34 @@ export function evaluateGate(s: GateSettings, f: GateFacts): GateResult {
         const n = found.length;
         rules.push({ name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
           message: n > 0 ? `${name === 'forbidSecrets' ? 'recoverable secrets' : 'verify problems'}: ${listed(found.map((x) => `${x.where}: ${x.what}`), 3)}` : '' });
+        break;
+      }
+      case 'requireSignature': {
+        const sigs = f.signatures ?? null;
+        if (off) { skip(name, sigs ? sigs.filter((x) => x.counts).length : null, 'rule disabled'); break; }
+        if (sigs === null) { skip(name, null, 'unavailable: no keys or trusted root to check signatures with'); break; }
+        const good = sigs.filter((x) => x.counts);
+        const seen = sigs.length ? `; ${listed(sigs.map((x) => `${x.status}: ${x.why}`), 3)}` : '';
+        rules.push({ name, status: good.length ? 'PASS' : 'FAIL', value: good.length, threshold: 1,
+          message: good.length ? good[0]!.why : `no verified signature of the image (${sigs.length} signature${sigs.length === 1 ? '' : 's'} found${seen})` });
+        break;
+      }
+      case 'requireProvenance':
+      case 'allowedBuilders':
+      case 'allowedSourceRepos': {
+        const prov = (f.provenance ?? []).filter((p) => p.about);
+        if (off) { skip(name, prov.length, 'rule disabled'); break; }
+        if (prov.length === 0) {
+          rules.push({ name, status: 'FAIL', value: 0, threshold: 1, message: `no SLSA provenance about this image${name === 'requireProvenance' ? '' : ': nothing to check the ' + (name === 'allowedBuilders' ? 'builder' : 'source repository') + ' of'}` });
+          break;
+        }
+        if (name === 'requireProvenance') { rules.push({ name, status: 'PASS', value: prov.length, threshold: 1, message: '' }); break; }
+        const list = parseList(raw);
+        const what = name === 'allowedBuilders' ? 'builder' : 'source repository';
+        const values = prov.map((p) => (name === 'allowedBuilders' ? p.builderId : p.sourceRepo));
+        const bad = values.filter((v) => v === null || !allowed(list, v, name === 'allowedSourceRepos' ? normalizeRepo : undefined));
+        rules.push({ name, status: bad.length ? 'FAIL' : 'PASS', value: bad.length, threshold: 0,
+          message: bad.length ? `${what} not allowed: ${listed([...new Set(bad.map((v) => v ?? `(provenance names no ${what})`))], 3)}` : '' });
         break;
       }
     }

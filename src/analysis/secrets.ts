@@ -143,3 +143,35 @@ export function maskValue(v: string): string {
   const show = chars.length >= 16 ? 4 : chars.length >= 10 ? 2 : 0;
   return `${chars.slice(0, show).join('')}${'*'.repeat(8)} (${chars.length} chars)`;
 }
+
+/* ---------------------------------------------------------- build arguments */
+
+const ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/**
+ * The build arguments Docker recorded in a history `created_by`. The classic
+ * builder (and BuildKit, after `RUN `) writes a RUN that follows ARGs as
+ * `|N KEY=value KEY2=value2 … /bin/sh -c cmd`, the N arguments sorted by name
+ * and unquoted. A value ends where the next ` NAME=` starts; the last one ends
+ * at the first space (a value holding a space then shows its first word only),
+ * as does one followed by no other argument (N larger than what is written).
+ * Not that form: none.
+ */
+export function buildArgsInCreatedBy(createdBy: string): { name: string; value: string }[] {
+  const m = /^(?:RUN )?\|(\d+) /.exec(createdBy);
+  if (!m) return [];
+  const n = Number(m[1]);
+  let rest = createdBy.slice(m[0].length);
+  const out: { name: string; value: string }[] = [];
+  for (let i = 0; i < n && n <= 1000; i++) {
+    const name = ARG_NAME.exec(rest);
+    if (!name) break;
+    rest = rest.slice(name[0].length);
+    const next = i < n - 1 ? / [A-Za-z_][A-Za-z0-9_]*=/.exec(rest) : null;
+    const sp = rest.indexOf(' ');
+    const end = next ? next.index : sp === -1 ? rest.length : sp;
+    out.push({ name: name[0].slice(0, -1), value: rest.slice(0, end) });
+    rest = rest.slice(end + 1);
+  }
+  return out;
+}

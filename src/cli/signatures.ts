@@ -6,7 +6,10 @@ import { checkSignatures, loadTrusted, renderSignatures, unsignedImages, type Si
 import { artifactsOf } from './commands/attached.js';
 
 /** `verify --key … [--require-signature]`: the glue between verify and src/supply (kept out of verify.ts). */
-export interface SignatureArgs { key?: string[]; gpgKeyring?: string[]; requireSignature?: boolean; platform?: string }
+export interface SignatureArgs {
+  key?: string[]; gpgKeyring?: string[]; trustedRoot?: string; certificateIdentity?: string; certificateOidcIssuer?: string;
+  requireSignature?: boolean; platform?: string;
+}
 
 export interface SignatureResult {
   checks: SignatureCheck[];
@@ -19,9 +22,13 @@ export interface SignatureResult {
 
 /** Check usage and load the keys before any archive is read; null when no signature check was asked for. */
 export function signatureKeys(a: SignatureArgs): Trusted | null {
-  const asked = !!(a.key?.length || a.gpgKeyring?.length);
-  if (a.requireSignature && !asked) throw new LayerdigError('E_USAGE', '--require-signature needs --key FILE or --gpg-keyring FILE (what the signatures must verify with)');
-  return asked ? loadTrusted(a.key ?? [], a.gpgKeyring ?? []) : null;
+  const asked = !!(a.key?.length || a.gpgKeyring?.length || a.trustedRoot !== undefined);
+  if (a.requireSignature && !asked) throw new LayerdigError('E_USAGE', '--require-signature needs --key FILE, --gpg-keyring FILE or --trusted-root FILE (what the signatures must verify with)');
+  for (const [o, v] of [['--certificate-identity', a.certificateIdentity], ['--certificate-oidc-issuer', a.certificateOidcIssuer]] as const) {
+    if (v !== undefined && a.trustedRoot === undefined) throw new LayerdigError('E_USAGE', `${o} needs --trusted-root FILE (the CAs a keyless certificate must chain to)`);
+    if (v === '') throw new LayerdigError('E_USAGE', `${o} needs a value (an email or URI; an issuer URL)`);
+  }
+  return asked ? loadTrusted(a.key ?? [], a.gpgKeyring ?? [], { trustedRoot: a.trustedRoot, identity: a.certificateIdentity, oidcIssuer: a.certificateOidcIssuer }) : null;
 }
 
 export async function signatureCheck(a: SignatureArgs, ar: Archive, keys: Trusted): Promise<SignatureResult> {

@@ -51,8 +51,10 @@ function details(i: AttachedItem, full: boolean): string[] {
     const scheme = { 'simple-signing': 'cosign simple signing', dsse: 'DSSE envelope', gpg: 'GPG (OpenPGP) simple signing' }[g.scheme];
     const about = g.claimedDigest ? `, names ${g.matchesSubject ? (i.via.length || i.subject !== g.claimedDigest ? `its subject ${id(g.claimedDigest, full)}` : "this image's manifest") : id(g.claimedDigest, full)}` : '';
     const ref = g.dockerReference ? `, identity ${g.dockerReference}` : '';
-    const check = g.scheme === 'gpg' ? 'not checked: layerdig does not verify GPG signatures yet (gpg --verify)' : 'not checked here: verify --key';
+    const check = g.scheme === 'gpg' ? 'not checked here: verify --gpg-keyring' : g.certificate ? 'not checked here: verify --trusted-root' : 'not checked here: verify --key';
     out.push(`${scheme}, ${g.signatures} signature${g.signatures === 1 ? '' : 's'}${about}${ref} — ${check}`);
+    const c = g.certificate;
+    if (c) out.push(`keyless certificate for ${c.san.join(', ') || '(no email or URI)'} (issuer ${c.issuer ?? 'unknown'}), valid ${c.notBefore} to ${c.notAfter}`);
   }
   for (const [k, v] of Object.entries(i.annotations)) if (v !== '') out.push(`${k}: ${ellipsis(v, 64, full)}`);
   for (const pr of i.problems) out.push(`PROBLEM: ${pr}`);

@@ -52,7 +52,7 @@ function groupDir(path: string): string {
 export function findingRows(findings: readonly Finding[], all: boolean): FindingRow[] {
   const one = (f: Finding): FindingRow => ({
     severity: f.severity, rule: f.rule, layers: f.layerIndex === null ? '-' : String(f.layerIndex),
-    path: f.path === null ? '(config)' : `/${f.path}`, detail: f.detail,
+    path: f.path !== null ? `/${f.path}` : f.rule !== 'secret-build-arg' ? '(config)' : f.detail.startsWith('history') ? '(history)' : '(provenance)', detail: f.detail,
   });
   if (all) return findings.map(one);
   const groups = new Map<string, Finding[]>();

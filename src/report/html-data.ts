@@ -4,6 +4,7 @@ import type { LayerListing } from '../layer/pass.js';
 import type { Overlay } from '../analysis/filetree.js';
 import { mergedEntries } from '../analysis/filetree.js';
 import { describeImage } from '../image/select.js';
+import type { SupplySection } from './supply.js';
 
 /**
  * What `layerdig report` renders: a plain data object. The core sections come
@@ -46,6 +47,8 @@ export interface ReportData {
   efficiency?: EfficiencySection;
   verify?: VerifySection;
   audit?: AuditSection;
+  /** signatures, provenance and SBOMs that travel with the image (src/report/supply.ts) */
+  supply?: SupplySection;
   notes: string[];
 }
 
@@ -101,7 +104,7 @@ export interface AuditSection {
   findings: { rule: string; severity: string; path?: string | null; layerIndex?: number | null; detail?: string }[];
 }
 
-export type OptionalSections = Pick<ReportData, 'efficiency' | 'verify' | 'audit'>;
+export type OptionalSections = Pick<ReportData, 'efficiency' | 'verify' | 'audit' | 'supply'>;
 
 /** Directories deeper than this are summarised (their bytes stay in the parent). */
 const MAX_DEPTH = 6;
@@ -256,6 +259,7 @@ export function buildReportData(
     ...(extra.efficiency ? { efficiency: extra.efficiency } : {}),
     ...(extra.verify ? { verify: extra.verify } : {}),
     ...(extra.audit ? { audit: extra.audit } : {}),
+    ...(extra.supply ? { supply: extra.supply } : {}),
     notes: extra.notes ?? [],
   };
 }

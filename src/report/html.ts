@@ -104,6 +104,45 @@ const JS = `
 })();
 `;
 
+const STATUS_CLASS: Record<string, string> = { verified: 'ok', invalid: 'bad', unverified: 'bad', unchecked: 'muted' };
+
+/** Signatures (as verify judged them), provenance and SBOMs: what a reviewer asks first. */
+function supplyHtml(x: NonNullable<ReportData['supply']>): string {
+  const s: string[] = [`<section id="supply"><h2>Supply chain</h2>`];
+  const g = x.signatures;
+  const nothing = g.found === 0 && x.provenance.length === 0 && x.sboms.length === 0 && Object.keys(x.other).length === 0;
+  if (nothing) s.push(`<p class="muted">Nothing travels with this image: no signature, provenance, SBOM or other artifact in this input.</p>`);
+  if (g.found) {
+    s.push(`<h3>Signatures</h3><p>${g.found} found, ${g.checked ? `<span class="${g.verified ? 'ok' : 'bad'}">${g.verified} verified</span>` : '<span class="muted">not checked (give --key, --gpg-keyring or --trusted-root)</span>'}.</p>`);
+    s.push(`<table id="signatures"><thead><tr><th>status</th><th>scheme</th><th>kind</th><th>attached by</th><th>signer</th><th>why</th></tr></thead><tbody>`);
+    for (const c of g.items) s.push(`<tr><td class="${STATUS_CLASS[c.status] ?? ''}">${esc(c.status)}</td><td>${esc(c.scheme)}</td><td>${esc(c.kind)}</td><td>${esc(c.how)}</td><td>${esc(c.identity ?? '')}</td><td>${esc(c.why)}</td></tr>`);
+    s.push(`</tbody></table>`);
+  }
+  for (const p of x.provenance) {
+    const args = Object.entries(p.buildArgs).map(([k, v]) => `${k}=${v}`).join(' ');
+    s.push(`<h3>Provenance (SLSA ${esc(p.slsaVersion)}, ${esc(p.how)})</h3>`);
+    s.push(kv([
+      ['builder', esc(p.builderId ?? '—')],
+      ['build type', esc(p.buildType ?? '—')],
+      ['source', p.sourceRepo ? `<span class="mono">${esc(p.sourceRepo)}${p.sourceCommit ? ` @ ${esc(p.sourceCommit)}` : ''}</span>` : '<span class="muted">—</span>'],
+      ['build args', args ? `<span class="mono">${esc(args)}</span>` : '<span class="muted">—</span>'],
+      ['built', esc(`${createdAt(p.startedOn)} → ${createdAt(p.finishedOn)}`)],
+      ['about', p.subjectMatches ? esc(`this image's ${p.subjectMatches}`) : '<span class="bad">NOT this image</span>'],
+      ...(p.secretBuildArgs.length ? [['secrets?', `<span class="bad">${esc(p.secretBuildArgs.join(', '))} look like secrets (masked): anyone with the image can read them</span>`] as [string, string]] : []),
+    ]));
+  }
+  if (x.sboms.length) {
+    s.push(`<h3>SBOMs</h3><table id="sboms"><thead><tr><th>format</th><th class="num">packages</th><th>generator</th><th>name</th><th>attached by</th><th>document</th></tr></thead><tbody>`);
+    for (const b of x.sboms) s.push(`<tr><td>${esc(`${b.format} ${b.version}`)}</td><td class="num">${b.packages}</td><td>${esc(b.generators.join(', '))}</td><td>${esc(b.name ?? '')}</td><td>${esc(b.how)}</td><td class="mono">${esc(b.document ? shortId(b.document) : '')}</td></tr>`);
+    s.push(`</tbody></table>`);
+  }
+  const other = Object.entries(x.other).map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`);
+  if (other.length) s.push(`<p class="muted">Also attached: ${esc(other.join(', '))} (see <code>layerdig attached</code>).</p>`);
+  if (x.problems.length) s.push(`<ul>${x.problems.map((p) => `<li class="bad">${esc(p)}</li>`).join('')}</ul>`);
+  s.push(`</section>`);
+  return s.join('');
+}
+
 export function renderHtmlReport(d: ReportData): string {
   const img = d.image;
   const maxLayer = Math.max(1, ...d.layers.map((l) => l.size));
@@ -128,6 +167,12 @@ export function renderHtmlReport(d: ReportData): string {
   if (d.efficiency) card('efficiency', esc(`${(d.efficiency.efficiency * 100).toFixed(2)} %`));
   if (d.verify) card('verify', d.verify.ok ? '<span class="ok">passed</span>' : '<span class="bad">FAILED</span>');
   if (d.audit) card('audit findings', String(d.audit.findings.length));
+  if (d.supply) {
+    const g = d.supply.signatures;
+    card('signatures', g.found === 0 ? '<span class="muted">none</span>'
+      : !g.checked ? `${g.found} <span class="muted">not checked</span>`
+        : g.verified ? `<span class="ok">${g.verified} of ${g.found} verified</span>` : `<span class="bad">0 of ${g.found} verified</span>`);
+  }
   s.push(`</div>`);
   s.push(kv([
     ['image ID', `<span class="mono">${esc(img.id)}</span>`],
@@ -212,7 +257,8 @@ export function renderHtmlReport(d: ReportData): string {
     }
     s.push(`</section>`);
   }
-  const missing = [!d.efficiency && 'efficiency', !d.verify && 'verify', !d.audit && 'audit'].filter(Boolean);
+  if (d.supply) s.push(supplyHtml(d.supply));
+  const missing = [!d.efficiency && 'efficiency', !d.verify && 'verify', !d.audit && 'audit', !d.supply && 'supply chain'].filter(Boolean);
   if (d.notes.length || missing.length) {
     s.push(`<section id="notes"><h2>Notes</h2><ul>${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}`);
     if (missing.length) s.push(`<li class="muted">Not in this report: ${esc(missing.join(', '))}.</li>`);

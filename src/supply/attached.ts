@@ -10,6 +10,7 @@ import { isSbomPredicate, recognizeSbom, type SbomSummary } from './sbom.js';
 import { decodeSignatureAnnotation, decodeSimpleSigning, SIGNATURE_ANNOTATION, SIMPLESIGNING_MEDIA_TYPE } from './cosign.js';
 import { decodeSignedMessage } from './openpgp.js';
 import { isRecord, parseJsonBytes, str, SupplyProblem } from './problem.js';
+import { BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, certificateIdentity, CHAIN_ANNOTATION, parsePemCertificates, type CertIdentity, type KeylessEvidence } from './keyless.js';
 import { envSecret } from '../analysis/secrets.js';
 
 /**
@@ -36,6 +37,8 @@ export interface SignedEvidence {
   payloadType?: string;
   statementSubject?: 'manifest' | 'config' | null;
   statementDigests?: string[];
+  /** cosign keyless: the certificate, its chain and the Rekor bundle, as annotated (checked by verify --trusted-root) */
+  keyless?: KeylessEvidence;
 }
 
 export interface AttachedItem {
@@ -62,7 +65,11 @@ export interface AttachedItem {
   provenance: (ProvenanceSummary & { subjectMatches: 'manifest' | 'config' | null; secretBuildArgs: string[] }) | null;
   sbom: SbomSummary | null;
   /** simple signing / DSSE / GPG facts (never a verdict: see `verify --key`) */
-  signature: { scheme: SignedEvidence['scheme']; signatures: number; claimedDigest: string | null; dockerReference: string | null; matchesSubject: boolean | null } | null;
+  signature: {
+    scheme: SignedEvidence['scheme']; signatures: number; claimedDigest: string | null; dockerReference: string | null; matchesSubject: boolean | null;
+    /** a keyless signature's certificate identity, as the certificate states it (unchecked: verify --trusted-root) */
+    certificate?: CertIdentity;
+  } | null;
   /** what could not be read or does not fit, one sentence each */
   problems: string[];
   evidence: SignedEvidence | null;
@@ -136,6 +143,18 @@ function fromStatement(item: AttachedItem, st: Statement, img: Image): void {
   if (!match) item.problems.push(`the statement is about ${subjectDigests(st).join(', ')}, not this image's manifest or config`);
 }
 
+/** A cosign keyless signature's certificate, chain and bundle annotations; its identity shown unchecked. */
+function keylessOf(item: AttachedItem): KeylessEvidence | undefined {
+  const certificate = item.annotations[CERTIFICATE_ANNOTATION];
+  if (certificate === undefined || certificate === '') return undefined;
+  try {
+    if (item.signature) item.signature.certificate = certificateIdentity(parsePemCertificates(certificate, 'certificate', 64 * 1024)[0]!);
+  } catch (e) {
+    item.problems.push(e instanceof Error ? e.message : String(e));
+  }
+  return { certificate, chain: item.annotations[CHAIN_ANNOTATION] || null, bundle: item.annotations[BUNDLE_ANNOTATION] || null };
+}
+
 /** Decode one document of an artifact manifest (a layer), by its media type. */
 async function decodeLayer(store: Store, item: AttachedItem, layer: Record<string, unknown>, img: Image): Promise<void> {
   const mt = item.mediaType;
@@ -158,7 +177,7 @@ async function decodeLayer(store: Store, item: AttachedItem, layer: Record<strin
     const about = item.subject ?? img.manifestDigest;
     const matches = about ? p.manifestDigest === about : null;
     item.signature = { scheme: 'simple-signing', signatures: sig ? 1 : 0, claimedDigest: p.manifestDigest, dockerReference: p.dockerReference, matchesSubject: matches };
-    item.evidence = { scheme: 'simple-signing', signed: bytes, signatures: sig ? [sig] : [], claimedDigest: p.manifestDigest };
+    item.evidence = { scheme: 'simple-signing', signed: bytes, signatures: sig ? [sig] : [], claimedDigest: p.manifestDigest, keyless: keylessOf(item) };
     if (!sig) item.problems.push(`no ${SIGNATURE_ANNOTATION} annotation: unsigned payload`);
     if (matches === false) item.problems.push(`the payload names ${p.manifestDigest}, not ${about === img.manifestDigest ? "this image's manifest" : 'what it is attached to'} ${about}`);
     return;
@@ -174,6 +193,7 @@ async function decodeLayer(store: Store, item: AttachedItem, layer: Record<strin
       statementSubject: st ? subjectMatch(st, { manifest: img.manifestDigest ?? '', config: img.id }) : null,
       statementDigests: st ? subjectDigests(st) : [],
     };
+    item.evidence.keyless = keylessOf(item);
     if (!st) {
       item.kind = 'attestation';
       item.problems.push(`the DSSE payloadType is ${env.payloadType}, not ${INTOTO_PAYLOAD_TYPE}: not an in-toto attestation`);
@@ -368,4 +388,16 @@ export async function documentBytes(store: Store, item: AttachedItem): Promise<B
     return Buffer.from(`${JSON.stringify(item.kind === 'provenance' ? v : decodeStatement(v).predicate, null, 2)}\n`);
   }
   return bytes;
+}
+
+/** Provenance build arguments that look like secrets (audit's secret-build-arg), values masked as attached shows them. */
+export function provenanceSecrets(items: readonly AttachedItem[]): { where: string; name: string; masked: string }[] {
+  return items.flatMap((i) => (i.provenance?.secretBuildArgs ?? []).map((name) => ({
+    where: `provenance ${shortId(i.digest)} (${i.how})`, name, masked: i.provenance!.buildArgs[name] ?? '',
+  })));
+}
+
+/** The documents attached to one image (for audit, ci and report: what `attached` lists for it). */
+export async function attachedItems(archive: { path: string; store: Store; images: Image[]; artifacts: readonly ArtifactRef[] }, img: Image): Promise<AttachedItem[]> {
+  return (await attachedFor(archive, archive.artifacts, [img])).images[0]?.items ?? [];
 }

@@ -47,6 +47,11 @@ export function loadPublicKey(pem: Buffer, path: string): TrustedKey {
   } catch {
     throw new SupplyProblem(`${path} is not a PEM public key (cosign.pub)`);
   }
+  return trustedKeyOf(key, path);
+}
+
+/** Name a public key (from a file or a certificate) as verify reports it. */
+export function trustedKeyOf(key: KeyObject, path: string): TrustedKey {
   const t = key.asymmetricKeyType;
   const d = key.asymmetricKeyDetails ?? {};
   const algorithm = t === 'ec' ? `ECDSA ${CURVES[d.namedCurve ?? ''] ?? d.namedCurve}`

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { limits } from '../limits.js';
 import { shortId, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { imageNames } from '../image/select.js';
@@ -7,6 +8,8 @@ import { loadPublicKey, SIMPLESIGNING_MEDIA_TYPE, verifyBytes, type TrustedKey }
 import { DSSE_MEDIA_TYPE, INTOTO_PAYLOAD_TYPE } from './dsse.js';
 import { SupplyProblem } from './problem.js';
 import { loadKeyring, verifySignedMessage, type GpgKey } from './gpg.js';
+import { checkKeyless, type KeylessIdentity } from './keyless.js';
+import { parseTrustedRoot, type TrustedRoot } from './trusted-root.js';
 
 /**
  * `verify --key`: every signature that travels with an image, checked offline
@@ -35,16 +38,32 @@ export interface SignatureCheck {
   status: SignatureStatus;
   /** the key that verified it (also for `invalid` when the signature itself is good) */
   key: { path: string; algorithm: string; fingerprint: string } | null;
+  /** a keyless signature's certificate identity (SAN, OIDC issuer), the CA it chains to and when it was logged */
+  identity: KeylessIdentity | null;
   why: string;
 }
 
-/** The keys a user trusts: cosign public keys (`--key`) and OpenPGP keyrings (`--gpg-keyring`). */
-export interface Trusted { keys: TrustedKey[]; gpg: GpgKey[] }
+/**
+ * What a user trusts: cosign public keys (`--key`), OpenPGP keyrings (`--gpg-keyring`),
+ * a Sigstore trusted root for keyless signatures (`--trusted-root`) and the identity
+ * a keyless signature must carry (`--certificate-identity`, `--certificate-oidc-issuer`).
+ */
+export interface Trusted {
+  keys: TrustedKey[];
+  gpg: GpgKey[];
+  root?: TrustedRoot | null;
+  identity?: string;
+  oidcIssuer?: string;
+}
 
 function readOption(option: string, p: string): Buffer {
   try {
+    // keys, keyrings and trusted roots are small: a huge file is a mistake, not something to load whole
+    const size = statSync(p).size;
+    if (size > limits().maxJsonBytes) throw new LayerdigError('E_USAGE', `${option} ${p}: ${size} bytes, over the ${limits().maxJsonBytes}-byte limit (--max-json-bytes): not read`);
     return readFileSync(p);
   } catch (e) {
+    if (e instanceof LayerdigError) throw e;
     throw new LayerdigError('E_USAGE', `${option} ${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`);
   }
 }
@@ -58,10 +77,14 @@ function asUsage<T>(option: string, f: () => T): T {
   }
 }
 
-export function loadTrusted(keys: readonly string[], keyrings: readonly string[]): Trusted {
+export function loadTrusted(keys: readonly string[], keyrings: readonly string[], keyless: { trustedRoot?: string; identity?: string; oidcIssuer?: string } = {}): Trusted {
+  const r = keyless.trustedRoot;
   return {
     keys: keys.map((p) => asUsage('--key', () => loadPublicKey(readOption('--key', p), p))),
     gpg: keyrings.flatMap((p) => asUsage('--gpg-keyring', () => loadKeyring(readOption('--gpg-keyring', p), p))),
+    root: r === undefined ? null : asUsage(`--trusted-root ${r}:`, () => parseTrustedRoot(readOption('--trusted-root', r), r)),
+    identity: keyless.identity,
+    oidcIssuer: keyless.oidcIssuer,
   };
 }
 
@@ -90,25 +113,39 @@ function checkGpg(ev: NonNullable<AttachedItem['evidence']>, manifest: Digest | 
   return { status: 'verified', key, why: v.why };
 }
 
-function check(i: AttachedItem, manifest: Digest | null, trusted: Trusted): Pick<SignatureCheck, 'status' | 'key' | 'why'> {
+type Verdict = Pick<SignatureCheck, 'status' | 'key' | 'identity' | 'why'>;
+
+function check(i: AttachedItem, manifest: Digest | null, trusted: Trusted): Verdict {
   const ev = i.evidence;
   const keys = trusted.keys;
-  if (!ev) return { status: 'invalid', key: null, why: i.problems[0] ?? 'it cannot be decoded' };
-  if (ev.scheme === 'gpg') return checkGpg(ev, manifest, trusted.gpg);
-  if (keys.length === 0) return { status: 'unchecked', key: null, why: 'a cosign signature: give --key FILE to check it' };
-  if (ev.signatures.length === 0) return { status: 'invalid', key: null, why: 'it carries no signature' };
+  const none = { key: null, identity: null };
+  if (!ev) return { status: 'invalid', ...none, why: i.problems[0] ?? 'it cannot be decoded' };
+  if (ev.scheme === 'gpg') return { ...checkGpg(ev, manifest, trusted.gpg), identity: null };
+  if (ev.signatures.length === 0) return { status: 'invalid', ...none, why: 'it carries no signature' };
+  if (ev.keyless) {
+    if (!trusted.root) return { status: 'unchecked', ...none, why: 'a keyless (certificate) signature: give --trusted-root FILE to check it' };
+    const r = checkKeyless(ev.signed, ev.signatures, ev.keyless, { root: trusted.root, identity: trusted.identity, oidcIssuer: trusted.oidcIssuer });
+    if (r.status !== 'verified') return { status: r.status, key: null, identity: r.identity, why: r.why };
+    return about(i, ev, manifest, { key: null, identity: r.identity }, r.why);
+  }
+  if (keys.length === 0) return { status: 'unchecked', ...none, why: 'a cosign signature: give --key FILE to check it' };
   const k = keys.find((key) => ev.signatures.some((s) => verifyBytes(key, ev.signed, s)));
-  if (!k) return { status: 'unverified', key: null, why: `no given key verifies it (${keyNames(keys)}): signed by another key, or changed after signing` };
+  if (!k) return { status: 'unverified', ...none, why: `no given key verifies it (${keyNames(keys)}): signed by another key, or changed after signing` };
+  return about(i, ev, manifest, { key: keyOf(k), identity: null }, `signed by ${k.path} (${k.algorithm})`);
+}
+
+/** A good signature: is what it signs about this image? */
+function about(i: AttachedItem, ev: NonNullable<AttachedItem['evidence']>, manifest: Digest | null, by: Pick<SignatureCheck, 'key' | 'identity'>, signedBy: string): Verdict {
   if (ev.scheme === 'simple-signing') {
     // about what it is attached to: the image's manifest, an index listing it, or (via) an artifact of the image
-    const about = i.subject ?? manifest;
-    if (ev.claimedDigest !== about) return { status: 'invalid', key: keyOf(k), why: `the signature is valid but its payload names ${ev.claimedDigest}, not ${about === manifest ? "this image's manifest" : 'what it is attached to'} ${about}` };
-    const of = i.via.length ? ` (a signature of artifact ${shortId(about)}, not of the image)` : '';
-    return { status: 'verified', key: keyOf(k), why: `signed by ${k.path} (${k.algorithm})${of}` };
+    const subject = i.subject ?? manifest;
+    if (ev.claimedDigest !== subject) return { status: 'invalid', ...by, why: `the signature is valid (${signedBy}) but its payload names ${ev.claimedDigest}, not ${subject === manifest ? "this image's manifest" : 'what it is attached to'} ${subject}` };
+    const of = i.via.length ? ` (a signature of artifact ${shortId(subject)}, not of the image)` : '';
+    return { status: 'verified', ...by, why: `${signedBy}${of}` };
   }
-  if (ev.payloadType !== INTOTO_PAYLOAD_TYPE) return { status: 'invalid', key: keyOf(k), why: `the envelope is validly signed but its payloadType is ${ev.payloadType}, not ${INTOTO_PAYLOAD_TYPE}` };
-  if (!ev.statementSubject) return { status: 'invalid', key: keyOf(k), why: `the signed statement is about ${(ev.statementDigests ?? []).join(', ') || 'nothing'}, not this image` };
-  return { status: 'verified', key: keyOf(k), why: `attestation (${i.predicateType ?? 'unknown predicate'}) signed by ${k.path} (${k.algorithm}), about this image's ${ev.statementSubject}` };
+  if (ev.payloadType !== INTOTO_PAYLOAD_TYPE) return { status: 'invalid', ...by, why: `the envelope is validly signed (${signedBy}) but its payloadType is ${ev.payloadType}, not ${INTOTO_PAYLOAD_TYPE}` };
+  if (!ev.statementSubject) return { status: 'invalid', ...by, why: `the signed statement (${signedBy}) is about ${(ev.statementDigests ?? []).join(', ') || 'nothing'}, not this image` };
+  return { status: 'verified', ...by, why: `attestation (${i.predicateType ?? 'unknown predicate'}) ${signedBy}, about this image's ${ev.statementSubject}` };
 }
 
 export function checkSignatures(r: AttachedReport, keys: Trusted): SignatureCheck[] {

@@ -7,6 +7,7 @@ import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '
 import { loadImages, warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';
 import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } from '../../analysis/audit.js';
+import { attachedItems, provenanceSecrets } from '../../supply/attached.js';
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
 
 interface Args extends GlobalArgs {
@@ -61,7 +62,9 @@ export const auditCmd: CommandModule<object, Args> = {
         .filter((m) => m.layer.diffId === l.diffId)
         .slice(0, 1)
         .map((m) => ({ layerIndex: l.index, declared: l.diffId, actual: m.actual })));
-      const findings = audit({ config: img.config.config, layers, diffIdMismatches });
+      // build arguments recorded in history and in provenance attached to the image (secret-build-arg)
+      const provenance = provenanceSecrets(await attachedItems(ar!, img));
+      const findings = audit({ config: img.config.config, layers, diffIdMismatches, history: img.history, provenanceSecrets: provenance });
       results.push({ img, findings: own >= 0 ? findings.filter((f) => f.layerIndex === own) : findings });
     }
     warnMismatches(reader);

@@ -18,8 +18,12 @@ import { efficiencyReport } from '../../report/efficiency.js';
 import { audit } from '../../analysis/audit.js';
 import { auditReport } from '../../report/audit.js';
 import { verdictFor, verifyArchive } from '../../verify.js';
+import { attachedFor } from '../../supply/attached.js';
+import { checkSignatures, type Trusted } from '../../supply/signatures.js';
+import { supplySection } from '../../report/supply.js';
+import { signatureKeys, type SignatureArgs } from '../signatures.js';
 
-interface Args extends GlobalArgs { input: string; image?: string; output?: string; verify: boolean }
+interface Args extends GlobalArgs, SignatureArgs { input: string; image?: string; output?: string; verify: boolean }
 
 
 /**
@@ -28,17 +32,23 @@ interface Args extends GlobalArgs { input: string; image?: string; output?: stri
  * and the page renders a section for each key present (absent keys are listed
  * as "not in this report"). Shapes: src/report/html-data.ts.
  */
-export async function optionalSections(ar: Archive, img: Image, listings: LayerListing[], _o: Overlay, withVerify: boolean): Promise<OptionalSections> {
+export async function optionalSections(ar: Archive, img: Image, listings: LayerListing[], _o: Overlay, withVerify: boolean, trusted: Trusted | null = null): Promise<OptionalSections> {
   const layers = listings.map((l) => l.entries);
   const waste = analyseWaste(layers);
   const diffIdMismatches = img.layers
     .filter((l, k) => listings[k]!.diffId !== l.diffId)
     .map((l) => ({ layerIndex: l.index, declared: l.diffId, actual: listings[l.index]!.diffId }));
   const v = withVerify ? verdictFor(await verifyArchive(ar), img.id) : null;
+  // what travels with the image; signatures checked when keys or a trusted root were given, else listed unchecked
+  const attached = await attachedFor(ar, ar.artifacts, [img]);
+  const items = attached.images[0]?.items ?? [];
+  const checks = checkSignatures(attached, trusted ?? { keys: [], gpg: [] });
+  const provenanceSecrets = items.flatMap((i) => (i.provenance?.secretBuildArgs ?? []).map((name) => ({ where: `provenance ${i.digest ?? i.member}`, name, masked: i.provenance!.buildArgs[name] ?? '' })));
   return {
     ...(v ? { verify: { ok: v.ok, checks: v.checks, notes: v.notes } } : {}),
     efficiency: efficiencyReport(img, waste.dive, waste.dead),
-    audit: auditReport({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches }) }),
+    audit: auditReport({ img, findings: audit({ config: img.config.config, layers, diffIdMismatches, history: img.history, provenanceSecrets }) }),
+    supply: supplySection(items, checks, trusted !== null),
   };
 }
 
@@ -50,17 +60,24 @@ export const report: CommandModule<object, Args> = {
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest (needed when the input holds several images)' })
     .option('verify', { type: 'boolean', default: true, describe: 'include `verify` (reads every blob once more); --no-verify leaves it out' })
     .option('output', { alias: 'o', type: 'string', describe: 'the HTML file to write (- for stdout); --json prints the report data instead' })
+    .option('key', { type: 'string', array: true, describe: 'supply chain: check cosign signatures with this public key (as verify --key)' })
+    .option('gpg-keyring', { type: 'string', array: true, describe: 'supply chain: check skopeo dir: GPG signatures with these keys' })
+    .option('trusted-root', { type: 'string', describe: 'supply chain: check keyless signatures against this Sigstore trusted_root.json' })
+    .option('certificate-identity', { type: 'string', describe: 'with --trusted-root: the keyless certificate\'s email or URI' })
+    .option('certificate-oidc-issuer', { type: 'string', describe: 'with --trusted-root: the keyless certificate\'s OIDC issuer' })
     .example('$0 report app.tar -o report.html', 'write the page; open it in any browser, offline')
     .example('$0 report multi.tar -i app:1.0 --json', 'the data behind the page') as never,
   async handler(a) {
     if (!a.output && !a.json) throw new LayerdigError('E_USAGE', 'name the page to write with -o FILE (or - for stdout), or print its data with --json');
+    if (a.requireSignature) throw new LayerdigError('E_USAGE', '--require-signature is a verify option: report shows the signatures it checks');
+    const trusted = signatureKeys(a);
     const [ar] = await openAll(a, [a.input], false);
     const img = selectOne(ar!.images, a.image, a.platform);
     const reader = layerReader(a);
     const [loaded] = await loadImages(reader, ar!, [img]);
     const { read: listings, overlay: o } = loaded!;
     warnMismatches(reader);
-    const sections = await optionalSections(ar!, img, listings, o, a.verify);
+    const sections = await optionalSections(ar!, img, listings, o, a.verify, trusted);
     const data = buildReportData(img, listings, o, {
       tool: `layerdig ${VERSION}`, generatedAt: new Date().toISOString(), notes: [...img.notes, ...ar!.notes], ...sections,
     });

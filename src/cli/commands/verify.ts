@@ -6,7 +6,9 @@ import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.j
 import { renderVerify, verifyDocument } from '../../report/verify.js';
 import { signatureCheck, signatureDocument, signatureKeys, type SignatureResult } from '../signatures.js';
 
-interface Args extends GlobalArgs { inputs: string[]; key?: string[]; gpgKeyring?: string[]; requireSignature?: boolean }
+interface Args extends GlobalArgs {
+  inputs: string[]; key?: string[]; gpgKeyring?: string[]; trustedRoot?: string; certificateIdentity?: string; certificateOidcIssuer?: string; requireSignature?: boolean;
+}
 
 export const verify: CommandModule<object, Args> = {
   command: 'verify <inputs..>',
@@ -15,9 +17,13 @@ export const verify: CommandModule<object, Args> = {
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
     .option('key', { type: 'string', array: true, describe: 'also check cosign signatures and DSSE attestations with this public key (PEM; repeatable)' })
     .option('gpg-keyring', { type: 'string', array: true, describe: 'also check skopeo dir: GPG signatures (signature-N) with these public keys (gpg --export, binary or armored)' })
-    .option('require-signature', { type: 'boolean', describe: 'with --key/--gpg-keyring: exit 1 unless every image has a signature they verify' })
+    .option('trusted-root', { type: 'string', describe: 'also check cosign keyless (certificate) signatures against this Sigstore trusted_root.json, offline' })
+    .option('certificate-identity', { type: 'string', describe: 'with --trusted-root: a keyless signature counts only if its certificate names this email or URI' })
+    .option('certificate-oidc-issuer', { type: 'string', describe: 'with --trusted-root: a keyless signature counts only if its certificate names this OIDC issuer' })
+    .option('require-signature', { type: 'boolean', describe: 'with --key/--gpg-keyring/--trusted-root: exit 1 unless every image has a signature they verify' })
     .example('$0 verify app.tar', 'exit 0 verified, 1 mismatch found, 3 could not read')
     .example('$0 verify app.oci --key cosign.pub --require-signature', 'and signed by the key we trust')
+    .example('$0 verify app.oci --trusted-root trusted_root.json --certificate-identity dev@example.com --require-signature', 'keyless: signed by that identity')
     .example('$0 verify /evidence --json --no-trunc', 'every archive under a directory, every check') as never,
   async handler(a) {
     applyLimits(a);
