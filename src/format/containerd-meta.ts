@@ -41,6 +41,8 @@ export interface CtrContainer {
   snapshotKey: string;
   snapshotter: string;
   runtime: string;
+  /** the OCI runtime spec as stored: a protobuf Any holding JSON */
+  spec: Buffer | undefined;
   labels: Record<string, string>;
   createdAt: string | null;
   updatedAt: string | null;
@@ -166,7 +168,7 @@ export function readMetaDb(buf: Buffer, where: string): CtrMeta {
       const f = fields(b);
       out.containers.push({
         namespace, id, image: text(f.values.get('image')), snapshotKey: text(f.values.get('snapshotKey')),
-        snapshotter: text(f.values.get('snapshotter')), runtime: text(f.buckets.get('runtime')?.get('name')),
+        snapshotter: text(f.values.get('snapshotter')), runtime: text(f.buckets.get('runtime')?.get('name')), spec: f.values.get('spec'),
         labels: strings(f.buckets.get('labels')),
         createdAt: goTime(f.values.get('createdat')), updatedAt: goTime(f.values.get('updatedat')),
       });

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { shortId } from '../digest.js';
+import { shortId, toDigest } from '../digest.js';
+import type { Container } from './docker-containers.js';
 import { LayerdigError, where as at } from '../errors.js';
 import { chainIds } from '../image/chain.js';
 import { configDiffIds } from '../image/build.js';
@@ -264,3 +265,54 @@ export const containerd: Format = {
     return loadImages(containerdStore(store), declared ?? emptyArchiveDeclared());
   },
 };
+
+/** A protobuf `Any` (containerd's stored runtime spec): its `value` bytes (field 2), or null. */
+function anyValue(b: Buffer | undefined): Buffer | null {
+  let i = 0;
+  const uv = () => {
+    let x = 0;
+    for (let s = 0; i < (b?.length ?? 0) && s < 35; s += 7) {
+      const c = b![i++]!;
+      x += (c & 0x7f) * 2 ** s;
+      if (c < 0x80) return x;
+    }
+    return -1;
+  };
+  while (b && i < b.length) {
+    const tag = uv();
+    if (tag < 0 || (tag & 7) !== 2) return null;
+    const len = uv();
+    if (len < 0 || i + len > b.length) return null;
+    if (tag >> 3 === 2) return b.subarray(i, i + len);
+    i += len;
+  }
+  return null;
+}
+
+/**
+ * The containers meta.db records (`ctr containers ls`), in the shape the Docker
+ * containers code uses. containerd keeps no task state in its root (a task is
+ * a runtime's, under the state directory): every container is `created` here.
+ * The writable layer is the snapshot named by the container's snapshot key.
+ */
+export async function loadCtrContainers(view: ContainerdStore, images: { id: string; repoTags: string[]; namespace?: string }[]): Promise<Container[]> {
+  const meta = await view.load();
+  const out: Container[] = [];
+  for (const c of meta.containers) {
+    const snap = c.snapshotKey ? view.snapshot(c.namespace, c.snapshotKey, c.snapshotter || undefined) : null;
+    let command = '';
+    try {
+      const spec: unknown = JSON.parse(anyValue(c.spec)?.toString('utf8') ?? 'null');
+      const args = (spec as { process?: { args?: unknown } } | null)?.process?.args;
+      if (Array.isArray(args)) command = args.map(String).join(' ');
+    } catch { /* a spec that is no JSON: no command shown */ }
+    const img = images.find((i) => i.namespace === c.namespace && i.repoTags.includes(c.image));
+    out.push({
+      id: c.id, name: c.id, imageId: img?.id ?? null, imageRef: c.image, command, created: c.createdAt, state: 'created', exitCode: 0,
+      startedAt: null, finishedAt: null, driver: c.snapshotter, mountId: snap?.snapshot.id ?? null, initId: null,
+      parent: (snap?.snapshot.parent ?? '').split('/').pop()?.startsWith('sha256:') ? toDigest(snap!.snapshot.parent!.split('/').pop()!) : null,
+      namespace: c.namespace, runtime: c.runtime, ...(snap && snap.snapshot.kind === 'active' && snap.snapshotter === 'overlayfs' ? { rwDir: snap.dir } : {}),
+    });
+  }
+  return out.sort((a, b) => String(b.created).localeCompare(String(a.created)));
+}
