@@ -85,6 +85,7 @@ export class BoltDb {
       }
       throw this.fail(`meta page 0: ${first}, and no valid meta page 1`);
     }
+    if (this.buf.length < first.pageSize * 2) throw this.fail(`the file is ${this.buf.length} bytes, shorter than its two meta pages (truncated?)`);
     const second = this.readMeta(first.pageSize);
     if (typeof second === 'string' || second.pageSize !== first.pageSize) return first;
     return second.txid > first.txid ? second : first;
