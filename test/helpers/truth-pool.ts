@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expectedExternal, realArchives } from './truth.js';
 import { FIXTURES, ROOT } from './cli.js';
@@ -47,5 +48,39 @@ export function truthPool(): PoolImage[] {
       });
     }
   }
+  out.push(...containerdPool());
   return out;
+}
+
+/**
+ * The containerd root (fixtures/containerd): its images as ctr listed them (names, and
+ * from `ctr content ls` gc labels each manifest's config and layer digests); diffIDs and
+ * chainIDs from the real archive truth of the same image ID (the images were imported from them).
+ */
+function containerdPool(): PoolImage[] {
+  const dir = join(FIXTURES, 'containerd');
+  const real = realArchives().flatMap((a) => a.truth.images);
+  const byManifest = new Map<string, PoolImage>();
+  for (const ns of ['demo', 'other']) {
+    const content = readFileSync(join(dir, `truth.${ns}-content.txt`), 'utf8').split('\n').slice(1).filter(Boolean);
+    const labels = (digest: string) => Object.fromEntries((content.find((l) => l.startsWith(digest))?.split(/\s+/).pop() ?? '').split(',').map((kv) => kv.split('=')));
+    for (const row of readFileSync(join(dir, `truth.${ns}-images.txt`), 'utf8').split('\n').slice(1).filter(Boolean)) {
+      const [ref, type, target] = row.trim().split(/\s+/) as [string, string, string];
+      const manifest = type.includes('index') ? labels(target)['containerd.io/gc.ref.content.m.0']! : target;
+      const l = labels(manifest);
+      const id = l['containerd.io/gc.ref.content.config']!;
+      const t = real.find((i) => i.image_id === id)!;
+      const key = `${ns} ${manifest}`;
+      const had = byManifest.get(key);
+      if (had) {
+        had.names.push(ref);
+        continue;
+      }
+      byManifest.set(key, {
+        archive: relative(ROOT, join(dir, 'containerd-root.tar.gz')), id, names: [ref], untagged: false,
+        diffIds: t.diff_ids, chainIds: t.chain_ids, digests: t.diff_ids.map((_, i) => l[`containerd.io/gc.ref.content.l.${i}`]!),
+      });
+    }
+  }
+  return [...byManifest.values()];
 }
