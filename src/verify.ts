@@ -106,7 +106,7 @@ export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
       // a tar written from an unpacked directory (no tar-split) is readable, but not the bytes its diffID was taken of
       if (store.diffIdUnchecked?.(name)) {
         layers.set(name, r.ok ? {} : { error: r.error.message });
-        if (r.ok) notes.push(`${store.storage(name)}: read from an unpacked directory: its diffID cannot be checked (no tar-split), only that it is readable`);
+        if (r.ok) notes.push(`${name.replace(/\.tar$/, '')}: read from an unpacked directory: its diffID cannot be checked (no tar-split), only that it is readable`);
         return;
       }
       if (r.ok) {
