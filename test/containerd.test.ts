@@ -39,6 +39,11 @@ beforeAll(() => {
     execFileSync('mkdir', [dirCopy]);
     execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', TGZ, '-C', dirCopy]);
     inputs.push({ kind: 'dir', path: dirCopy });
+    // a tar of `/`: the root below var/lib/containerd/ (symlink targets left as they are)
+    const prefixed = join(tmp, 'slash.tar.gz');
+    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--transform=s,^,var/lib/containerd/,SH', '-czf', prefixed, '-C', dirCopy,
+      'io.containerd.content.v1.content', 'io.containerd.metadata.v1.bolt', 'io.containerd.snapshotter.v1.overlayfs']);
+    inputs.push({ kind: 'tar of /', path: prefixed });
   }
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -212,13 +217,16 @@ describe('bbolt reader on the real files', () => {
     bad.writeUInt32LE(0xdeadbeef, 4096 + 16);
     expect(() => new BoltDb(bad, 'x!meta.db')).toThrow(/bad magic, and no valid meta page 1/);
     expect(() => new BoltDb(loopDb(), 'loop.db').root().bucket('v1')).toThrow(/^loop\.db: not a readable bbolt database: \(root bucket\): page 3 is its own ancestor \(a page loop\)$/);
+    // a branch page listing the same child twice: refused at once, never walked twice (a shared subtree could explode)
+    const twice = loopDb(4n);
+    expect(() => new BoltDb(twice, 'dag.db').root().bucket('v1')).toThrow(/^dag\.db: not a readable bbolt database: \(root bucket\): page 4 is reached twice in one tree$/);
   });
 });
 
-/** A bbolt file written by hand from the format: two valid meta pages whose root is page 3, a branch page listing itself. */
-function loopDb(): Buffer {
+/** A bbolt file written by hand from the format: two valid meta pages whose root is page 3, a branch page listing itself (or page 4, an empty leaf, twice). */
+function loopDb(child = 3n): Buffer {
   const ps = 4096;
-  const b = Buffer.alloc(ps * 4);
+  const b = Buffer.alloc(ps * 5);
   for (const [p, txid] of [[0, 1n], [1, 2n]] as const) {
     const o = p * ps;
     b.writeBigUInt64LE(BigInt(p), o);
@@ -229,7 +237,7 @@ function loopDb(): Buffer {
     b.writeUInt32LE(ps, m + 8);
     b.writeBigUInt64LE(3n, m + 16); // root bucket's page
     b.writeBigUInt64LE(2n, m + 32); // freelist
-    b.writeBigUInt64LE(4n, m + 40); // high-water mark
+    b.writeBigUInt64LE(5n, m + 40); // high-water mark
     b.writeBigUInt64LE(txid, m + 48);
     // FNV-1a 64 of the 56 bytes before the checksum (bbolt meta.sum64)
     let h = 0xcbf29ce484222325n;
@@ -238,10 +246,15 @@ function loopDb(): Buffer {
   }
   b.writeBigUInt64LE(3n, 3 * ps);
   b.writeUInt16LE(0x01, 3 * ps + 8); // branch
-  b.writeUInt16LE(1, 3 * ps + 10);
-  b.writeUInt32LE(16, 3 * ps + 16); // pos
-  b.writeUInt32LE(1, 3 * ps + 20); // ksize
-  b.writeBigUInt64LE(3n, 3 * ps + 24); // child: itself
+  b.writeUInt16LE(2, 3 * ps + 10);
+  for (const e of [0, 1]) {
+    b.writeUInt32LE(32, 3 * ps + 16 + e * 16); // pos (keys past the elements)
+    b.writeUInt32LE(1, 3 * ps + 20 + e * 16); // ksize
+    b.writeBigUInt64LE(child, 3 * ps + 24 + e * 16); // child: itself (3), or page 4 twice
+  }
+  // page 4: an empty leaf
+  b.writeBigUInt64LE(4n, 4 * ps);
+  b.writeUInt16LE(0x02, 4 * ps + 8);
   return b;
 }
 

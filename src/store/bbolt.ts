@@ -128,10 +128,12 @@ export class BoltBucket {
 
   /** Every key in order, walking branch pages down to the leaves. */
   *entries(): Generator<BoltEntry> {
-    yield* this.walk(this.at.inline ?? this.db.page(this.at.page), new Set(this.at.inline ? [] : [this.at.page]));
+    const start = new Set(this.at.inline ? [] : [this.at.page]);
+    // every page of a B+tree is reached once: a second visit is a loop or a shared subtree (whose walk could explode)
+    yield* this.walk(this.at.inline ?? this.db.page(this.at.page), start, new Set(start));
   }
 
-  private *walk(page: Buffer, onPath: Set<bigint>): Generator<BoltEntry> {
+  private *walk(page: Buffer, onPath: Set<bigint>, seen: Set<bigint>): Generator<BoltEntry> {
     if (page.length < HEADER) throw this.db.error(`${this.name()}: an inline bucket shorter than its page header`);
     const flags = page.readUInt16LE(8);
     const count = page.readUInt16LE(10);
@@ -142,7 +144,9 @@ export class BoltBucket {
         const e = HEADER + i * ELEMENT;
         const child = page.readBigUInt64LE(e + 8);
         if (onPath.has(child)) throw this.db.error(`${this.name()}: page ${child} is its own ancestor (a page loop)`);
-        yield* this.walk(this.db.page(child), new Set([...onPath, child]));
+        if (seen.has(child)) throw this.db.error(`${this.name()}: page ${child} is reached twice in one tree`);
+        seen.add(child);
+        yield* this.walk(this.db.page(child), new Set([...onPath, child]), seen);
       }
       return;
     }
