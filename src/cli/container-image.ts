@@ -25,7 +25,7 @@ export async function containerImage(ar: Archive, sel: string): Promise<{ image:
     // containerd: the active snapshot's upper directory (no init layer)
     view = containerdStore(ar.store);
     if (!c.rwDir) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no active overlayfs snapshot in the root`);
-    own.push({ member: `${c.rwDir}.tar`, dir: c.rwDir, what: 'the container\'s writable layer' });
+    own.push({ member: c.rwDir, dir: c.rwDir, what: 'the container\'s writable layer' });
   } else {
     const dr = dataRootOf(ar);
     view = dr.view;

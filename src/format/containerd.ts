@@ -84,8 +84,8 @@ export class ContainerdStore extends DirLayerStore {
   override member(name: string): Member | undefined {
     const j = this.json.get(name);
     if (j) return { name, type: 'file', size: j.length };
-    const m = super.member(this.real(name));
-    return m && m.name !== name ? { ...m, name } : m;
+    // a blob's member is the content store's file: layers and the catalog name where the bytes are
+    return super.member(this.real(name));
   }
 
   override readBytes(name: string, limit: number): Promise<Buffer> {
@@ -179,7 +179,8 @@ async function imageFromEntry(view: ContainerdStore, rec: CtrImage, e: OciManife
     if (!snap) {
       throw new LayerdigError('E_INTEGRITY', `${at(view.path, path)}: layer ${j} of ${imageLabel(rec)} is neither in the content store nor unpacked in a snapshot${chain ? ` (chainID ${chain})` : ''}: image skipped`);
     }
-    const member = `${snap.dir}.tar`;
+    // the virtual layer member is the directory's own name: STORAGE, the catalog and every listing name the directory
+    const member = snap.dir;
     view.add(member, { kind: 'walk', dir: snap.dir, whiteouts: snap.snapshotter === 'overlayfs' ? 'overlay' : 'none' });
     notes.push(`namespace ${rec.namespace}: layer blob ${shortId(l.digest)} is not in the content store: read from its snapshot ${snap.snapshot.id} (${view.base.storage(snap.dir)}); a layer read from a directory cannot be checked against its diffID (containerd keeps no tar-split)`);
     // referenced as itself: the blob's name is no claim about these bytes

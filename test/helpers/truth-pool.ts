@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { expectedExternal, realArchives } from './truth.js';
+import { expectedExternal, realArchives, type Truth } from './truth.js';
 import { FIXTURES, ROOT } from './cli.js';
 
 /** Every image of every archive under fixtures/, as the truth files (not layerdig) describe it. */
@@ -57,7 +57,7 @@ export function truthPool(): PoolImage[] {
  * from `ctr content ls` gc labels each manifest's config and layer digests); diffIDs and
  * chainIDs from the real archive truth of the same image ID (the images were imported from them).
  */
-function containerdPool(): PoolImage[] {
+export function containerdPool(): PoolImage[] {
   const dir = join(FIXTURES, 'containerd');
   const real = realArchives().flatMap((a) => a.truth.images);
   const byManifest = new Map<string, PoolImage>();
@@ -83,4 +83,13 @@ function containerdPool(): PoolImage[] {
     }
   }
   return [...byManifest.values()];
+}
+
+/** The containerd root as an archive of the real truth files: each of its images is the real image of the same ID. */
+export function containerdArchive(): { path: string; truth: Truth; name: string } {
+  const ids = new Set(containerdPool().map((p) => p.id));
+  const seen = new Set<string>();
+  const images = realArchives().flatMap((a) => a.truth.images).filter((i) => ids.has(i.image_id) && !seen.has(i.image_id) && seen.add(i.image_id));
+  const any = realArchives()[0]!.truth;
+  return { path: join(FIXTURES, 'containerd', 'containerd-root.tar.gz'), truth: { ...any, images }, name: 'containerd/containerd-root.tar.gz' };
 }
