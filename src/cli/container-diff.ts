@@ -80,7 +80,7 @@ export async function printContainerChanges(a: GlobalArgs, input: string, sel: s
     const changes = await containerChanges(a, ar, c);
     if (c.driver !== 'vfs' && ar.store.kind === 'dir') {
       // Node cannot read xattrs: an opaque directory of a copied overlay2 directory is invisible here
-      const note_ = 'opaque directories (trusted.overlay.opaque) cannot be seen in a directory input: read a tar of the data-root to see them';
+      const note_ = `opaque directories (trusted.overlay.opaque) cannot be seen in a directory input: read a tar of the ${ar.format === 'containerd' ? 'containerd root' : 'data-root'} to see them`;
       note(a, note_);
     }
     emit(a, { container: { id: c.id, name: c.name, image: c.imageId }, changes }, () => changes.map((x) => `${x.kind} ${x.path}`).join('\n'));
