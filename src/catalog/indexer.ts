@@ -116,7 +116,8 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
         await ar.store.each([...todo.keys()], async (member, body) => {
           const l = todo.get(member)!;
           const listing = await readLayer(body, { where: l.storage });
-          if (listing.diffId !== l.diffId) {
+          // a layer read from an unpacked directory (no tar-split) cannot hash to its diffID: its listing is what every other command reads for it
+          if (listing.diffId !== l.diffId && !l.fromDirectory) {
             opts.onNote?.(`${l.storage}: layer ${l.index} hashes to ${listing.diffId}, not its diffID ${l.diffId}: its listing is not recorded`);
             return;
           }

@@ -5,6 +5,8 @@ import { readLayer } from '../layer/pass.js';
 import { layerDir } from '../format/docker-data-root.js';
 import { LayerdigError } from '../errors.js';
 import { dataRootOf, findContainer } from './container-diff.js';
+import { containerdStore } from '../format/containerd.js';
+import type { DirLayerStore } from '../layer/dir-source.js';
 
 /**
  * A container as an image, so every content command can read it: its image's
@@ -14,18 +16,27 @@ import { dataRootOf, findContainer } from './container-diff.js';
  * (nothing declares them), so the reader's check holds.
  */
 export async function containerImage(ar: Archive, sel: string): Promise<{ image: Image; writable: number }> {
-  const { view, root } = dataRootOf(ar);
   const c = await findContainer(ar, sel);
   const img = ar.images.find((i) => i.id === c.imageId);
-  if (!img) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: the image ${c.imageId ?? '?'} of container ${c.name} is not in the data-root`);
-  if (!c.mountId) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no mount-id in the layer store`);
-  const mounts = `${root.prefix}image/${c.driver}/layerdb/mounts/${c.id}`;
+  if (!img) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: the image ${c.imageId ?? c.imageRef} of container ${c.name} is not in the ${ar.format === 'containerd' ? 'root' : 'data-root'}`);
   const own: { member: string; dir: string; what: string }[] = [];
-  if (c.driver === 'vfs') {
-    own.push({ member: `${mounts}/rootfs.tar`, dir: layerDir(root.prefix, c.driver, c.mountId), what: 'the container\'s filesystem (vfs: a full copy)' });
+  let view: DirLayerStore;
+  if (ar.format === 'containerd') {
+    // containerd: the active snapshot's upper directory (no init layer)
+    view = containerdStore(ar.store);
+    if (!c.rwDir) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no active overlayfs snapshot in the root`);
+    own.push({ member: c.rwDir, dir: c.rwDir, what: 'the container\'s writable layer' });
   } else {
-    if (c.initId) own.push({ member: `${mounts}/init.tar`, dir: layerDir(root.prefix, c.driver, c.initId), what: 'the container\'s init layer' });
-    own.push({ member: `${mounts}/rw.tar`, dir: layerDir(root.prefix, c.driver, c.mountId), what: 'the container\'s writable layer' });
+    const dr = dataRootOf(ar);
+    view = dr.view;
+    if (!c.mountId) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no mount-id in the layer store`);
+    const mounts = `${dr.root.prefix}image/${c.driver}/layerdb/mounts/${c.id}`;
+    if (c.driver === 'vfs') {
+      own.push({ member: `${mounts}/rootfs.tar`, dir: layerDir(dr.root.prefix, c.driver, c.mountId), what: 'the container\'s filesystem (vfs: a full copy)' });
+    } else {
+      if (c.initId) own.push({ member: `${mounts}/init.tar`, dir: layerDir(dr.root.prefix, c.driver, c.initId), what: 'the container\'s init layer' });
+      own.push({ member: `${mounts}/rw.tar`, dir: layerDir(dr.root.prefix, c.driver, c.mountId), what: 'the container\'s writable layer' });
+    }
   }
   const base = c.driver === 'vfs' ? [] : img.layers;
   const diffIds = base.map((l) => l.diffId);

@@ -30,6 +30,10 @@ export interface Container {
   initId: string | null;
   /** chainID of the image's top layer (`mounts/<id>/parent`) */
   parent: Digest | null;
+  /** containerd: the namespace, the runtime, and the writable (active overlayfs) snapshot's upper directory */
+  namespace?: string;
+  runtime?: string;
+  rwDir?: string;
 }
 
 /** a layer directory's name as the layer store records it, or null when it could climb out (`../x`) */

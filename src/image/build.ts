@@ -50,6 +50,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     ...(l.source ? { source: l.source } : {}),
     ...(l.cacheId ? { cacheId: l.cacheId } : {}),
     ...(l.recordedSize !== undefined ? { recordedSize: l.recordedSize } : {}),
+    ...(l.fromDirectory ? { fromDirectory: true as const } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
   return {
@@ -69,6 +70,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     notes: src.notes,
     ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
     ...(src.lastTagTime !== undefined ? { lastTagTime: src.lastTagTime } : {}),
+    ...(src.namespace !== undefined ? { namespace: src.namespace } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

@@ -1,5 +1,6 @@
 import type { Digest } from '../digest.js';
 import type { Compression } from '../compression/index.js';
+import type { LayerdigError } from '../errors.js';
 
 export interface Platform {
   os: string;
@@ -36,7 +37,8 @@ export type FormatName =
   | 'docker-archive-v1'     // pre-1.10 save: repositories + <id>/json parent chain
   | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
   | 'skopeo-dir'            // skopeo dir: export
-  | 'docker-data-root';     // a Docker engine's /var/lib/docker (directory or tar of it)
+  | 'docker-data-root'      // a Docker engine's /var/lib/docker (directory or tar of it)
+  | 'containerd';           // containerd's root, /var/lib/containerd (directory or tar of it)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -59,6 +61,8 @@ export interface LayerSource {
   recordedSize?: number;
   /** a legacy save's `LayerSources` entry: where the layer came from, not the member stored here */
   source?: SourceDescriptor;
+  /** the layer is a tar written from an unpacked directory (no blob, no tar-split): its digest and diffID cannot be checked */
+  fromDirectory?: true;
 }
 
 /**
@@ -178,6 +182,8 @@ export interface ArchiveDeclared {
   artifacts: Artifact[];
   /** integrity problems met while reading (an index that lists itself): commands answer, then exit 1 */
   warnings: string[];
+  /** images of an image store that could not be read (the others are): the command ends partial (exit 5) */
+  unreadable?: LayerdigError[];
 }
 
 export function emptyArchiveDeclared(): ArchiveDeclared {
@@ -213,6 +219,8 @@ export interface ImageSource {
   buildSteps?: Digest[];
   /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
   lastTagTime?: string;
+  /** the containerd namespace the image is named in (`moby`, `k8s.io`, …) */
+  namespace?: string;
 }
 
 export interface Layer {
@@ -232,6 +240,8 @@ export interface Layer {
   cacheId?: string;
   /** the engine's own DiffSize record, when the input keeps one (a Docker data-root) */
   recordedSize?: number;
+  /** written from an unpacked directory (a containerd snapshot whose blob is gone): digest and diffID cannot be checked */
+  fromDirectory?: true;
 }
 
 export interface HistoryItem {
@@ -265,6 +275,8 @@ export interface Image {
   buildSteps?: Digest[];
   /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
   lastTagTime?: string;
+  /** the containerd namespace the image is named in */
+  namespace?: string;
 }
 
 export function platformString(p: Platform): string {

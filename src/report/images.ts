@@ -26,7 +26,7 @@ export function dockerSize(img: Image, sizes: DiffSizes | null): number | null {
 }
 
 export function imageRef(img: Image) {
-  return { archive: img.archive, id: img.id, repoTags: img.repoTags, manifestDigest: img.manifestDigest, platform: platformString(img.platform) };
+  return { archive: img.archive, id: img.id, repoTags: img.repoTags, ...(img.namespace !== undefined ? { namespace: img.namespace } : {}), manifestDigest: img.manifestDigest, platform: platformString(img.platform) };
 }
 
 /** `size`: Docker's figure (null with --no-content); `blobSize`: the stored blobs. */
@@ -36,6 +36,7 @@ export function imagesReport(images: Image[], sizes: DiffSizes | null) {
     format: i.format,
     id: i.id,
     repoTags: i.repoTags,
+    ...(i.namespace !== undefined ? { namespace: i.namespace } : {}),
     refName: i.refName,
     manifestDigest: i.manifestDigest,
     created: i.created,

@@ -27,7 +27,8 @@ export function layersReport(img: Image, listings: (LayerListing | null)[]) {
         // legacy LayerSources: where the layer came from (a registry blob), not what is stored here
         source: l.source ?? null,
         ...(l.cacheId ? { cacheId: l.cacheId } : {}),
-        ...(c ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
+        // a tar written from a directory is not the bytes that were hashed: nothing to compare (null)
+        ...(c ? { diffIdVerified: l.fromDirectory ? null : c.diffId === l.diffId, digestVerified: l.digest && !l.fromDirectory ? c.digest === l.digest : null } : {}),
       };
     }),
   };

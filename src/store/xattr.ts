@@ -66,3 +66,10 @@ function relative(root: string, abs: string): string {
   const base = root.replace(/\/+$/, '');
   return abs === base ? '' : abs.startsWith(`${base}/`) ? abs.slice(base.length + 1) : abs;
 }
+
+let tools: boolean | undefined;
+/** Is getfattr or python3 there to read a directory input's xattrs? */
+export function canReadXattrs(): boolean {
+  tools ??= ['getfattr', 'python3'].some((t) => !spawnSync(t, ['--version'], { stdio: 'ignore' }).error);
+  return tools;
+}

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
-import { dataRootOf } from '../container-diff.js';
-import { loadContainers, type Container } from '../../format/docker-containers.js';
+import { containersOf } from '../container-diff.js';
+import type { Container } from '../../format/docker-containers.js';
 import { ellipsis } from '../../report/format.js';
 import { table } from '../../report/table.js';
 
@@ -37,9 +37,9 @@ export function statusOf(c: Container): string {
 
 export const containers: CommandModule<object, Args> = {
   command: 'containers <inputs..>',
-  describe: 'the containers of Docker data-roots, as docker ps -a lists them (read offline)',
+  describe: 'the containers of Docker data-roots and containerd roots, as docker ps -a lists them (read offline)',
   builder: (y) => globalOptions(y)
-    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots: a copied /var/lib/docker or a tar of it' })
+    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots or containerd roots: a copied /var/lib/docker or /var/lib/containerd, or a tar of it' })
     .example('$0 containers /mnt/evidence/var/lib/docker', 'every container, newest first')
     .example('$0 diff docker.tgz --container web', 'what one container changed, as docker diff') as never,
   async handler(a) {
@@ -47,8 +47,7 @@ export const containers: CommandModule<object, Args> = {
     const rows: (Container & { archive: string; status: string })[] = [];
     try {
       for (const ar of archives) {
-        const { view, root } = dataRootOf(ar);
-        for (const c of await loadContainers(view.base, root)) rows.push({ archive: ar.path, ...c, status: statusOf(c) });
+        for (const c of await containersOf(ar)) rows.push({ archive: ar.path, ...c, status: statusOf(c) });
       }
     } finally {
       for (const ar of archives) ar.close();
