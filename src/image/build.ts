@@ -52,6 +52,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     ...(l.recordedSize !== undefined ? { recordedSize: l.recordedSize } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
+  const history = pairHistory(rawHistory, layers.length);
   return {
     archive: src.archive,
     format: src.format,
@@ -65,10 +66,12 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     platform: configPlatform(src.config, src.indexPlatform),
     config: src.config,
     layers,
-    history: pairHistory(rawHistory, layers.length),
+    history,
     notes: src.notes,
     ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
     ...(src.lastTagTime !== undefined ? { lastTagTime: src.lastTagTime } : {}),
+    ...(src.storeMetadataSize !== undefined ? { storeMetadataSize: src.storeMetadataSize } : {}),
+    ...(src.historyImages && src.historyImages.length === history.length ? { historyImages: src.historyImages } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

@@ -1,3 +1,4 @@
+import type { LayerdigError } from '../errors.js';
 import type { Digest } from '../digest.js';
 import type { Compression } from '../compression/index.js';
 
@@ -36,7 +37,8 @@ export type FormatName =
   | 'docker-archive-v1'     // pre-1.10 save: repositories + <id>/json parent chain
   | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
   | 'skopeo-dir'            // skopeo dir: export
-  | 'docker-data-root';     // a Docker engine's /var/lib/docker (directory or tar of it)
+  | 'docker-data-root'      // a Docker engine's /var/lib/docker (directory or tar of it)
+  | 'containers-storage';   // podman/buildah's /var/lib/containers/storage (directory or tar of it)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -178,6 +180,8 @@ export interface ArchiveDeclared {
   artifacts: Artifact[];
   /** integrity problems met while reading (an index that lists itself): commands answer, then exit 1 */
   warnings: string[];
+  /** images an image store lists but whose records cannot be read: the others are read, the command ends partial */
+  unreadable?: LayerdigError[];
 }
 
 export function emptyArchiveDeclared(): ArchiveDeclared {
@@ -213,6 +217,10 @@ export interface ImageSource {
   buildSteps?: Digest[];
   /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
   lastTagTime?: string;
+  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
+  storeMetadataSize?: number;
+  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
+  historyImages?: (Digest | null)[];
 }
 
 export interface Layer {
@@ -265,6 +273,10 @@ export interface Image {
   buildSteps?: Digest[];
   /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
   lastTagTime?: string;
+  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
+  storeMetadataSize?: number;
+  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
+  historyImages?: (Digest | null)[];
 }
 
 export function platformString(p: Platform): string {

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
 import { dataRootOf } from '../container-diff.js';
-import { loadContainers, type Container } from '../../format/docker-containers.js';
+import type { Container } from '../../format/docker-containers.js';
 import { ellipsis } from '../../report/format.js';
 import { table } from '../../report/table.js';
 
@@ -31,15 +31,17 @@ export function statusOf(c: Container): string {
     case 'paused': return 'Paused (when the data-root was copied)';
     case 'restarting': return `Restarting (${c.exitCode})`;
     case 'dead': return 'Dead';
+    // podman keeps the state in its own database (libpod/bolt_state.db), not in the image store
+    case 'unknown': return 'Unknown (podman\'s state is not in the image store)';
     default: return 'Removal In Progress';
   }
 }
 
 export const containers: CommandModule<object, Args> = {
   command: 'containers <inputs..>',
-  describe: 'the containers of Docker data-roots, as docker ps -a lists them (read offline)',
+  describe: 'the containers of Docker data-roots and podman containers-storage, as docker/podman ps -a list them (read offline)',
   builder: (y) => globalOptions(y)
-    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots: a copied /var/lib/docker or a tar of it' })
+    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots (a copied /var/lib/docker) or podman stores (/var/lib/containers/storage), or tars of them' })
     .example('$0 containers /mnt/evidence/var/lib/docker', 'every container, newest first')
     .example('$0 diff docker.tgz --container web', 'what one container changed, as docker diff') as never,
   async handler(a) {
@@ -47,8 +49,7 @@ export const containers: CommandModule<object, Args> = {
     const rows: (Container & { archive: string; status: string })[] = [];
     try {
       for (const ar of archives) {
-        const { view, root } = dataRootOf(ar);
-        for (const c of await loadContainers(view.base, root)) rows.push({ archive: ar.path, ...c, status: statusOf(c) });
+        for (const c of await dataRootOf(ar).containers()) rows.push({ archive: ar.path, ...c, status: statusOf(c) });
       }
     } finally {
       for (const ar of archives) ar.close();
