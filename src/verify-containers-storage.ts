@@ -41,16 +41,17 @@ export async function verifyContainersStorage(ar: Archive): Promise<VerifyReport
     ];
     const spec = view.layer(member);
     const r = await readLayerSettled(view.open(member), { where: storage });
+    const problems = () => (view.problems.get(member) ?? []).map((p): Check => (
+      { check: 'layer file', subject: `${storage}/${p.path}`, expected: 'as when the layer was unpacked', actual: p.what, ok: false }));
     if (!r.ok) {
-      checks.push({ check: 'layer readable', subject: storage, expected: 'a tar rebuilt from tar-split', actual: r.error.message, ok: false });
+      // a tar-split whose sizes lie breaks the rebuilt tar: the files it disagrees with say where
+      checks.push({ check: 'layer readable', subject: storage, expected: 'a tar rebuilt from tar-split', actual: r.error.message, ok: false }, ...problems());
       return checks;
     }
     // no tar-split: the format's note says so; the directory was still listed (a broken one is reported above)
     if (spec?.kind !== 'tar-split') return checks;
     checks.push({ check: 'layer diffID (rebuilt from the directory + tar-split)', subject: storage, expected: diffId, actual: r.listing.diffId, ok: r.listing.diffId === diffId });
-    for (const p of view.problems.get(member) ?? []) {
-      checks.push({ check: 'layer file', subject: `${storage}/${p.path}`, expected: 'as when the layer was unpacked', actual: p.what, ok: false });
-    }
+    checks.push(...problems());
     const size = rec?.diffSize ?? null;
     checks.push({ check: 'layers.json diff-size (tar length)', subject: where, expected: size, actual: r.listing.uncompressedSize, ok: size === r.listing.uncompressedSize });
     return checks;

@@ -172,10 +172,10 @@ export function historyImages(history: readonly unknown[], chain: readonly strin
 }
 
 /** The layer chain of an image, bottom first, or the sentence saying which link is missing. */
-function chainOf(top: string | null, layers: Map<string, LayerRecord>): LayerRecord[] | string {
+function chainOf(top: string | null, layers: Map<string, LayerRecord>, where: string): LayerRecord[] | string {
   const out: LayerRecord[] = [];
   for (let id = top, child: string | null = null; id !== null; child = id, id = layers.get(id)!.parent) {
-    if (!layers.has(id)) return child === null ? `its layer ${id} is not in layers.json` : `layer ${child}'s parent ${id} is not in layers.json`;
+    if (!layers.has(id)) return child === null ? `its layer ${id} is not in ${where}` : `layer ${child}'s parent ${id} is not in ${where}`;
     if (out.length > layers.size) return `the parents of layer ${top} form a loop`;
     out.unshift(layers.get(id)!);
   }
@@ -200,7 +200,7 @@ async function loadDriver(view: DirLayerStore, root: StorageRoot, driver: string
       const notes: string[] = [];
       if (digest !== `sha256:${rec.id}`) notes.push(`${configFile}: the config hashes to ${digest}, not to its image ID ${rec.id}`);
       const diffIds = configDiffIds(config, store.path, member);
-      const chain = chainOf(rec.layer, layers);
+      const chain = chainOf(rec.layer, layers, `${driver}-layers/layers.json`);
       if (typeof chain === 'string') throw badArchive(store.path, imagesJson, `image ${rec.id.slice(0, 12)}: ${chain}`);
       const srcs: LayerSource[] = chain.map((l) => {
         const m = layerMember(root, driver, l.id);
@@ -210,7 +210,8 @@ async function loadDriver(view: DirLayerStore, root: StorageRoot, driver: string
         else {
           // no tar-split: the tar is written from the directory (its hash cannot match the diffID)
           view.add(m, { kind: 'walk', dir: ldir, whiteouts: driver === 'vfs' ? 'none' : 'overlay' });
-          notes.push(`${tarSplit} is missing: the layer is listed from ${ldir}, its diffID cannot be checked`);
+          notes.push(`${tarSplit} is missing: the layer is listed from ${ldir}, its diffID cannot be checked${
+            driver === 'vfs' ? ' (vfs: that directory is a full copy of the filesystem up to this layer, not the layer\'s changes)' : ''}`);
         }
         return {
           member: m, referencedAs: m, digest: null, declaredSize: null, mediaType: null, compression: 'none',
