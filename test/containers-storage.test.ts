@@ -178,3 +178,96 @@ it('stores and archives together: the same images by ID across a vfs store, an o
   const rel = await runJsonFast<{ matches: { archive: string }[] }>(['relation', json<PodmanInspect[]>('vfs', 'image-inspect.json')[0]!.RootFS.Layers.at(-2)!, join(DIR, 'vfs.tar.gz'), app1]);
   expect(rel.matches.length).toBeGreaterThan(0);
 });
+
+describe('a broken store: one clear line naming the input and the member, the rest goes on', () => {
+  const base = join(tmp, 'hostile-base');
+  const TOP = '2cffd89416e1ec18f07fa6d1d70f5592f419e6f255fa467bdadf75e597124657';
+  const copy = (name: string) => {
+    const dir = join(tmp, name);
+    execFileSync('cp', ['-a', base, dir]);
+    return dir;
+  };
+  const oneLine = (stderr: string) => {
+    expect(stderr).not.toMatch(/\n\s+at /);
+    return stderr.split('\n').filter(Boolean);
+  };
+  beforeAll(() => {
+    execFileSync('mkdir', [base]);
+    // vfs: no device nodes, so no root is needed to unpack it
+    execFileSync('tar', ['--numeric-owner', '-xzf', join(DIR, 'vfs.tar.gz'), '-C', base]);
+  });
+
+  it('truncated images.json / garbage layers.json: nothing can be answered (exit 3), the member is named', async () => {
+    const a = copy('trunc-images');
+    const text = readFileSync(join(a, 'vfs-images/images.json'));
+    execFileSync('sh', ['-c', `head -c ${Math.floor(text.length / 2)} "${join(a, 'vfs-images/images.json')}" > "${join(a, 'x')}" && mv "${join(a, 'x')}" "${join(a, 'vfs-images/images.json')}"`]);
+    const r = await runInProcess(['images', a]);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toEqual([expect.stringMatching(new RegExp(`${a}.*vfs-images/images\\.json: is not valid JSON`))]);
+    const b = copy('garbage-layers');
+    execFileSync('sh', ['-c', `printf 'garbage' > "${join(b, 'vfs-layers/layers.json')}"`]);
+    const g = await runInProcess(['layers', b]);
+    expect(g.code).toBe(3);
+    expect(oneLine(g.stderr)).toEqual([expect.stringMatching(/vfs-layers\/layers\.json: is not valid JSON/)]);
+  });
+
+  it('a layer whose parent is missing from layers.json: that image is left out with a line naming both, the others are listed (exit 5)', async () => {
+    const a = copy('no-parent');
+    const layers = JSON.parse(readFileSync(join(a, 'vfs-layers/layers.json'), 'utf8')) as { id: string; 'diff-digest'?: string }[];
+    // app1's layer 3 (diffID 6787e0f5…) is only app1's: the other images keep their chains
+    const gone = layers.find((l) => l['diff-digest']?.startsWith('sha256:6787e0f5'))!.id;
+    execFileSync('sh', ['-c', `cat > "${join(a, 'vfs-layers/layers.json')}"`], { input: JSON.stringify(layers.filter((l) => l.id !== gone)) });
+    const r = await runInProcess(['images', a, '--json']);
+    expect(r.code).toBe(5);
+    const rows = JSON.parse(r.stdout) as ImagesRow[];
+    const truth = json<PodmanImage[]>('vfs', 'images-a.json');
+    const app1 = truth.find((t) => t.Names?.includes('localhost/rw/app1:latest'))!.Id;
+    expect(new Set(rows.map((x) => x.id))).toEqual(new Set(truth.filter((t) => t.Id !== app1).map((t) => `sha256:${t.Id}`)));
+    const lines_ = oneLine(r.stderr);
+    expect(lines_).toHaveLength(1);
+    expect(lines_[0]).toMatch(new RegExp(`vfs-images/images\\.json: image ${app1.slice(0, 12)}: layer \\w+'s parent ${gone} is not in vfs-layers/layers\\.json`));
+  });
+
+  it('a tar-split whose CRC lies: verify names the file (exit 1); one whose size lies: the layer cannot be rebuilt, said in one line', async () => {
+    const a = copy('lying-crc');
+    const ts = join(a, `vfs-layers/${TOP}.tar-split.gz`);
+    const edit = (from: string, to: string) => execFileSync('sh', ['-c', `gzip -dc "${ts}" | sed 's|${from}|${to}|' | gzip > "${ts}.new" && mv "${ts}.new" "${ts}"`]);
+    edit('"name":"etc/os-release","size":196,"payload":"[^"]*"', '"name":"etc/os-release","size":196,"payload":"AAAAAAAAAAA="');
+    const r = await runInProcess(['verify', a, '--json']);
+    expect(r.code).toBe(1);
+    const failed = (JSON.parse(r.stdout) as VerifyDoc[])[0]!.images.flatMap((i) => i.checks).filter((c) => !c.ok);
+    expect(new Set(failed.map((c) => `${c.check} ${c.subject}`))).toEqual(new Set([`layer 0: layer file ${join(a, 'vfs/dir', TOP, 'etc/os-release')}`]));
+    const b = copy('lying-size');
+    const tsb = join(b, `vfs-layers/${TOP}.tar-split.gz`);
+    execFileSync('sh', ['-c', `gzip -dc "${tsb}" | sed 's|"name":"etc/os-release","size":196|"name":"etc/os-release","size":700|' | gzip > "${tsb}.new" && mv "${tsb}.new" "${tsb}"`]);
+    const v = await runInProcess(['verify', b, '--json']);
+    expect(v.code).toBe(1);
+    const bad = (JSON.parse(v.stdout) as VerifyDoc[])[0]!.images.flatMap((i) => i.checks).filter((c) => !c.ok);
+    expect(bad.some((c) => c.check === 'layer 0: layer file' && c.actual === 'is 196 bytes on disk, 700 in the layer\'s tar')).toBe(true);
+    const ls = await runInProcess(['ls', b, '-i', 'localhost/rw/base:1.0']);
+    expect(ls.code).toBe(3);
+    expect(oneLine(ls.stderr)).toEqual([expect.stringContaining(`${join(b, 'vfs/dir', TOP)}: not a readable tar layer (after entry etc/os-release)`)]);
+  });
+
+  it('a missing tar-split: said once, listed from the directory, no false mismatch (exit 0); a missing config: that image left out (exit 5)', async () => {
+    const a = copy('no-tar-split');
+    const inspect = json<PodmanInspect[]>('vfs', 'image-inspect.json').find((i) => i.RepoTags.includes('localhost/rw/base:1.0'))!;
+    const layers = JSON.parse(readFileSync(join(a, 'vfs-layers/layers.json'), 'utf8')) as { id: string; parent?: string; 'diff-digest'?: string }[];
+    // base's top layer (its second, an empty tar): no other image ends there, every image of the store has it
+    const second = layers.find((l) => l.parent === TOP && l['diff-digest'] === inspect.RootFS.Layers[1])!.id;
+    rmSync(join(a, `vfs-layers/${second}.tar-split.gz`));
+    const r = await runInProcess(['layers', a, '-i', inspect.Id, '--json']);
+    expect(r.code).toBe(0);
+    expect(oneLine(r.stderr)).toEqual([expect.stringMatching(new RegExp(`vfs-layers/${second}\\.tar-split\\.gz is missing: .*cannot be checked`))]);
+    const [doc] = JSON.parse(r.stdout) as LayersDoc[];
+    expect(doc!.layers.map((l) => l.diffIdVerified)).toEqual([true, null]);
+    const v = await runInProcess(['verify', a]);
+    expect(v.code).toBe(0);
+    const b = copy('no-config');
+    rmSync(join(b, 'vfs-images', inspect.Id.replace(/^sha256:/, ''), `=${Buffer.from(`sha256:${inspect.Id.replace(/^sha256:/, '')}`).toString('base64')}`));
+    const n = await runInProcess(['images', b, '--json']);
+    expect(n.code).toBe(5);
+    expect((JSON.parse(n.stdout) as ImagesRow[]).some((x) => x.id === `sha256:${inspect.Id}`)).toBe(false);
+    expect(oneLine(n.stderr)).toEqual([expect.stringMatching(/config \(big-data item sha256:[0-9a-f]{64}\) is missing/)]);
+  });
+});
