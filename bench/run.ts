@@ -4,6 +4,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { generate, type Generated } from './gen.js';
 import { buildReal, type Real } from './real.js';
+import { dataRootRows } from './dataroot.js';
 
 /**
  * `npm run bench`: build (once, cached under .bench-cache/) a real Debian image
@@ -178,6 +179,12 @@ async function main(): Promise<void> {
     ratios.push({ image: 'real', name: 'skopeo copy oci-archive:→oci: / layerdig layers (zstd)', archive: 'real:zstd', layerdig: 'layers', baseline: 'skopeo copy',
       ratio: sec('real:skopeo-copy') / sec('real:zstd:layers'), target: null, met: null });
   }
+
+  // ---------- Docker data-root: layerdig offline beside a live engine on the same data ----------
+  loads.push({ at: 'data-root', load: load() });
+  const dr = await dataRootRows({ scratch, archive: R.docker, ld, q, measure: (specs) => measure(specs), sec, log });
+  if (dr.skipped) log(`data-root rows skipped: ${dr.skipped}`);
+  for (const x of dr.ratios) ratios.push({ image: 'real', archive: 'real:data-root', target: null, met: null, ...x });
 
   // ---------- generated image: content pass (one run each way, interleaved) ----------
   loads.push({ at: 'generated content', load: load() });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
 import { ROOT, run, runJson } from './helpers/cli.js';
 import { finalFs, realArchives, type Truth, type TruthImage } from './helpers/truth.js';
-import { truthPool } from './helpers/truth-pool.js';
+import { POOL_DIRS, truthPool } from './helpers/truth-pool.js';
 import { writeDockerArchive, type SynthEntry } from './helpers/synth-docker.js';
 import { openArchive } from '../src/app/archive.js';
 import { summarize } from '../src/analysis/summary.js';
@@ -80,7 +80,7 @@ describe('base: labels, annotations and the OS of every real image (every archiv
   });
 });
 
-describe('base CLI on fixtures, with --against fixtures/ (all at once)', () => {
+describe('base CLI on fixtures, with --against the truth pool (all at once)', () => {
   const pool = truthPool();
   /** the longest image whose chain is a strict prefix of this one, from the truth chainIDs */
   const expectedBases = (id: string) => {
@@ -91,7 +91,7 @@ describe('base CLI on fixtures, with --against fixtures/ (all at once)', () => {
   };
 
   it.each(['app1-old', 'app1', 'app2', 'opaque'])('%s (whole-gzipped docker save): label, OS, chain and history agree on localhost/rw/base:1.0', (image) => {
-    const doc = runJson<BaseDoc>(['base', `fixtures/real/${image}/${image}.docker-archive-gz.tar.gz`, '--against', 'fixtures/', '-q']);
+    const doc = runJson<BaseDoc>(['base', `fixtures/real/${image}/${image}.docker-archive-gz.tar.gz`, '--against', ...POOL_DIRS, '-q']);
     const clue = (k: string) => doc.clues.filter((c) => c.kind === k);
     expect(clue('label').map((c) => c.value)).toEqual(['localhost/rw/base:1.0']);
     expect(clue('os')[0]!.value).toBe('rwtest 1.0 (RW Test Linux 1.0 (fixture))');
@@ -103,7 +103,7 @@ describe('base CLI on fixtures, with --against fixtures/ (all at once)', () => {
   });
 
   it('fixture (OCI layout): the manifest annotation names a build stage, the label the real base: shown as disagreeing', () => {
-    const doc = runJson<BaseDoc>(['base', 'fixtures/real/fixture/fixture.oci', '--against', 'fixtures/', '-q']);
+    const doc = runJson<BaseDoc>(['base', 'fixtures/real/fixture/fixture.oci', '--against', ...POOL_DIRS, '-q']);
     const v = (k: string) => doc.clues.filter((c) => c.kind === k).map((c) => c.value);
     expect(v('annotation')).toEqual(['localhost/rw-build/fixture:l5', 'sha256:6101b6fea204d04cf023a4d5b68e53512a3db5137547b9f6eac93250d5120a9c']);
     expect(v('label')).toEqual(['localhost/rw/base:1.0']);
@@ -151,7 +151,7 @@ describe('base CLI on fixtures, with --against fixtures/ (all at once)', () => {
   });
 
   it('base itself: no base found by any clue; --no-os reads no layer', () => {
-    const doc = runJson<BaseDoc>(['base', 'fixtures/real/base/base.oci-zstd', '--against', 'fixtures/', '-q', '--no-os']);
+    const doc = runJson<BaseDoc>(['base', 'fixtures/real/base/base.oci-zstd', '--against', ...POOL_DIRS, '-q', '--no-os']);
     expect(doc.clues.map((c) => [c.kind, c.value])).toEqual([['annotation', null], ['os', null], ['chain', null], ['history', null]]);
   });
 

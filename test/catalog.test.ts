@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
-import { truthPool } from './helpers/truth-pool.js';
+import { POOL_DIRS, truthPool } from './helpers/truth-pool.js';
 import { Catalog } from '../src/catalog/catalog.js';
 import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
@@ -30,10 +30,10 @@ const json = <T>(args: string[]): T => {
 
 interface IndexDoc { db: string; archives: { archive: string; status: string; images: number; layersListed: number }[] }
 
-describe('catalog of all of fixtures/ in the default place', () => {
+describe('catalog of the whole truth pool (fixtures/real, fixtures/external) in the default place', () => {
   let first: IndexDoc;
   beforeAll(() => {
-    first = json<IndexDoc>(['index', 'fixtures/', '-q']);
+    first = json<IndexDoc>(['index', ...POOL_DIRS, '-q']);
   });
 
   it('lives under $XDG_CACHE_HOME/layerdig and records every archive', () => {
@@ -48,7 +48,7 @@ describe('catalog of all of fixtures/ in the default place', () => {
   });
 
   it('a second index run skips every archive by size+mtime', () => {
-    const again = json<IndexDoc>(['index', 'fixtures/', '-q']);
+    const again = json<IndexDoc>(['index', ...POOL_DIRS, '-q']);
     expect(again.archives.map((a) => a.status)).toEqual(first.archives.map(() => 'unchanged'));
     expect(again.archives.map((a) => a.images)).toEqual(first.archives.map((a) => a.images));
   });
@@ -61,7 +61,7 @@ describe('catalog of all of fixtures/ in the default place', () => {
     ['none <IMAGE-ID>', ['none', old.id.slice(7, 19)]],
     ['none --all', ['none', '--all']],
   ])('%s: the catalog answers exactly as the direct scan', (_what, args) => {
-    const direct = cli([...args, 'fixtures/', '--json', '-q']);
+    const direct = cli([...args, ...POOL_DIRS, '--json', '-q']);
     const fromDb = cli([...args, '--db', '', '--json', '-q']);
     expect(direct.code).toBe(0);
     expect(fromDb.code).toBe(0);
@@ -71,8 +71,8 @@ describe('catalog of all of fixtures/ in the default place', () => {
     expect(narrow.stdout).toBe(cli([...args, 'fixtures/real/multi', '--json', '-q']).stdout);
   });
 
-  it('base --against fixtures/ and base --db agree', () => {
-    const direct = cli(['base', 'fixtures/real/app1/app1.oci', '--against', 'fixtures/', '--json', '-q']);
+  it('base --against the truth pool and base --db agree', () => {
+    const direct = cli(['base', 'fixtures/real/app1/app1.oci', '--against', ...POOL_DIRS, '--json', '-q']);
     const fromDb = cli(['base', 'fixtures/real/app1/app1.oci', '--db', '', '--json', '-q']);
     expect(direct.code).toBe(0);
     expect(fromDb.stdout).toBe(direct.stdout);
@@ -142,14 +142,14 @@ describe('file --db: the listings recorded by index --files, through the same an
 
   beforeAll(() => {
     db = join(tmp, 'files.db');
-    const r = cli(['index', 'fixtures/', '--db', db, '--files', '--json', '-q']);
+    const r = cli(['index', ...POOL_DIRS, '--db', db, '--files', '--json', '-q']);
     expect(r.code).toBe(0);
   });
 
   it('lists each distinct layer once (by diffID), and a re-run lists none', () => {
-    // every image of fixtures/ (real, external, synthetic: the truth pool)
+    // every image of the truth pool (fixtures/real, fixtures/external)
     const distinct = new Set(pool.flatMap((p) => p.diffIds));
-    const again = json<IndexDoc>(['index', 'fixtures/', '--db', db, '--files', '-q']);
+    const again = json<IndexDoc>(['index', ...POOL_DIRS, '--db', db, '--files', '-q']);
     expect(again.archives.every((a) => a.status === 'unchanged' && a.layersListed === 0)).toBe(true);
     const cat = Catalog.open(db, { create: false });
     try {
@@ -194,8 +194,8 @@ describe('file --db: the listings recorded by index --files, through the same an
     ['os-rel*', (m: string) => /(^|\/)os-rel[^/]*$/.test(m)],
     ['usr/bin/*', (m: string) => m.startsWith('usr/bin/') && m.length > 8 && !m.slice(8).includes('/')],
     ['**', null],
-  ] as const)('file %s fixtures/ and file %s --db give the same JSON; the layers are those whose truth member list has it', (pattern, test) => {
-    const direct = cli(['file', pattern, 'fixtures/', '--json', '-q']);
+  ] as const)('file %s <truth pool> and file %s --db give the same JSON; the layers are those whose truth member list has it', (pattern, test) => {
+    const direct = cli(['file', pattern, ...POOL_DIRS, '--json', '-q']);
     const fromDb = cli(['file', pattern, '--db', db, '--json', '-q']);
     expect(direct.code).toBe(0);
     expect(fromDb.code).toBe(0);
@@ -210,7 +210,7 @@ describe('file --db: the listings recorded by index --files, through the same an
   it('a deletion: the layer whose truth member list has the whiteout deletes the path', () => {
     const r = cli(['file', 'srv/other/gone.txt', '--db', db, '--json', '-q']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(cli(['file', 'srv/other/gone.txt', 'fixtures/', '--json', '-q']).stdout);
+    expect(r.stdout).toBe(cli(['file', 'srv/other/gone.txt', ...POOL_DIRS, '--json', '-q']).stdout);
     const hits = JSON.parse(r.stdout) as Hit[];
     expect(layersOf(hits, true)).toEqual(truthHits((m) => m === 'srv/other/.wh.gone.txt'));
     expect(layersOf(hits, true).length).toBeGreaterThan(0);

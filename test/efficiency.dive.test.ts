@@ -168,7 +168,7 @@ describe("dive's counting rules", () => {
 
 describe("Go's sort.Sort, re-implemented", () => {
   it('puts equal elements where go1.19.8 does (240 recorded inputs, with ties and patterns)', () => {
-    const v = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'go1.19-sort-vectors.json'), 'utf8')) as { cases: { keys: number[]; order: number[] }[] };
+    const v = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'gosort', 'go1.19-sort-vectors.json'), 'utf8')) as { cases: { keys: number[]; order: number[] }[] };
     expect(v.cases.length).toBe(240);
     for (const c of v.cases) {
       const items = c.keys.map((k, id) => ({ k, id }));

@@ -9,7 +9,7 @@ import { writeDockerArchive } from './helpers/synth-docker.js';
 
 /**
  * `packages` against real package managers: images whose layers were made by
- * dpkg --root and rpm --root (test/fixtures/packages/make.sh, packed by umoci,
+ * dpkg --root and rpm --root (fixtures/packages/make.sh, packed by umoci,
  * docker-archive by skopeo), truth from dpkg-query / rpm -qa run on the
  * rootfs after every step, events and their direction from dpkg
  * --compare-versions / rpm.vercmp, recoverable sizes from dpkg-deb -c / rpm -qp.
@@ -19,7 +19,7 @@ interface Pkg { ecosystem: string; name: string; version: string; arch: string; 
 interface Ev { change: string; name: string; arch: string; version: string | null; previous: string | null; recoverable?: { files: number; bytes: number } }
 interface Doc { databases: string[]; packages: Pkg[]; history: { layerIndex: number; step: string; events: Ev[] }[] }
 
-const P = join(ROOT, 'test', 'fixtures', 'packages');
+const P = join(ROOT, 'fixtures', 'packages');
 const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '');
 /** rpm -qa prints %{EPOCHNUM}: a version without an epoch has epoch 0 */
 const evr = (eco: string, v: string) => (eco === 'rpm' && !/^\d+:/.test(v) ? `0:${v}` : v);

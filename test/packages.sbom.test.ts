@@ -7,14 +7,14 @@ import { ROOT, runInProcess } from './helpers/cli.js';
 
 /**
  * --sbom: CycloneDX 1.5 validated against the published JSON schema (offline
- * copies in test/fixtures/sbom-schemas, checked by python's jsonschema when
+ * copies in fixtures/sbom-schemas, checked by python's jsonschema when
  * the machine has it); SPDX 2.3 checked field by field against the spec's
  * required fields (no offline copy of its schema). Package names and versions
  * against dpkg-query's truth; purls per the purl-spec deb/rpm types.
  */
 const tmp = mkdtempSync(join(tmpdir(), 'ld-sbom-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const P = join(ROOT, 'test', 'fixtures', 'packages');
+const P = join(ROOT, 'fixtures', 'packages');
 const truth = (dir: string, step: number) => readFileSync(join(P, dir, 'truth', `step-${step}.txt`), 'utf8').trim().split('\n').map((l) => l.split(' '));
 
 async function sbom(kind: string, input: string): Promise<Record<string, any>> {
@@ -50,7 +50,7 @@ describe('CycloneDX 1.5', () => {
     for (const input of ['dpkg/dpkg.oci', 'rpm/rpm.oci', 'rpm-bdb/rpm-bdb.oci']) {
       const out = join(tmp, 'v.json');
       expect((await runInProcess(['packages', join(P, input), '--sbom', 'cyclonedx', '-o', out, '-q'])).code).toBe(0);
-      const v = spawnSync('python3', [join(ROOT, 'test', 'helpers', 'validate_cyclonedx.py'), join(ROOT, 'test', 'fixtures', 'sbom-schemas'), out], { encoding: 'utf8' });
+      const v = spawnSync('python3', [join(ROOT, 'test', 'helpers', 'validate_cyclonedx.py'), join(ROOT, 'fixtures', 'sbom-schemas'), out], { encoding: 'utf8' });
       expect(v.stdout, input).toBe('');
       expect(v.status).toBe(0);
     }
@@ -58,7 +58,7 @@ describe('CycloneDX 1.5', () => {
     const doc = await sbom('cyclonedx', join(P, 'dpkg', 'dpkg.oci'));
     doc.components[0].type = 'not-a-type';
     (await import('node:fs')).writeFileSync(bad, JSON.stringify(doc));
-    expect(spawnSync('python3', [join(ROOT, 'test', 'helpers', 'validate_cyclonedx.py'), join(ROOT, 'test', 'fixtures', 'sbom-schemas'), bad]).status).toBe(1);
+    expect(spawnSync('python3', [join(ROOT, 'test', 'helpers', 'validate_cyclonedx.py'), join(ROOT, 'fixtures', 'sbom-schemas'), bad]).status).toBe(1);
   });
 });
 

@@ -5,7 +5,7 @@ import { FIXTURES, ROOT, run, runInProcess, runJsonFast } from './helpers/cli.js
 import { humanSize } from '../src/report/format.js';
 
 /**
- * Sizes against a real Docker engine (test/fixtures/engine/make.sh: Docker 20.10 `docker load`
+ * Sizes against a real Docker engine (fixtures/engine/make.sh: Docker 20.10 `docker load`
  * of every real docker-archive, `docker history`/`docker images`/`docker image inspect`).
  * DiffSize depends on the layer content only, so the truth recorded for an image's
  * docker-archive holds for every other format of the same image.
@@ -25,7 +25,7 @@ interface InspectDoc { Id: string; Size: number | null; BlobSize: number; RootFS
 interface HistoryDoc { image: { id: string }; history: { emptyLayer: boolean; layerIndex: number | null; diffId: string | null; size: number | null; blobSize: number }[] }
 interface ImagesRow { archive: string; id: string; size: number | null; blobSize: number }
 
-const TRUTH = join(ROOT, 'test', 'fixtures', 'engine', 'truth');
+const TRUTH = join(ROOT, 'fixtures', 'engine', 'truth');
 const truthFiles = readdirSync(TRUTH).filter((f) => f.endsWith('.json') && f !== 'images.json')
   .map((f) => JSON.parse(readFileSync(join(TRUTH, f), 'utf8')) as TruthFile);
 const truthImages = truthFiles.flatMap((t) => t.images);
@@ -70,7 +70,7 @@ describe('history and images SIZE equal the engine on its own saves and docker l
   });
 
   it('the tables print the engine\'s strings under SIZE', () => {
-    const archive = 'test/fixtures/engine/small-multi.docker-archive.tar';
+    const archive = 'fixtures/engine/small-multi.docker-archive.tar';
     const t = truthFiles.find((f) => f.archive === archive)!;
     const out = run(['history', archive]);
     expect(out.code).toBe(0);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, run } from './helpers/cli.js';
 
-// Truth: test/fixtures/supply/truth.json, recorded by make.sh from openssl/gpg/jq/sha256sum — never layerdig.
-const DIR = join(ROOT, 'test', 'fixtures', 'supply');
+// Truth: fixtures/supply/truth.json, recorded by make.sh from openssl/gpg/jq/sha256sum — never layerdig.
+const DIR = join(ROOT, 'fixtures', 'supply');
 const truth = JSON.parse(readFileSync(join(DIR, 'truth.json'), 'utf8'));
 const SIGNED = join(DIR, 'signed.oci');
 const HOSTILE = join(DIR, 'hostile.oci');

@@ -25,7 +25,7 @@ describe('verify passes on every fixture', () => {
   const all = new Map<string, VerifyDoc>();
   let code = -1;
   beforeAll(async () => {
-    // the closed corpus with truth files; generated inputs made to fail live under test/fixtures
+    // the closed corpus with truth files; generated inputs made to fail live in the other folders of fixtures/
     const dirs = ['real', 'external'].map((d) => join(FIXTURES, d));
     const r = await runInProcess(['verify', ...dirs, '--json', '--no-trunc', '-q']);
     code = r.code;

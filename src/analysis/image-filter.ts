@@ -70,6 +70,16 @@ export function isDangling(img: Pick<Image, 'repoTags' | 'refName'>): boolean {
   return img.repoTags.length === 0 && !img.refName;
 }
 
+/**
+ * docker's intermediate images: untagged build parents of another image in the
+ * same input (only a Docker data-root records build parents). `docker images`
+ * hides them without -a and `dangling=true` never lists them.
+ */
+export function intermediates<T extends Pick<Image, 'repoTags' | 'refName' | 'id' | 'buildSteps'>>(imgs: readonly T[]): Set<T> {
+  const parents = new Set(imgs.flatMap((i) => i.buildSteps?.slice(1) ?? []));
+  return new Set(imgs.filter((i) => isDangling(i) && parents.has(i.id)));
+}
+
 function nameOf(ref: string): string {
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');

@@ -1,6 +1,7 @@
 import { idPrefix, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { EMPTY_TAR_DIFF_IDS } from './empty-layer.js';
+import { intermediates } from './image-filter.js';
 import { describeSummary } from './relation.js';
 import { isTagged, namesOf, type ImageSummary } from './summary.js';
 
@@ -146,5 +147,12 @@ export function noneFor(query: string, pool: readonly ImageSummary[], top = 3): 
 /** `none --all`: every untagged image found, in archive order. */
 export function noneAll(pool: readonly ImageSummary[], top = 3): NoneResult[] {
   const groups = taggedGroups(pool);
-  return pool.filter((s) => !isTagged(s)).map((s) => rankIn(s, groups, top));
+  // as docker's dangling=true: an untagged build parent of another image is an intermediate, not a lost tag
+  const perArchive = new Map<string, ImageSummary[]>();
+  for (const s of pool) {
+    const list = perArchive.get(s.archive);
+    if (list) list.push(s); else perArchive.set(s.archive, [s]);
+  }
+  const hidden = new Set([...perArchive.values()].flatMap((ss) => [...intermediates(ss)]));
+  return pool.filter((s) => !isTagged(s) && !hidden.has(s)).map((s) => rankIn(s, groups, top));
 }

@@ -32,6 +32,8 @@ export interface ImageSummary {
   annotations: Record<string, string>;
   layers: LayerSummary[];
   history: HistorySummary[];
+  /** a Docker data-root's local build parents, this image first (see image/model.ts) */
+  buildSteps?: Digest[];
 }
 
 export interface LayerSummary {
@@ -92,6 +94,7 @@ export function summarize(img: Image): ImageSummary {
     history: img.history.map((h) => ({
       created: h.created, createdBy: h.createdBy, comment: h.comment, emptyLayer: h.emptyLayer, layerIndex: h.layerIndex,
     })),
+    ...(img.buildSteps ? { buildSteps: [...img.buildSteps] } : {}),
   };
 }
 

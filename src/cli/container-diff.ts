@@ -88,8 +88,11 @@ async function storeChanges(a: GlobalArgs, ar: Archive, cs: ContainerStore, c: C
       if (!isOverlayWhiteout(member)) lower.set(path, { type: member.type, mode: member.meta?.mode ?? 0, mtime: member.meta?.mtime ?? 0 });
     }
   }
-  // a 0/0 device deletes a path, and so does an opaque directory (moby's and containers/storage's overlayDeletedFile)
-  return overlayChanges(walkDir(store, rw), lower, (m) => isOverlayWhiteout(m) || isOverlayOpaque(m));
+  // a 0/0 device deletes a path, and so does an opaque directory (moby's and containers/storage's overlayDeletedFile);
+  // a directory input's opaque markers are read in one go (its members carry no xattrs)
+  const opaque = store.kind === 'dir' ? store.overlayOpaque?.(rw) ?? null : null;
+  return overlayChanges(walkDir(store, rw), lower,
+    (m) => isOverlayWhiteout(m) || isOverlayOpaque(m) || (m.type === 'dir' && !!opaque?.has(m.name.slice(rw.length + 1))));
 }
 
 /** `ls --container ID --changes` and `diff --container ID`: docker diff's lines. */
@@ -98,10 +101,12 @@ export async function printContainerChanges(a: GlobalArgs, input: string, sel: s
   try {
     const c = await findContainer(ar, sel);
     const changes = await containerChanges(a, ar, c);
-    if (c.driver !== 'vfs' && ar.store.kind === 'dir') {
-      // Node cannot read xattrs: an opaque directory of a copied overlay2 directory is invisible here
-      const note_ = 'opaque directories (trusted.overlay.opaque) cannot be seen in a directory input: read a tar of the store to see them';
-      note(a, note_);
+    if (c.driver !== 'vfs' && ar.store.kind === 'dir' && c.mountId) {
+      // Node cannot read xattrs: a directory input's opaque markers need getfattr or python3
+      const cs = dataRootOf(ar);
+      if (cs.view.base.overlayOpaque?.(cs.dir(c.driver, c.mountId)) === null) {
+        note(a, 'opaque directories (trusted.overlay.opaque) cannot be seen in a directory input without getfattr (package attr) or python3: install one, or read a tar of the store');
+      }
     }
     emit(a, { container: { id: c.id, name: c.name, image: c.imageId }, changes }, () => changes.map((x) => `${x.kind} ${x.path}`).join('\n'));
   } finally {

@@ -107,6 +107,8 @@ function entryHeader(name: string, flag: string, size: number, m: Member, linkna
  * `.wh..wh..opq` entry, so the layer pass reads OCI whiteouts as from any blob.
  */
 export async function* walkLayerDir(store: Store, dir: string, whiteouts: 'overlay' | 'none'): AsyncGenerator<Buffer> {
+  // a directory input has no xattrs in its members: its opaque directories are read in one go
+  const opaque = whiteouts === 'overlay' ? store.overlayOpaque?.(dir) ?? null : null;
   for (const { path, member: m } of walkDir(store, dir)) {
     if (whiteouts === 'overlay' && isOverlayWhiteout(m)) {
       const slash = path.lastIndexOf('/');
@@ -115,7 +117,7 @@ export async function* walkLayerDir(store: Store, dir: string, whiteouts: 'overl
     }
     if (m.type === 'dir') {
       yield* entryHeader(`${path}/`, '5', 0, m);
-      if (whiteouts === 'overlay' && isOverlayOpaque(m)) yield* entryHeader(`${path}/.wh..wh..opq`, '0', 0, m);
+      if (whiteouts === 'overlay' && (isOverlayOpaque(m) || opaque?.has(path))) yield* entryHeader(`${path}/.wh..wh..opq`, '0', 0, m);
     } else if (m.type === 'symlink') {
       yield* entryHeader(path, '2', 0, m, m.linkname ?? '');
     } else if (m.type === 'file') {

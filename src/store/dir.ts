@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { LayerdigError, badArchive } from '../errors.js';
 import { limits } from '../limits.js';
 import { READ_CHUNK } from '../compression/index.js';
+import { overlayOpaqueDirs } from './xattr.js';
 import { eachSequential, tooBig, memberStorage, type Member, type MemberMeta, type Store } from './store.js';
 
 /**
@@ -85,6 +86,11 @@ export class DirStore implements Store {
       if (m) out.push(m);
     }
     return out;
+  }
+
+  overlayOpaque(dir: string): Set<string> | null {
+    const p = dir === '' ? this.root : this.abs(dir);
+    return p ? overlayOpaqueDirs(p) : new Set();
   }
 
   private regular(name: string): { p: string; m: Member } {

@@ -77,6 +77,12 @@ export interface Store {
   diffIdUnchecked?(name: string): boolean;
   /** the entries of one directory, when the store can list one without listing everything (a directory) */
   children?(dir: string): Member[];
+  /**
+   * Directories under `dir` that overlayfs marks opaque (an xattr), relative to
+   * `dir`; a directory input reads them with a helper tool (Node has no xattr
+   * API), null when none is installed. Tar inputs carry xattrs in `meta`.
+   */
+  overlayOpaque?(dir: string): Set<string> | null;
   /** where a member's bytes live, for the user: `app.tar!blobs/sha256/…` or a file path */
   storage(name: string): string;
   /** member names that occur more than once in a tar (the last one is read, as extraction would) */

@@ -2,7 +2,14 @@ import { join, relative } from 'node:path';
 import { expectedExternal, realArchives } from './truth.js';
 import { FIXTURES, ROOT } from './cli.js';
 
-/** Every image of every archive under fixtures/, as the truth files (not layerdig) describe it. */
+/**
+ * The closed corpus: every archive under these folders has a truth file (fixtures/real: rw-truth/1,
+ * fixtures/external: EXPECTED.json). The suites that run a command over a whole corpus name these, never
+ * all of fixtures/, whose other folders hold fixtures with their own truth (and some broken on purpose).
+ */
+export const POOL_DIRS = ['fixtures/real', 'fixtures/external'];
+
+/** Every image of every archive under POOL_DIRS, as the truth files (not layerdig) describe it. */
 export interface PoolImage {
   /** relative to the repository root, as layerdig prints it when run from there */
   archive: string;

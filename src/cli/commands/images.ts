@@ -5,7 +5,7 @@ import { warnMismatches } from '../content.js';
 import { contentOption, readDiffSizes } from '../sizes.js';
 import { dockerSize, imagesReport, renderImages } from '../../report/images.js';
 import { selectImages, selectOne } from '../../image/select.js';
-import { filterImages, isDangling, parseImageFilters } from '../../analysis/image-filter.js';
+import { filterImages, intermediates, parseImageFilters } from '../../analysis/image-filter.js';
 import { dockerImageRows } from '../../report/docker-rows.js';
 import { DOCKER_IMAGES_HEADERS } from '../../report/docker-fields.js';
 import { renderTemplate } from '../../report/template.js';
@@ -22,15 +22,6 @@ interface Args extends GlobalArgs {
   filter?: string[];
   format?: string;
   human: boolean;
-}
-
-/**
- * docker hides intermediate images (untagged build parents of another image)
- * unless -a; only a Docker data-root has them.
- */
-function intermediates(imgs: Image[]): Set<Image> {
-  const parents = new Set(imgs.flatMap((i) => i.buildSteps?.slice(1) ?? []));
-  return new Set(imgs.filter((i) => isDangling(i) && parents.has(i.id)));
 }
 
 export const images: CommandModule<object, Args> = {
