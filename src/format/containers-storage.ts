@@ -263,6 +263,7 @@ export const containersStorage: Format = {
     for (const d of root.drivers) out.push(...await loadDriver(view, root, d, skipped));
     if (declared) (declared.unreadable ??= []).push(...skipped);
     else if (out.length === 0 && skipped.length) throw skipped[0];
+    else for (const s of out) s.notes.push(...skipped.map((e) => e.message));
     // newest first, as `podman images` lists them
     return out.sort((a, b) => String(b.config.created ?? '').localeCompare(String(a.config.created ?? '')) || a.configDigest.localeCompare(b.configDigest));
   },
