@@ -231,6 +231,23 @@ describe('a broken store: one clear line naming the input and the member, the re
     expect(lines_[0]).toMatch(new RegExp(`vfs-images/images\\.json: image ${app1.slice(0, 12)}: layer \\w+'s parent ${gone} is not in vfs-layers/layers\\.json`));
   });
 
+  it('an images.json entry without a valid id, and one whose top layer climbs out: each one line, never a path, the rest listed (exit 5)', async () => {
+    const a = copy('bad-entries');
+    const imagesJson = join(a, 'vfs-images/images.json');
+    const recs = JSON.parse(readFileSync(imagesJson, 'utf8')) as { id: string; layer?: string; names?: string[] }[];
+    const base = recs.find((r) => r.names?.includes('localhost/rw/base:1.0'))!;
+    base.layer = '../../../etc';
+    execFileSync('sh', ['-c', `cat > "${imagesJson}"`], { input: JSON.stringify([...recs, { id: '../escape' }]) });
+    const r = await runInProcess(['images', a, '--json']);
+    expect(r.code).toBe(5);
+    const truth = json<PodmanImage[]>('vfs', 'images-a.json');
+    expect(new Set((JSON.parse(r.stdout) as ImagesRow[]).map((x) => x.id))).toEqual(new Set(truth.filter((t) => t.Id !== base.id).map((t) => `sha256:${t.Id}`)));
+    const err = oneLine(r.stderr);
+    expect(err).toHaveLength(2);
+    expect(err.some((l) => l.includes(`vfs-images/images.json: entry ${recs.length} has no valid image id: left out`))).toBe(true);
+    expect(err.some((l) => l.includes(`image ${base.id.slice(0, 12)}: its layer ../../../etc is not in vfs-layers/layers.json`))).toBe(true);
+  });
+
   it('a tar-split whose CRC lies: verify names the file (exit 1); one whose size lies: the layer cannot be rebuilt, said in one line', async () => {
     const a = copy('lying-crc');
     const ts = join(a, `vfs-layers/${TOP}.tar-split.gz`);

@@ -103,12 +103,20 @@ async function readArray(store: Store, member: string): Promise<unknown[]> {
   return v;
 }
 
-export async function readLayerRecords(store: Store, root: StorageRoot, driver: string): Promise<Map<string, LayerRecord>> {
+/**
+ * layers.json's records by ID. An entry without a usable ID (one that is not a
+ * plain name could climb out of the store) is left out and reported to `bad`;
+ * an image standing on it then says its chain is broken.
+ */
+export async function readLayerRecords(store: Store, root: StorageRoot, driver: string, bad?: (e: LayerdigError) => void): Promise<Map<string, LayerRecord>> {
   const member = `${root.prefix}${driver}-layers/layers.json`;
   const out = new Map<string, LayerRecord>();
   for (const [i, r] of (await readArray(store, member)).entries()) {
     const id = isObject(r) ? plainId(r.id) : null;
-    if (!isObject(r) || !id) throw badArchive(store.path, member, `entry ${i} has no valid id`);
+    if (!isObject(r) || !id) {
+      bad?.(badArchive(store.path, member, `entry ${i} has no valid layer id: left out`));
+      continue;
+    }
     out.set(id, {
       id,
       parent: typeof r.parent === 'string' && r.parent !== '' ? r.parent : null,
@@ -121,22 +129,30 @@ export async function readLayerRecords(store: Store, root: StorageRoot, driver: 
   return out;
 }
 
-export async function readImageRecords(store: Store, root: StorageRoot, driver: string): Promise<ImageRecord[]> {
+/** images.json's records; an entry without a valid image ID is left out and reported to `bad`. */
+export async function readImageRecords(store: Store, root: StorageRoot, driver: string, bad?: (e: LayerdigError) => void): Promise<ImageRecord[]> {
   const member = `${root.prefix}${driver}-images/images.json`;
-  return (await readArray(store, member)).map((r, i) => {
+  const out: ImageRecord[] = [];
+  for (const [i, r] of (await readArray(store, member)).entries()) {
     const id = isObject(r) && typeof r.id === 'string' && isHex64(r.id) ? r.id : null;
-    if (!isObject(r) || !id) throw badArchive(store.path, member, `entry ${i} has no valid image id`);
+    if (!isObject(r) || !id) {
+      bad?.(badArchive(store.path, member, `entry ${i} has no valid image id: left out`));
+      continue;
+    }
     const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
     const sizes: Record<string, number> = {};
     for (const [k, v] of Object.entries(isObject(r['big-data-sizes']) ? r['big-data-sizes'] : {})) if (count(v) !== null) sizes[k] = v as number;
     const digests: Record<string, Digest> = {};
     for (const [k, v] of Object.entries(isObject(r['big-data-digests']) ? r['big-data-digests'] : {})) if (digestOf(v)) digests[k] = digestOf(v)!;
-    return {
-      id, names: strings(r.names), digest: digestOf(r.digest), layer: plainId(r.layer),
+    out.push({
+      id, names: strings(r.names), digest: digestOf(r.digest),
+      // a top layer that is no plain name is kept as given: the image's chain is then reported broken
+      layer: typeof r.layer === 'string' && r.layer !== '' ? r.layer : null,
       created: typeof r.created === 'string' ? r.created : null,
       bigDataNames: strings(r['big-data-names']), bigDataSizes: sizes, bigDataDigests: digests,
-    };
-  });
+    });
+  }
+  return out;
 }
 
 /** The virtual member a layer's rebuilt tar is read as. */
@@ -184,9 +200,10 @@ function chainOf(top: string | null, layers: Map<string, LayerRecord>, where: st
 
 async function loadDriver(view: DirLayerStore, root: StorageRoot, driver: string, skipped: LayerdigError[]): Promise<ImageSource[]> {
   const store = view.base;
-  const layers = await readLayerRecords(store, root, driver);
+  const bad = (e: LayerdigError) => skipped.push(e);
+  const layers = await readLayerRecords(store, root, driver, bad);
   const out: ImageSource[] = [];
-  const records = await readImageRecords(store, root, driver);
+  const records = await readImageRecords(store, root, driver, bad);
   const topOf = new Map<string, Digest>();
   for (const r of records) if (r.layer && !topOf.has(r.layer)) topOf.set(r.layer, `sha256:${r.id}`);
   for (const rec of records) {
