@@ -283,6 +283,14 @@ describe('a broken store: one clear line naming the input and the member, the re
     expect(doc!.layers.map((l) => l.diffIdVerified)).toEqual([true, null]);
     const v = await runInProcess(['verify', a]);
     expect(v.code).toBe(0);
+    // vfs: a layer's directory is a full copy; without tar-split the layer is what differs from the copy
+    // below it, and lists as GNU tar lists the layer podman save wrote (app1's layer 3)
+    const app1 = json<PodmanInspect[]>('vfs', 'image-inspect.json').find((i) => i.RepoTags.includes('localhost/rw/app1:latest'))!;
+    const third = layers.find((l) => l['diff-digest'] === app1.RootFS.Layers[3])!.id;
+    rmSync(join(a, `vfs-layers/${third}.tar-split.gz`));
+    const ls = await runJsonFast<LsDoc>(['ls', a, '-i', app1.Id, '--layer', '3', '-q']);
+    const want = lines(join(truthDir('vfs'), `layer-${app1.RootFS.Layers[3]!.slice(7)}.tv.txt`)).map((l) => / (\S+?)\/?(?: -> .*)?$/.exec(l)![1]);
+    expect(ls.entries.map((e) => e.path)).toEqual(want);
     const b = copy('no-config');
     rmSync(join(b, 'vfs-images', inspect.Id.replace(/^sha256:/, ''), `=${Buffer.from(`sha256:${inspect.Id.replace(/^sha256:/, '')}`).toString('base64')}`));
     const n = await runInProcess(['images', b, '--json']);

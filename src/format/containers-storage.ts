@@ -226,9 +226,10 @@ async function loadDriver(view: DirLayerStore, root: StorageRoot, driver: string
         if (store.member(tarSplit)?.type === 'file') view.add(m, { kind: 'tar-split', tarSplit, dir: ldir });
         else {
           // no tar-split: the tar is written from the directory (its hash cannot match the diffID)
-          view.add(m, { kind: 'walk', dir: ldir, whiteouts: driver === 'vfs' ? 'none' : 'overlay' });
-          notes.push(`${tarSplit} is missing: the layer is listed from ${ldir}, its diffID cannot be checked${
-            driver === 'vfs' ? ' (vfs: that directory is a full copy of the filesystem up to this layer, not the layer\'s changes)' : ''}`);
+          // vfs: the directory is a full copy up to this layer; the layer is what differs from the copy below it
+          const lower = driver === 'vfs' && l.parent ? storageLayerDir(root.prefix, driver, l.parent) : undefined;
+          view.add(m, { kind: 'walk', dir: ldir, whiteouts: driver === 'vfs' ? 'none' : 'overlay', ...(lower ? { lower } : {}) });
+          notes.push(`${tarSplit} is missing: the layer is listed from ${ldir}${lower ? ` (what differs from ${lower})` : ''}, its diffID cannot be checked`);
         }
         return {
           member: m, referencedAs: m, digest: null, declaredSize: null, mediaType: null, compression: 'none',
