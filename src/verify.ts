@@ -8,6 +8,7 @@ import type { BlobClaim, Measured } from './image/model.js';
 import { readLayerSettled } from './layer/pass.js';
 import { openStore } from './store/open.js';
 import { verifyDataRoot } from './verify-data-root.js';
+import { verifyContainersStorage } from './verify-containers-storage.js';
 import { followLinks, type Store } from './store/store.js';
 import {
   blobsChecked, statusOf, verifyArchiveWide, verifyImage, type Check, type ImageVerdict, type LayerResult, type Located,
@@ -78,6 +79,7 @@ function storeFacts(store: Store): StoreFacts {
 /** Verify an opened archive. */
 export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
   if (ar.format === 'docker-data-root') return verifyDataRoot(ar);
+  if (ar.format === 'containers-storage') return verifyContainersStorage(ar);
   const { store } = ar;
   const locate = locator(store);
   const measured = new Map<string, Measured>();

@@ -2,7 +2,6 @@ import type { Archive } from '../app/archive.js';
 import { chainIds } from '../image/chain.js';
 import type { Image, Layer } from '../image/model.js';
 import { readLayer } from '../layer/pass.js';
-import { layerDir } from '../format/docker-data-root.js';
 import { LayerdigError } from '../errors.js';
 import { dataRootOf, findContainer } from './container-diff.js';
 import { containerdStore } from '../format/containerd.js';
@@ -18,24 +17,25 @@ import type { DirLayerStore } from '../layer/dir-source.js';
 export async function containerImage(ar: Archive, sel: string): Promise<{ image: Image; writable: number }> {
   const c = await findContainer(ar, sel);
   const img = ar.images.find((i) => i.id === c.imageId);
-  if (!img) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: the image ${c.imageId ?? c.imageRef} of container ${c.name} is not in the ${ar.format === 'containerd' ? 'root' : 'data-root'}`);
   const own: { member: string; dir: string; what: string }[] = [];
   let view: DirLayerStore;
   if (ar.format === 'containerd') {
+    if (!img) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: the image ${c.imageId ?? c.imageRef} of container ${c.name} is not in the root`);
     // containerd: the active snapshot's upper directory (no init layer)
     view = containerdStore(ar.store);
     if (!c.rwDir) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no active overlayfs snapshot in the root`);
     own.push({ member: c.rwDir, dir: c.rwDir, what: 'the container\'s writable layer' });
   } else {
-    const dr = dataRootOf(ar);
-    view = dr.view;
-    if (!c.mountId) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no mount-id in the layer store`);
-    const mounts = `${dr.root.prefix}image/${c.driver}/layerdb/mounts/${c.id}`;
+    const cs = dataRootOf(ar);
+    view = cs.view;
+    if (!img) throw new LayerdigError('E_NOT_FOUND', `${ar.path}: the image ${c.imageId ?? '?'} of container ${c.name} is not in the ${cs.podman ? 'store' : 'data-root'}`);
+    if (!c.mountId) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}: container ${c.name} has no ${cs.podman ? 'layer in containers.json' : 'mount-id in the layer store'}`);
+    const mounts = cs.mounts(c);
     if (c.driver === 'vfs') {
-      own.push({ member: `${mounts}/rootfs.tar`, dir: layerDir(dr.root.prefix, c.driver, c.mountId), what: 'the container\'s filesystem (vfs: a full copy)' });
+      own.push({ member: `${mounts}/rootfs.tar`, dir: cs.dir(c.driver, c.mountId), what: 'the container\'s filesystem (vfs: a full copy)' });
     } else {
-      if (c.initId) own.push({ member: `${mounts}/init.tar`, dir: layerDir(dr.root.prefix, c.driver, c.initId), what: 'the container\'s init layer' });
-      own.push({ member: `${mounts}/rw.tar`, dir: layerDir(dr.root.prefix, c.driver, c.mountId), what: 'the container\'s writable layer' });
+      if (c.initId) own.push({ member: `${mounts}/init.tar`, dir: cs.dir(c.driver, c.initId), what: 'the container\'s init layer' });
+      own.push({ member: `${mounts}/rw.tar`, dir: cs.dir(c.driver, c.mountId), what: 'the container\'s writable layer' });
     }
   }
   const base = c.driver === 'vfs' ? [] : img.layers;

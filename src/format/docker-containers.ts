@@ -20,7 +20,8 @@ export interface Container {
   /** Path + Args, as `docker ps` joins them */
   command: string;
   created: string | null;
-  state: 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
+  /** `unknown`: a podman container (its state is in podman's database, not in the image store) */
+  state: 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing' | 'unknown';
   exitCode: number;
   startedAt: string | null;
   finishedAt: string | null;
@@ -34,6 +35,8 @@ export interface Container {
   namespace?: string;
   runtime?: string;
   rwDir?: string;
+  /** vfs without an init layer (podman): the layer directory the container's full copy is compared with */
+  lowerId?: string | null;
 }
 
 /** a layer directory's name as the layer store records it, or null when it could climb out (`../x`) */

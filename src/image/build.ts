@@ -53,6 +53,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     ...(l.fromDirectory ? { fromDirectory: true as const } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
+  const history = pairHistory(rawHistory, layers.length);
   return {
     archive: src.archive,
     format: src.format,
@@ -66,11 +67,13 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     platform: configPlatform(src.config, src.indexPlatform),
     config: src.config,
     layers,
-    history: pairHistory(rawHistory, layers.length),
+    history,
     notes: src.notes,
     ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
     ...(src.lastTagTime !== undefined ? { lastTagTime: src.lastTagTime } : {}),
     ...(src.namespace !== undefined ? { namespace: src.namespace } : {}),
+    ...(src.storeMetadataSize !== undefined ? { storeMetadataSize: src.storeMetadataSize } : {}),
+    ...(src.historyImages && src.historyImages.length === history.length ? { historyImages: src.historyImages } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

@@ -1,6 +1,6 @@
+import type { LayerdigError } from '../errors.js';
 import type { Digest } from '../digest.js';
 import type { Compression } from '../compression/index.js';
-import type { LayerdigError } from '../errors.js';
 
 export interface Platform {
   os: string;
@@ -38,7 +38,8 @@ export type FormatName =
   | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
   | 'skopeo-dir'            // skopeo dir: export
   | 'docker-data-root'      // a Docker engine's /var/lib/docker (directory or tar of it)
-  | 'containerd';           // containerd's root, /var/lib/containerd (directory or tar of it)
+  | 'containerd'            // containerd's root, /var/lib/containerd (directory or tar of it)
+  | 'containers-storage';   // podman/buildah's /var/lib/containers/storage (directory or tar of it)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -221,6 +222,10 @@ export interface ImageSource {
   lastTagTime?: string;
   /** the containerd namespace the image is named in (`moby`, `k8s.io`, …) */
   namespace?: string;
+  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
+  storeMetadataSize?: number;
+  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
+  historyImages?: (Digest | null)[];
 }
 
 export interface Layer {
@@ -277,6 +282,10 @@ export interface Image {
   lastTagTime?: string;
   /** the containerd namespace the image is named in */
   namespace?: string;
+  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
+  storeMetadataSize?: number;
+  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
+  historyImages?: (Digest | null)[];
 }
 
 export function platformString(p: Platform): string {

@@ -6,7 +6,8 @@ import { layerFileName, reassemble, tarSplitEntries, type ReassemblyProblem } fr
 
 /** Bytes of a compressed data-root's layer files held in memory at once (see batchedFiles). */
 const BATCH_BYTES = 64 * 1024 * 1024;
-import { walkLayerDir } from './dir-walk.js';
+import { copyDiffTar, walkDir, walkLayerDir } from './dir-walk.js';
+import { copyChanges } from '../analysis/container-changes.js';
 
 /**
  * A layer that is a directory (an image store's unpacked layer), not a blob.
@@ -18,7 +19,7 @@ import { walkLayerDir } from './dir-walk.js';
  */
 export type DirLayer =
   | { kind: 'tar-split'; tarSplit: string; dir: string }
-  | { kind: 'walk'; dir: string; whiteouts: 'overlay' | 'none' };
+  | { kind: 'walk'; dir: string; whiteouts: 'overlay' | 'none'; /** vfs: the layer below's full copy, to write only what differs */ lower?: string };
 
 /**
  * A Store that adds one virtual member per directory layer (its tar) to the
@@ -84,6 +85,10 @@ export class DirLayerStore implements Store {
   open(name: string): Readable {
     const l = this.layers.get(name);
     if (!l) return this.base.open(name);
+    if (l.kind === 'walk' && l.lower !== undefined) {
+      const changes = copyChanges(walkDir(this.base, l.dir), walkDir(this.base, l.lower));
+      return Readable.from(copyDiffTar(this.base, l.dir, changes), { objectMode: false });
+    }
     if (l.kind === 'walk') return Readable.from(walkLayerDir(this.base, l.dir, l.whiteouts), { objectMode: false });
     const problems: ReassemblyProblem[] = [];
     this.problems.set(name, problems);

@@ -115,25 +115,51 @@ export async function* walkLayerDir(store: Store, dir: string, whiteouts: 'overl
       yield* entryHeader(`${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`, '0', 0, m);
       continue;
     }
-    if (m.type === 'dir') {
-      yield* entryHeader(`${path}/`, '5', 0, m);
-      if (whiteouts === 'overlay' && (isOverlayOpaque(m) || opaque?.has(path))) yield* entryHeader(`${path}/.wh..wh..opq`, '0', 0, m);
-    } else if (m.type === 'symlink') {
-      yield* entryHeader(path, '2', 0, m, m.linkname ?? '');
-    } else if (m.type === 'file') {
-      yield* entryHeader(path, '0', m.size, m);
-      let left = m.size;
-      for await (const c of store.open(m.name) as AsyncIterable<Buffer>) {
-        const part = c.length > left ? c.subarray(0, left) : c;
-        left -= part.length;
-        yield part;
-        if (left === 0) break;
-      }
-      if (left > 0) yield Buffer.alloc(left); // the file shrank while being read: keep the tar's shape
-      if (m.size % 512) yield Buffer.alloc(512 - (m.size % 512));
-    } else if (m.meta?.char) {
-      yield* entryHeader(path, '3', 0, m, '', m.meta.char);
+    yield* entryTar(store, path, m);
+    if (m.type === 'dir' && whiteouts === 'overlay' && (isOverlayOpaque(m) || opaque?.has(path))) yield* entryHeader(`${path}/.wh..wh..opq`, '0', 0, m);
+  }
+  yield Buffer.alloc(1024);
+}
+
+/** One member of a layer directory as tar blocks: header, then (a regular file) its body and padding. */
+async function* entryTar(store: Store, path: string, m: Member): AsyncGenerator<Buffer> {
+  if (m.type === 'dir') {
+    yield* entryHeader(`${path}/`, '5', 0, m);
+  } else if (m.type === 'symlink') {
+    yield* entryHeader(path, '2', 0, m, m.linkname ?? '');
+  } else if (m.type === 'file') {
+    yield* entryHeader(path, '0', m.size, m);
+    let left = m.size;
+    for await (const c of store.open(m.name) as AsyncIterable<Buffer>) {
+      const part = c.length > left ? c.subarray(0, left) : c;
+      left -= part.length;
+      yield part;
+      if (left === 0) break;
     }
+    if (left > 0) yield Buffer.alloc(left); // the file shrank while being read: keep the tar's shape
+    if (m.size % 512) yield Buffer.alloc(512 - (m.size % 512));
+  } else if (m.meta?.char) {
+    yield* entryHeader(path, '3', 0, m, '', m.meta.char);
+  }
+}
+
+/**
+ * A vfs layer without tar-split: its directory is a full copy of the filesystem
+ * up to this layer, so the layer is what differs from the layer below's copy,
+ * as the naive differ writes it (`changes`: paths from copyChanges, parents
+ * included): each added or changed path's entry, a `.wh.` file per deletion.
+ */
+export async function* copyDiffTar(store: Store, dir: string, changes: readonly { kind: 'A' | 'C' | 'D'; path: string }[]): AsyncGenerator<Buffer> {
+  for (const c of changes) {
+    const path = c.path.replace(/^\//, '');
+    if (c.kind === 'D') {
+      const slash = path.lastIndexOf('/');
+      const name = `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`;
+      yield* entryHeader(name, '0', 0, { name, type: 'file', size: 0, meta: { mode: 0o644, uid: 0, gid: 0, mtime: 0 } });
+      continue;
+    }
+    const m = store.member(`${dir}/${path}`);
+    if (m) yield* entryTar(store, path, m);
   }
   yield Buffer.alloc(1024);
 }

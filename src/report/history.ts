@@ -25,7 +25,7 @@ export function historyReport(img: Image, sizes: DiffSizes | null) {
         size: l ? sizes?.get(l.diffId) ?? null : 0,
         blobSize: l ? l.compressedSize : 0,
         storage: l?.storage ?? null,
-        ...(img.buildSteps ? { imageId: stepImage(img, i) } : {}),
+        ...(img.buildSteps || img.historyImages ? { imageId: stepImage(img, i) } : {}),
       };
     }),
   };
@@ -37,6 +37,7 @@ export function historyReport(img: Image, sizes: DiffSizes | null) {
  * parents exist (a Docker data-root's intermediate images); null = `<missing>`.
  */
 function stepImage(img: Image, i: number): string | null {
+  if (img.historyImages) return img.historyImages[i] ?? null;
   return img.buildSteps?.[img.history.length - 1 - i] ?? null;
 }
 
@@ -44,7 +45,7 @@ function stepImage(img: Image, i: number): string | null {
 export function historyIds(img: Image, full: boolean): string[] {
   const n = img.history.length;
   return img.history.map((_, i) => {
-    const step = img.buildSteps ? stepImage(img, i) : i === n - 1 ? img.id : null;
+    const step = img.buildSteps || img.historyImages ? stepImage(img, i) : i === n - 1 ? img.id : null;
     return step === null ? '<missing>' : id(step, full);
   });
 }

@@ -16,7 +16,8 @@ export function blobSize(img: Image): number {
 
 /** What `docker images` and `docker image inspect` call Size: Σ DiffSize over the layers (null if one was not read). */
 export function dockerSize(img: Image, sizes: DiffSizes | null): number | null {
-  let sum = 0;
+  // podman's size also counts what its store keeps beside the layers (manifests, config)
+  let sum = img.storeMetadataSize ?? 0;
   for (const l of img.layers) {
     const s = sizes?.get(l.diffId);
     if (s === undefined) return null;

@@ -6,8 +6,12 @@ import { describeImage } from '../image/select.js';
 import { imageRef } from './images.js';
 import { table } from './table.js';
 
-/** Layers of one image, with what the content pass learned (null with --no-content). */
-export function layersReport(img: Image, listings: (LayerListing | null)[]) {
+/**
+ * Layers of one image, with what the content pass learned (null with --no-content).
+ * `unchecked`: a layer whose tar was written from a directory walk (an image store
+ * without tar-split): its hashes say nothing about the diffID, so neither is verified.
+ */
+export function layersReport(img: Image, listings: (LayerListing | null)[], unchecked: (member: string) => boolean = () => false) {
   return {
     image: imageRef(img),
     layers: img.layers.map((l, i) => {
@@ -27,8 +31,9 @@ export function layersReport(img: Image, listings: (LayerListing | null)[]) {
         // legacy LayerSources: where the layer came from (a registry blob), not what is stored here
         source: l.source ?? null,
         ...(l.cacheId ? { cacheId: l.cacheId } : {}),
-        // a tar written from a directory is not the bytes that were hashed: nothing to compare (null)
-        ...(c ? { diffIdVerified: l.fromDirectory ? null : c.diffId === l.diffId, digestVerified: l.digest && !l.fromDirectory ? c.digest === l.digest : null } : {}),
+        // a tar written from a directory walk is not the bytes that were hashed: nothing to compare (null)
+        ...(c && (l.fromDirectory || unchecked(l.member)) ? { diffIdVerified: null, digestVerified: null } : {}),
+        ...(c && !(l.fromDirectory || unchecked(l.member)) ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
       };
     }),
   };

@@ -31,15 +31,17 @@ export function statusOf(c: Container): string {
     case 'paused': return 'Paused (when the data-root was copied)';
     case 'restarting': return `Restarting (${c.exitCode})`;
     case 'dead': return 'Dead';
+    // podman keeps the state in its own database (libpod/bolt_state.db), not in the image store
+    case 'unknown': return 'Unknown (podman\'s state is not in the image store)';
     default: return 'Removal In Progress';
   }
 }
 
 export const containers: CommandModule<object, Args> = {
   command: 'containers <inputs..>',
-  describe: 'the containers of Docker data-roots and containerd roots, as docker ps -a lists them (read offline)',
+  describe: 'the containers of Docker data-roots, containerd roots and podman containers-storage, as docker/podman ps -a list them (read offline)',
   builder: (y) => globalOptions(y)
-    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots or containerd roots: a copied /var/lib/docker or /var/lib/containerd, or a tar of it' })
+    .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots, containerd roots or podman stores (a copied /var/lib/docker, /var/lib/containerd or /var/lib/containers/storage), or tars of them' })
     .example('$0 containers /mnt/evidence/var/lib/docker', 'every container, newest first')
     .example('$0 diff docker.tgz --container web', 'what one container changed, as docker diff') as never,
   async handler(a) {

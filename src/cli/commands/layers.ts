@@ -26,7 +26,7 @@ export const layers: CommandModule<object, Args> = {
     const reader = layerReader(a);
     const read = a.content ? await loadImages(reader, ar!, imgs, settleTo(a)) : null;
     const reports: { img: Image; report: ReturnType<typeof layersReport> }[] = read
-      ? read.map((l) => ({ img: l.image, report: layersReport(l.image, l.read) }))
+      ? read.map((l) => ({ img: l.image, report: layersReport(l.image, l.read, (m) => ar!.store.diffIdUnchecked?.(m) ?? false) }))
       : imgs.map((img) => ({ img, report: layersReport(img, img.layers.map((): LayerListing | null => null)) }));
     warnMismatches(reader);
     for (const { report } of reports) {
