@@ -148,8 +148,10 @@ describe('containerd root', () => {
       const wh = /^(.*)\/\.wh\.([^/]+)$/.exec(p);
       return wh ? { kind: 'D', path: `${wh[1]}/${wh[2]}` } : { kind: image.has(p) ? 'C' : 'A', path: p };
     })
-      // docker's rule (layerdig follows it): a directory made again is changed, the files that were in it are not listed one by one as ctr does
-      .filter((c) => !(c.kind === 'D' && c.path.startsWith(`${opaque}/`)));
+      // overlayfs made the directory made again opaque; ctr's tar diff whites out its old files one by one, while
+      // podman diff (and moby's overlay differ, the same overlayDeletedFile) report the directory deleted and its new files added
+      .filter((c) => !(c.kind === 'D' && c.path.startsWith(`${opaque}/`)))
+      .map((c) => (c.path === opaque ? { kind: 'D', path: opaque } : c.path.startsWith(`${opaque}/`) ? { kind: 'A', path: c.path } : c));
     expect(got.sort((a, b) => a.path.localeCompare(b.path))).toEqual(want.sort((a, b) => a.path.localeCompare(b.path)));
     if (kind !== 'dir') {
       // the opaque directory itself is seen from the tar's xattr: ls --container lists its old files as gone
