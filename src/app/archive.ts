@@ -50,7 +50,7 @@ export async function openArchive(path: string): Promise<Archive> {
     const declared = emptyArchiveDeclared();
     const sources = await format.load(store, declared);
     const images: Image[] = [];
-    const errors: LayerdigError[] = [];
+    const errors: LayerdigError[] = [...(declared.errors ?? [])];
     // one image that cannot be built never hides its siblings
     for (const src of sources) {
       try {

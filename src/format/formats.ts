@@ -6,9 +6,10 @@ import { dockerArchive } from './docker-archive.js';
 import { ociLayout } from './oci-layout.js';
 import { dockerV1 } from './docker-v1.js';
 import { dockerDataRoot } from './docker-data-root.js';
+import { registryStorage } from './registry-storage.js';
 
 /** Tried in order: the first whose detect() says yes reads the input. */
-export const FORMATS: readonly Format[] = [dockerDataRoot, skopeoDir, dockerArchive, ociLayout, dockerV1];
+export const FORMATS: readonly Format[] = [dockerDataRoot, registryStorage, skopeoDir, dockerArchive, ociLayout, dockerV1];
 
 export async function detectFormat(store: Store): Promise<Format> {
   for (const f of FORMATS) if (await f.detect(store)) return f;

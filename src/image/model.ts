@@ -1,5 +1,6 @@
 import type { Digest } from '../digest.js';
 import type { Compression } from '../compression/index.js';
+import type { LayerdigError } from '../errors.js';
 
 export interface Platform {
   os: string;
@@ -36,7 +37,8 @@ export type FormatName =
   | 'docker-archive-v1'     // pre-1.10 save: repositories + <id>/json parent chain
   | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
   | 'skopeo-dir'            // skopeo dir: export
-  | 'docker-data-root';     // a Docker engine's /var/lib/docker (directory or tar of it)
+  | 'docker-data-root'      // a Docker engine's /var/lib/docker (directory or tar of it)
+  | 'registry-storage';     // a Distribution registry's filesystem storage (/var/lib/registry)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -178,6 +180,8 @@ export interface ArchiveDeclared {
   artifacts: Artifact[];
   /** integrity problems met while reading (an index that lists itself): commands answer, then exit 1 */
   warnings: string[];
+  /** images the format could not read, one sentence each (a registry tag whose link names no blob): the rest are answered, exit 5 */
+  errors?: LayerdigError[];
 }
 
 export function emptyArchiveDeclared(): ArchiveDeclared {
