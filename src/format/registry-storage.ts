@@ -141,6 +141,8 @@ export interface RepositoryFacts {
   tags: (Link & { tag: string })[];
   revisions: Link[];
   layers: Link[];
+  /** revisions whose link file is gone: manifests deleted through the API (their directory stays) */
+  deleted: Digest[];
 }
 
 export interface RegistryFacts {
@@ -204,7 +206,10 @@ export async function readRegistry(store: Store, root: RegistryRoot): Promise<Re
       for (const t of ls(`${dir}/_manifests/tags`)) {
         if (t.type === 'dir') tags.push({ tag: baseName(t.name), ...(await readLink(store, root, `${t.name}/current/link`, blobs)) });
       }
-      repositories.push({ name, dir: `${dir}/`, tags, revisions: await links(`${dir}/_manifests/revisions/sha256`), layers: await links(`${dir}/_layers/sha256`) });
+      const revDir = `${dir}/_manifests/revisions/sha256`;
+      const deleted = ls(revDir).filter((d) => d.type === 'dir' && /^[0-9a-f]{64}$/.test(baseName(d.name)) && store.member(`${d.name}/link`) === undefined)
+        .map((d): Digest => `sha256:${baseName(d.name)}`);
+      repositories.push({ name, dir: `${dir}/`, tags, revisions: await links(revDir), layers: await links(`${dir}/_layers/sha256`), deleted });
     }
     if (depth >= MAX_REPO_DEPTH) return;
     // nested names (library/debian): any directory not starting with `_`, as the registry walks them

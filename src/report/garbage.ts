@@ -1,0 +1,42 @@
+import type { GarbageResult } from '../analysis/registry-garbage.js';
+import { humanSize, id } from './format.js';
+import { table } from './table.js';
+
+/** One registry storage's garbage, as `garbage` prints and `--json` gives it. */
+export interface GarbageReport extends GarbageResult {
+  archive: string;
+}
+
+export function garbageDocument(r: GarbageReport) {
+  return {
+    archive: r.archive,
+    deleteUntagged: r.deleteUntagged,
+    blobs: r.blobCount,
+    storeBytes: r.storeBytes,
+    marked: r.marked,
+    garbageBlobs: r.garbage.length,
+    garbageBytes: r.garbageBytes,
+    garbage: r.garbage.map((g) => ({ digest: g.digest, size: g.size, member: g.member, linkedIn: g.linkedIn, deletedIn: g.deletedIn })),
+    manifests: r.manifests,
+    unmarkable: r.unmarkable,
+  };
+}
+
+/** A table of the garbage blobs, the total, and (with --delete-untagged) the manifests deleted. */
+export function renderGarbage(reports: GarbageReport[], full: boolean): string {
+  return reports.map((r) => {
+    const what = `what \`registry garbage-collect --dry-run${r.deleteUntagged ? ' --delete-untagged' : ''}\` would delete`;
+    const head = `${r.archive}: ${r.garbage.length} of ${r.blobCount} blobs are garbage, ${humanSize(r.garbageBytes)} of ${humanSize(r.storeBytes)} (${what})`;
+    const rows = r.garbage.map((g) => [id(g.digest, full), humanSize(g.size), String(g.size), [...g.linkedIn, ...g.deletedIn.map((n) => `${n} (deleted manifest)`)].join(', ') || '-']);
+    rows.push(['TOTAL', humanSize(r.garbageBytes), String(r.garbageBytes), '']);
+    const parts = [head, table(['BLOB', 'SIZE', 'BYTES', 'FROM'], rows)];
+    if (r.manifests.length) {
+      parts.push(`manifests --delete-untagged deletes (${r.manifests.length}):`);
+      parts.push(table(['REPOSITORY', 'MANIFEST', 'LISTED BY'], r.manifests.map((m) => [
+        m.repository, id(m.digest, full),
+        m.listedBy.map((x) => `${x.tags.map((t) => `${m.repository}:${t}`).join(', ')} (an index: it breaks)`).join('; ') || '-',
+      ])));
+    }
+    return parts.join('\n');
+  }).join('\n\n');
+}
