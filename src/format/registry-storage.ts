@@ -311,7 +311,19 @@ async function loadRepository(view: RegistryStore, facts: RegistryFacts, r: Repo
     return { mediaType: m.mediaType, digest, size: m.size, ...(tags.length ? { annotations: { [CONTAINERD_NAME]: `${r.name}:${tags[0]}` } } : {}) };
   });
   view.virtual.set(index, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPES[0], manifests: descriptors })));
-  const { entries, notes } = await walkOciIndex(view, index, declared);
+  const before = declared?.missing.length ?? 0;
+  const walked = await walkOciIndex(view, index, declared);
+  const { entries } = walked;
+  // a registry takes an index only with all its manifests: one missing is lost, never left out of a save on purpose
+  for (const m of declared?.missing.slice(before) ?? []) m.byDesign = false;
+  const notes = walked.notes.filter((n) => !n.includes('but not in the archive: skipped'));
+  for (const { digest, tags } of roots) {
+    for (const c of facts.manifests.get(digest)!.children) {
+      if (facts.blobs.has(c)) continue;
+      const what = tags.length ? tags.map((t) => `${r.name}:${t}`).join(', ') : `${r.name}@${digest}`;
+      errors.push(new LayerdigError('E_INTEGRITY', `${where(view.path, blobData(facts.root, c))}: is missing, but index ${digest} (${what}) lists it: that manifest is skipped`));
+    }
+  }
   const tagsOf = new Map(roots.filter((x) => x.tags.length).map((x) => [`${r.name}:${x.tags[0]}`, x.tags.map((t) => `${r.name}:${t}`)]));
   const linked = new Set(r.layers.filter((l) => l.digest).map((l) => l.digest!));
   const out: ImageSource[] = [];
