@@ -238,6 +238,31 @@ describe('registry storage, hostile or broken', () => {
     expect((JSON.parse(r.stdout) as ImagesRow[]).flatMap((x) => x.repoTags).sort()).toEqual(['library/base:1.0', 'signed:1.0']);
   });
 
+  it('a platform manifest of a tagged index gone from the blob store: named, not excused as a save leaving a platform out', async () => {
+    const d = copy('no-child');
+    const index = inspected.find((i) => i.repo === 'signed' && i.ref === '1.0')!;
+    const child = inspected.find((i) => i.via === 'signed:1.0')!.digest;
+    rmSync(join(d, blobOf(child)));
+    const r = await runInProcess(['images', d, '--json']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(`${d}!${blobOf(child)}: is missing, but index ${index.digest} (signed:1.0) lists it`);
+    expect((JSON.parse(r.stdout) as ImagesRow[]).flatMap((x) => x.repoTags)).not.toContain('signed:1.0');
+    expect((await runInProcess(['verify', d])).code).toBe(1);
+  });
+
+  it('a blob a manifest needs but its repository does not link (_layers): the registry would not serve it', async () => {
+    const d = copy('unlinked');
+    const layer = base.layers![0]!.digest;
+    const link = `${V2}/repositories/library/base/_layers/sha256/${layer.slice(7)}/link`;
+    rmSync(join(d, link));
+    const r = await runInProcess(['images', d]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${d}!${link}: is missing, so the registry will not serve blob ${layer} that library/base:1.0 needs`);
+    const v = await runInProcess(['verify', d, '--json']);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('repository layer link');
+  });
+
   it('a blob whose bytes do not hash to its path: a manifest (image left out), a layer (verify mismatch)', async () => {
     const d = copy('tampered-manifest');
     appendFileSync(join(d, blobOf(base.digest)), ' ');
