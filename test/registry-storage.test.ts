@@ -56,7 +56,7 @@ const each = (fn: (path: string, kind: string) => Promise<void>) => async () => 
   for (const i of inputs) await fn(i.path, i.kind);
 };
 
-interface ImagesRow { id: string; repoTags: string[]; manifestDigest: string; platform: string; format: string; size: number }
+interface ImagesRow { id: string; repoTags: string[]; repository?: string; manifestDigest: string; platform: string; format: string; size: number }
 
 describe('registry storage', () => {
   it('images: every tag skopeo list-tags gives, by the manifest and config skopeo inspect read; the untagged revision as <none>', each(async (path) => {
@@ -76,7 +76,9 @@ describe('registry storage', () => {
       expect(r.platform).toBe(`${img.inspect!.Os}/${img.inspect!.Architecture}`);
     }
     const none = rows.filter((r) => r.repoTags.length === 0);
-    expect(none.map((r) => [r.manifestDigest, r.id])).toEqual([[UNTAGGED.digest, UNTAGGED.configDigest]]);
+    expect(none.map((r) => [r.manifestDigest, r.id, r.repository])).toEqual([[UNTAGGED.digest, UNTAGGED.configDigest, UNTAGGED.repo]]);
+    // untagged as docker means it: what --filter dangling=true selects
+    expect((await runJsonFast<ImagesRow[]>(['images', path, '--filter', 'dangling=true'])).map((r) => r.manifestDigest)).toEqual([UNTAGGED.digest]);
     // docker images' SIZE of the same image IDs, from the engine that loaded the pushed archives
     for (const [tag, name] of Object.entries(PUSHED)) expect(tagged.find(([t]) => t === tag)![1].size).toBe(engine(name).Size);
     expect(none[0]!.size).toBe(engine('app1-old').Size);

@@ -352,7 +352,7 @@ async function loadRepository(view: RegistryStore, facts: RegistryFacts, r: Repo
       src.notes.push(`${where(view.path, link)}: is missing, so the registry will not serve blob ${d.digest} that ${what} needs`);
       declared?.agreements.push({ check: 'repository layer link', subject: link, expected: `a link to ${d.digest}`, actual: 'missing' });
     }
-    if (!name.length) src.notes.push(`${r.name}@${e.descriptor.digest}: an untagged manifest of ${r.name} (listed as <none>)`);
+    if (!name.length) src.repository = r.name;
     out.push(src);
   }
   return out;

@@ -69,6 +69,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     notes: src.notes,
     ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
     ...(src.lastTagTime !== undefined ? { lastTagTime: src.lastTagTime } : {}),
+    ...(src.repository !== undefined ? { repository: src.repository } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

@@ -217,6 +217,8 @@ export interface ImageSource {
   buildSteps?: Digest[];
   /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
   lastTagTime?: string;
+  /** the repository an untagged image belongs to (a registry's untagged manifest): shown under REPOSITORY, TAG <none> */
+  repository?: string;
 }
 
 export interface Layer {
@@ -269,6 +271,8 @@ export interface Image {
   buildSteps?: Digest[];
   /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
   lastTagTime?: string;
+  /** the repository an untagged image belongs to (a registry's untagged manifest) */
+  repository?: string;
 }
 
 export function platformString(p: Platform): string {
