@@ -265,6 +265,18 @@ describe('registry storage, hostile or broken', () => {
     expect(v.stdout).toContain('repository layer link');
   });
 
+  it('an unfinished upload: listed with its size beside the garbage (garbage-collect leaves it), the garbage unchanged', async () => {
+    const d = copy('upload');
+    const up = join(d, V2, 'repositories/app/_uploads/5d1c6a2e-upload');
+    execFileSync('mkdir', ['-p', up]);
+    writeFileSync(join(up, 'data'), Buffer.alloc(12345, 7));
+    writeFileSync(join(up, 'startedat'), '2026-12-04T20:00:00Z');
+    const [doc] = await runJsonFast<{ uploads: { repository: string; size: number }[]; uploadBytes: number; garbage: { digest: string }[] }[]>(['garbage', d]);
+    expect(doc!.uploads.map((u) => [u.repository, u.size])).toEqual([['app', 12345]]);
+    expect(doc!.uploadBytes).toBe(12345);
+    expect(doc!.garbage.map((g) => g.digest)).toEqual(gcList('gc-dry-run.txt'));
+  });
+
   it('a blob whose bytes do not hash to its path: a manifest (image left out), a layer (verify mismatch)', async () => {
     const d = copy('tampered-manifest');
     appendFileSync(join(d, blobOf(base.digest)), ' ');

@@ -18,6 +18,8 @@ export interface GarbageInput {
     layers: readonly { digest: Digest | null }[];
     /** manifests deleted through the API (a revision directory without its link) */
     deleted: readonly Digest[];
+    /** unfinished uploads */
+    uploads: readonly { member: string; size: number }[];
     tags: readonly { tag: string; digest: Digest | null; problem: string | null }[];
     revisions: readonly { digest: Digest | null; problem: string | null; member: string }[];
   }[];
@@ -54,6 +56,9 @@ export interface GarbageResult {
   garbageBytes: number;
   /** with --delete-untagged: the manifests deleted */
   manifests: DeletedManifest[];
+  /** unfinished uploads: not garbage-collect's to delete (the registry's upload purging removes them by age), but bytes on disk */
+  uploads: { repository: string; member: string; size: number }[];
+  uploadBytes: number;
   /** revisions whose manifest could not be read: the registry's own run stops on them ("failed to mark") */
   unmarkable: { repository: string; digest: Digest | null; member: string; why: string }[];
 }
@@ -86,6 +91,7 @@ export function registryGarbage(input: GarbageInput, deleteUntagged: boolean): G
   for (const r of input.repositories) {
     for (const l of r.layers) if (l.digest) linkedIn.set(l.digest, [...(linkedIn.get(l.digest) ?? []), r.name]);
   }
+  const uploads = input.repositories.flatMap((r) => r.uploads.map((u) => ({ repository: r.name, ...u })));
   const deletedIn = new Map<Digest, string[]>();
   for (const r of input.repositories) for (const d of r.deleted) deletedIn.set(d, [...(deletedIn.get(d) ?? []), r.name]);
   const garbage: GarbageBlob[] = [];
@@ -97,6 +103,7 @@ export function registryGarbage(input: GarbageInput, deleteUntagged: boolean): G
   garbage.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   return {
     deleteUntagged, blobCount: input.blobs.size, storeBytes, marked: marked.size,
-    garbage, garbageBytes: garbage.reduce((s, g) => s + g.size, 0), manifests, unmarkable,
+    garbage, garbageBytes: garbage.reduce((s, g) => s + g.size, 0), manifests, unmarkable, uploads,
+    uploadBytes: uploads.reduce((s, u) => s + u.size, 0),
   };
 }

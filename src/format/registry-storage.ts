@@ -143,6 +143,8 @@ export interface RepositoryFacts {
   layers: Link[];
   /** revisions whose link file is gone: manifests deleted through the API (their directory stays) */
   deleted: Digest[];
+  /** unfinished uploads (`_uploads/<uuid>/data`): space garbage-collect never frees (the registry purges them by age) */
+  uploads: { member: string; size: number }[];
 }
 
 export interface RegistryFacts {
@@ -209,7 +211,9 @@ export async function readRegistry(store: Store, root: RegistryRoot): Promise<Re
       const revDir = `${dir}/_manifests/revisions/sha256`;
       const deleted = ls(revDir).filter((d) => d.type === 'dir' && /^[0-9a-f]{64}$/.test(baseName(d.name)) && store.member(`${d.name}/link`) === undefined)
         .map((d): Digest => `sha256:${baseName(d.name)}`);
-      repositories.push({ name, dir: `${dir}/`, tags, revisions: await links(revDir), layers: await links(`${dir}/_layers/sha256`), deleted });
+      const uploads = ls(`${dir}/_uploads`).flatMap((u) => ls(u.name).filter((m) => baseName(m.name) === 'data' && m.type === 'file'))
+        .map((m) => ({ member: m.name, size: m.size }));
+      repositories.push({ name, dir: `${dir}/`, tags, revisions: await links(revDir), layers: await links(`${dir}/_layers/sha256`), deleted, uploads });
     }
     if (depth >= MAX_REPO_DEPTH) return;
     // nested names (library/debian): any directory not starting with `_`, as the registry walks them

@@ -19,6 +19,8 @@ export function garbageDocument(r: GarbageReport) {
     garbage: r.garbage.map((g) => ({ digest: g.digest, size: g.size, member: g.member, linkedIn: g.linkedIn, deletedIn: g.deletedIn })),
     manifests: r.manifests,
     unmarkable: r.unmarkable,
+    uploads: r.uploads,
+    uploadBytes: r.uploadBytes,
   };
 }
 
@@ -36,6 +38,10 @@ export function renderGarbage(reports: GarbageReport[], full: boolean): string {
         m.repository, id(m.digest, full),
         m.listedBy.map((x) => `${x.tags.map((t) => `${m.repository}:${t}`).join(', ')} (an index: it breaks)`).join('; ') || '-',
       ])));
+    }
+    if (r.uploads.length) {
+      parts.push(`unfinished uploads (${r.uploads.length}, ${humanSize(r.uploadBytes)}): garbage-collect leaves them; the registry purges uploads older than its uploadpurging age (default 1 week)`);
+      parts.push(table(['REPOSITORY', 'UPLOAD', 'SIZE', 'BYTES'], r.uploads.map((u) => [u.repository, u.member.split('/').slice(-2, -1)[0] ?? u.member, humanSize(u.size), String(u.size)])));
     }
     return parts.join('\n');
   }).join('\n\n');
