@@ -36,6 +36,8 @@ export interface GarbageBlob {
   linkedIn: string[];
   /** repositories where it is a manifest deleted through the API */
   deletedIn: string[];
+  /** with --delete-untagged: repositories where it is an untagged manifest deleted now */
+  untaggedIn: string[];
 }
 
 export interface DeletedManifest {
@@ -98,7 +100,8 @@ export function registryGarbage(input: GarbageInput, deleteUntagged: boolean): G
   let storeBytes = 0;
   for (const [digest, b] of input.blobs) {
     storeBytes += b.size;
-    if (!marked.has(digest)) garbage.push({ digest, member: b.member, size: b.size, linkedIn: linkedIn.get(digest) ?? [], deletedIn: deletedIn.get(digest) ?? [] });
+    if (!marked.has(digest)) garbage.push({ digest, member: b.member, size: b.size, linkedIn: linkedIn.get(digest) ?? [], deletedIn: deletedIn.get(digest) ?? [],
+      untaggedIn: manifests.filter((m) => m.digest === digest).map((m) => m.repository) });
   }
   garbage.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   return {

@@ -16,7 +16,7 @@ export function garbageDocument(r: GarbageReport) {
     marked: r.marked,
     garbageBlobs: r.garbage.length,
     garbageBytes: r.garbageBytes,
-    garbage: r.garbage.map((g) => ({ digest: g.digest, size: g.size, member: g.member, linkedIn: g.linkedIn, deletedIn: g.deletedIn })),
+    garbage: r.garbage.map((g) => ({ digest: g.digest, size: g.size, member: g.member, linkedIn: g.linkedIn, deletedIn: g.deletedIn, untaggedIn: g.untaggedIn })),
     manifests: r.manifests,
     unmarkable: r.unmarkable,
     uploads: r.uploads,
@@ -29,7 +29,7 @@ export function renderGarbage(reports: GarbageReport[], full: boolean): string {
   return reports.map((r) => {
     const what = `what \`registry garbage-collect --dry-run${r.deleteUntagged ? ' --delete-untagged' : ''}\` would delete`;
     const head = `${r.archive}: ${r.garbage.length} of ${r.blobCount} blobs are garbage, ${humanSize(r.garbageBytes)} of ${humanSize(r.storeBytes)} (${what})`;
-    const rows = r.garbage.map((g) => [id(g.digest, full), humanSize(g.size), String(g.size), [...g.linkedIn, ...g.deletedIn.map((n) => `${n} (deleted manifest)`)].join(', ') || '-']);
+    const rows = r.garbage.map((g) => [id(g.digest, full), humanSize(g.size), String(g.size), [...g.linkedIn, ...g.deletedIn.map((n) => `${n} (deleted manifest)`), ...g.untaggedIn.map((n) => `${n} (untagged manifest)`)].join(', ') || '-']);
     rows.push(['TOTAL', humanSize(r.garbageBytes), String(r.garbageBytes), '']);
     const parts = [head, table(['BLOB', 'SIZE', 'BYTES', 'FROM'], rows)];
     if (r.manifests.length) {

@@ -12,7 +12,7 @@ export const garbage: CommandModule<object, Args> = {
   describe: 'blobs of a registry storage no manifest references: what registry garbage-collect would delete, with sizes',
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'registry storages (/var/lib/registry, a copy or a tar of it)' })
-    .option('delete-untagged', { type: 'boolean', default: false, describe: 'as garbage-collect --delete-untagged: manifests no tag points at are deleted, and their blobs' })
+    .option('delete-untagged', { alias: 'm', type: 'boolean', default: false, describe: 'as garbage-collect --delete-untagged: manifests no tag points at are deleted, and their blobs' })
     .example('$0 garbage /var/lib/registry', 'why the registry holds more than its images')
     .example('$0 garbage registry.tar.gz --delete-untagged --json', 'and after deleting untagged manifests') as never,
   async handler(a) {
