@@ -158,7 +158,17 @@ describe('registry storage', () => {
     expect(Number(/^TOTAL\s+\S+\s+(\d+)/m.exec(r.stdout)![1])).toBe(gcList('gc-dry-run.txt').reduce((s, d) => s + blobs.get(d)!, 0));
   });
 
-  it('every other command answers on it, beside another archive (index, file, relation, none, base, audit)', async () => {
+  it('a tar of the files only (no directory entries): the same images', async () => {
+    const files = join(tmp, 'files-only.tar');
+    execFileSync('sh', ['-c', `cd "${unpacked}" && find var -type f | sort | tar --no-recursion -T - -cf "${files}"`]);
+    const rows = await runJsonFast<ImagesRow[]>(['images', files]);
+    const want = new Set(inspected.filter((i) => i.configDigest && !/\.sig$/.test(i.ref) && i.inspect?.Architecture === 'amd64').map((i) => i.digest));
+    expect(new Set(rows.map((r) => r.manifestDigest))).toEqual(want);
+    const [g] = await runJsonFast<{ garbage: { digest: string }[] }[]>(['garbage', files]);
+    expect(g!.garbage.map((x) => x.digest)).toEqual(gcList('gc-dry-run.txt'));
+  });
+
+  it('every other command answers on it, beside another archive (index, file, relation, none, base, audit, report)', async () => {
     const other = join(FIXTURES, 'real/app1/app1.docker-archive.tar');
     const file = await runJsonFast<{ path: string; storage: string; image: { archive: string } }[]>(['file', '/etc/os-release', TGZ, other]);
     // the base layer holds it: in the four images of the registry, and in the archive beside it
@@ -172,6 +182,10 @@ describe('registry storage', () => {
       const r = await runInProcess(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
+    const html = join(tmp, 'report.html');
+    const rep = await runInProcess(['report', TGZ, '-i', 'library/base:1.0', '-o', html]);
+    expect(rep.code, rep.stderr).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain('848228333ca8');
     const db = join(tmp, 'c.db');
     const idx = await runInProcess(['index', TGZ, unpacked, '--db', db]);
     expect(idx.code, idx.stderr).toBe(0);

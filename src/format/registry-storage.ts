@@ -98,16 +98,26 @@ export class RegistryStore implements Store {
   close(): void { this.base.close(); }
 }
 
-/** The entries directly inside a directory, from one listing of the input (a tar has no directory index). */
+/**
+ * The entries directly inside a directory, from one listing of the input (a tar
+ * has no directory index, and may hold no entries for its directories at all).
+ */
 function lister(store: Store): (dir: string) => Member[] {
   if (store.children) return (dir) => store.children!(dir);
-  const byDir = new Map<string, Member[]>();
-  for (const m of store.members()) {
+  const byDir = new Map<string, Map<string, Member>>();
+  const add = (m: Member) => {
     const slash = m.name.lastIndexOf('/');
     const dir = slash < 0 ? '' : m.name.slice(0, slash);
-    byDir.set(dir, [...(byDir.get(dir) ?? []), m]);
-  }
-  return (dir) => (byDir.get(dir) ?? []).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let kids = byDir.get(dir);
+    if (!kids) {
+      byDir.set(dir, (kids = new Map()));
+      if (dir !== '') add({ name: dir, type: 'dir', size: 0 });
+    }
+    // a directory implied by a path never hides the member itself
+    if (!kids.has(m.name) || m.type !== 'dir') kids.set(m.name, m);
+  };
+  for (const m of store.members()) add(m);
+  return (dir) => [...(byDir.get(dir)?.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 const baseName = (n: string) => n.slice(n.lastIndexOf('/') + 1);
@@ -233,7 +243,7 @@ export async function readRegistry(store: Store, root: RegistryRoot): Promise<Re
       const d = l.digest!;
       if (manifests.has(d) || unreadable.has(d)) continue;
       try {
-        manifests.set(d, await readManifest(store, root, d, blobs.get(d)!.member));
+        manifests.set(d, await readManifest(store, d, blobs.get(d)!.member));
       } catch (e) {
         if (!(e instanceof LayerdigError)) throw e;
         unreadable.add(d);
@@ -254,7 +264,7 @@ export async function readRegistry(store: Store, root: RegistryRoot): Promise<Re
 }
 
 /** A manifest or index blob: its bytes must hash to the digest it is stored under. */
-async function readManifest(store: Store, root: RegistryRoot, d: Digest, member: string): Promise<ManifestFacts> {
+async function readManifest(store: Store, d: Digest, member: string): Promise<ManifestFacts> {
   const end = followLinks(store, member);
   if (end.problem !== undefined) throw new LayerdigError('E_BAD_ARCHIVE', `${where(store.path, member)}: ${end.problem}`);
   if (end.member.type !== 'file') throw new LayerdigError('E_BAD_ARCHIVE', `${where(store.path, member)}: is a ${end.member.type}, not a blob`);
@@ -271,12 +281,11 @@ async function readManifest(store: Store, root: RegistryRoot, d: Digest, member:
     .map((x) => (isObject(x) && typeof x.digest === 'string' ? toDigest(x.digest) : null)).filter((x): x is Digest => x !== null);
   const children = digests(v.manifests);
   const references = [...children, ...digests(v.config !== undefined ? [v.config] : []), ...digests(v.layers), ...digests(v.blobs)];
-  void root;
   return { digest: d, member, size: bytes.length, mediaType, references, children };
 }
 
 /** Manifests a tag reaches, itself and through indexes (in the same repository). */
-function reachable(r: RepositoryFacts, manifests: RegistryFacts['manifests'], from: Digest[]): Set<Digest> {
+function reachable(manifests: RegistryFacts['manifests'], from: Digest[]): Set<Digest> {
   const seen = new Set<Digest>();
   const stack = [...from];
   while (stack.length) {
@@ -285,7 +294,6 @@ function reachable(r: RepositoryFacts, manifests: RegistryFacts['manifests'], fr
     seen.add(d);
     for (const c of manifests.get(d)?.children ?? []) stack.push(c);
   }
-  void r;
   return seen;
 }
 
@@ -297,7 +305,7 @@ function reachable(r: RepositoryFacts, manifests: RegistryFacts['manifests'], fr
 export function repositoryRoots(r: RepositoryFacts, manifests: RegistryFacts['manifests']): { digest: Digest; tags: string[] }[] {
   const tagged = new Map<Digest, string[]>();
   for (const t of r.tags) if (t.digest && !t.problem) tagged.set(t.digest, [...(tagged.get(t.digest) ?? []), t.tag]);
-  const reached = reachable(r, manifests, [...tagged.keys()]);
+  const reached = reachable(manifests, [...tagged.keys()]);
   const revs = r.revisions.filter((l) => l.digest && !l.problem).map((l) => l.digest!);
   const listedByRevision = new Set(revs.flatMap((d) => manifests.get(d)?.children ?? []));
   const out = [...tagged].map(([digest, tags]) => ({ digest, tags: tags.sort() }));
