@@ -67,6 +67,8 @@ const OCI_BLOB = /^blobs\/sha256\/([0-9a-f]{64})$/;
  */
 export class RegistryStore implements Store {
   readonly virtual = new Map<string, Buffer>();
+  /** what load() read, kept for `garbage` (read once per open) */
+  facts: RegistryFacts | undefined;
   constructor(readonly base: Store, readonly root: RegistryRoot) {}
   get path() { return this.base.path; }
   get kind() { return this.base.kind; }
@@ -193,7 +195,7 @@ export async function readRegistry(store: Store, root: RegistryRoot): Promise<Re
     for (const b of ls(two.name)) {
       const hex = baseName(b.name);
       if (!/^[0-9a-f]{64}$/.test(hex) || hex.slice(0, 2) !== baseName(two.name)) continue;
-      const data = ls(b.name).find((m) => baseName(m.name) === 'data');
+      const data = store.member(`${b.name}/data`);
       // a symlinked data file is followed (and refused when it leaves the input) where it is read
       if (data && (data.type === 'file' || data.type === 'symlink' || data.type === 'hardlink')) {
         blobs.set(`sha256:${hex}`, { member: data.name, size: data.size });
@@ -383,6 +385,7 @@ export const registryStorage: Format = {
   async load(store, declared) {
     if (!(store instanceof RegistryStore)) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${store.path}: not a registry storage`);
     const facts = await readRegistry(store, store.root);
+    store.facts = facts;
     const errors = [...facts.problems];
     const out: ImageSource[] = [];
     for (const r of facts.repositories) out.push(...await loadRepository(store, facts, r, declared, errors));

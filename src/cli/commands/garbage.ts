@@ -24,7 +24,7 @@ export const garbage: CommandModule<object, Args> = {
           problem(a, { input: ar.path, error: new LayerdigError('E_NOT_AN_ARCHIVE', `${ar.path}: a ${ar.format}, not a registry storage: it holds no registry garbage`) });
           continue;
         }
-        const r = registryGarbage(await readRegistry(ar.store, ar.store.root), a.deleteUntagged);
+        const r = registryGarbage(ar.store.facts ?? await readRegistry(ar.store, ar.store.root), a.deleteUntagged);
         // the registry's own run stops at such a manifest ("failed to mark"): say so, the rest is still answered
         for (const u of r.unmarkable) warn(`${ar.path}!${u.member}: ${u.why}: registry garbage-collect stops here; the blobs this manifest references are counted as garbage`);
         reports.push({ archive: ar.path, ...r });
