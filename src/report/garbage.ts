@@ -1,5 +1,5 @@
 import type { GarbageResult } from '../analysis/registry-garbage.js';
-import { humanSize, id } from './format.js';
+import { humanSize, id, printable } from './format.js';
 import { table } from './table.js';
 
 /** One registry storage's garbage, as `garbage` prints and `--json` gives it. */
@@ -24,6 +24,16 @@ export function garbageDocument(r: GarbageReport) {
   };
 }
 
+/** Past this many rows the table is laid out here: cli-table3 takes minutes over tens of thousands of rows. */
+const MANY = 1000;
+
+/** The same borderless columns as table(), 3 spaces apart, without fitting them to the terminal. */
+function columns(head: string[], rows: string[][]): string {
+  const cells = [head, ...rows.map((r) => r.map((c) => printable(c)))];
+  const w = head.map((_, i) => Math.max(...cells.map((r) => [...(r[i] ?? '')].length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(w[i]! - [...c].length + 3))).join('').trimEnd()).join('\n');
+}
+
 /** A table of the garbage blobs, the total, and (with --delete-untagged) the manifests deleted. */
 export function renderGarbage(reports: GarbageReport[], full: boolean): string {
   return reports.map((r) => {
@@ -31,7 +41,7 @@ export function renderGarbage(reports: GarbageReport[], full: boolean): string {
     const head = `${r.archive}: ${r.garbage.length} of ${r.blobCount} blobs are garbage, ${humanSize(r.garbageBytes)} of ${humanSize(r.storeBytes)} (${what})`;
     const rows = r.garbage.map((g) => [id(g.digest, full), humanSize(g.size), String(g.size), [...g.linkedIn, ...g.deletedIn.map((n) => `${n} (deleted manifest)`), ...g.untaggedIn.map((n) => `${n} (untagged manifest)`)].join(', ') || '-']);
     rows.push(['TOTAL', humanSize(r.garbageBytes), String(r.garbageBytes), '']);
-    const parts = [head, table(['BLOB', 'SIZE', 'BYTES', 'FROM'], rows)];
+    const parts = [head, (rows.length > MANY ? columns : table)(['BLOB', 'SIZE', 'BYTES', 'FROM'], rows)];
     if (r.manifests.length) {
       parts.push(`manifests --delete-untagged deletes (${r.manifests.length}):`);
       parts.push(table(['REPOSITORY', 'MANIFEST', 'LISTED BY'], r.manifests.map((m) => [
