@@ -69,7 +69,11 @@ export class RegistryStore implements Store {
   readonly virtual = new Map<string, Buffer>();
   /** what load() read, kept for `garbage` (read once per open) */
   facts: RegistryFacts | undefined;
-  constructor(readonly base: Store, readonly root: RegistryRoot) {}
+  /** a directory's entries, when the input can list one (a directory input) */
+  readonly children?: (dir: string) => Member[];
+  constructor(readonly base: Store, readonly root: RegistryRoot) {
+    if (base.children) this.children = (dir) => base.children!(dir);
+  }
   get path() { return this.base.path; }
   get kind() { return this.base.kind; }
   get outerCompression() { return this.base.outerCompression; }
@@ -79,8 +83,7 @@ export class RegistryStore implements Store {
   member(name: string): Member | undefined {
     const v = this.virtual.get(name);
     if (v) return { name, type: 'file', size: v.length };
-    const b = OCI_BLOB.exec(name);
-    return this.base.member(b ? blobData(this.root, `sha256:${b[1]}`) : name);
+    return this.base.member(this.real(name));
   }
   private real(name: string): string {
     const b = OCI_BLOB.exec(name);
@@ -91,11 +94,12 @@ export class RegistryStore implements Store {
   }
   head(name: string, n: number): Promise<Buffer> { return this.base.head(this.real(name), n); }
   open(name: string): Readable { return this.base.open(this.real(name)); }
+  /** `fn` hears each name as the caller gave it */
   each(names: string[], fn: (name: string, body: Readable) => Promise<void>): Promise<void> {
-    return this.base.each(names.map((n) => this.real(n)), fn);
+    const given = new Map(names.map((n) => [this.real(n), n]));
+    return this.base.each([...given.keys()], (n, body) => fn(given.get(n) ?? n, body));
   }
   locate(name: string) { return this.base.locate?.(this.real(name)) ?? null; }
-  children(dir: string): Member[] { return this.base.children ? this.base.children(dir) : []; }
   storage(name: string): string { return this.base.storage(this.real(name)); }
   close(): void { this.base.close(); }
 }
