@@ -279,6 +279,19 @@ describe('registry storage, hostile or broken', () => {
     expect(v.stdout).toContain('repository layer link');
   });
 
+  it('a tag whose manifest is not a revision of its repository: noted, a verify mismatch, and its own blobs become garbage', async () => {
+    const d = copy('unrevised');
+    const link = `${V2}/repositories/library/base/_manifests/revisions/sha256/${base.digest.slice(7)}/link`;
+    rmSync(join(d, link));
+    const r = await runInProcess(['images', d]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${d}!${link}: is missing, so the registry will not serve library/base:1.0`);
+    expect((await runInProcess(['verify', d])).code).toBe(1);
+    // garbage-collect marks from revisions only: the manifest and its config go; its layers are app's too
+    const [g] = await runJsonFast<{ garbage: { digest: string }[] }[]>(['garbage', d]);
+    expect(g!.garbage.map((x) => x.digest)).toEqual([...gcList('gc-dry-run.txt'), base.digest, base.configDigest!].sort());
+  });
+
   it('an unfinished upload: listed with its size beside the garbage (garbage-collect leaves it), the garbage unchanged', async () => {
     const d = copy('upload');
     const up = join(d, V2, 'repositories/app/_uploads/5d1c6a2e-upload');

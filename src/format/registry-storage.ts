@@ -344,6 +344,13 @@ async function loadRepository(view: RegistryStore, facts: RegistryFacts, r: Repo
   }
   const tagsOf = new Map(roots.filter((x) => x.tags.length).map((x) => [`${r.name}:${x.tags[0]}`, x.tags.map((t) => `${r.name}:${t}`)]));
   const linked = new Set(r.layers.filter((l) => l.digest).map((l) => l.digest!));
+  // the registry serves a tag's manifest only through the repository's revision link (and garbage-collect only keeps those)
+  const revisions = new Set(r.revisions.filter((l) => l.digest).map((l) => l.digest!));
+  const unrevised = r.tags.filter((t) => t.digest && !t.problem && !revisions.has(t.digest));
+  for (const t of unrevised) {
+    const link = `${r.dir}_manifests/revisions/sha256/${t.digest!.slice(7)}/link`;
+    declared?.agreements.push({ check: 'repository manifest link', subject: link, expected: `a link to ${t.digest} (tag ${r.name}:${t.tag})`, actual: 'missing' });
+  }
   const out: ImageSource[] = [];
   for (const e of entries) {
     const name = e.containerdName ? tagsOf.get(e.containerdName) ?? [e.containerdName] : [];
@@ -371,6 +378,9 @@ async function loadRepository(view: RegistryStore, facts: RegistryFacts, r: Repo
       declared?.agreements.push({ check: 'repository layer link', subject: link, expected: `a link to ${d.digest}`, actual: 'missing' });
     }
     if (!name.length) src.repository = r.name;
+    for (const t of unrevised.filter((x) => x.digest === e.descriptor.digest || name.includes(`${r.name}:${x.tag}`))) {
+      src.notes.push(`${where(view.path, `${r.dir}_manifests/revisions/sha256/${t.digest!.slice(7)}/link`)}: is missing, so the registry will not serve ${r.name}:${t.tag} (and garbage-collect deletes its blobs)`);
+    }
     out.push(src);
   }
   return out;
