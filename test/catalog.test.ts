@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/tmp.js';
 import { FIXTURES, ROOT, run } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
-import { truthPool } from './helpers/truth-pool.js';
+import { registryLayerTruths, truthPool } from './helpers/truth-pool.js';
 import { Catalog } from '../src/catalog/catalog.js';
 import { openArchive } from '../src/app/archive.js';
 import { LayerReader } from '../src/layer/reader.js';
@@ -138,7 +138,8 @@ describe('stale entries are reported, not trusted; re-indexing fixes them', () =
 
 describe('file --db: the listings recorded by index --files, through the same analysis as a direct scan', () => {
   let db: string;
-  const truths = realArchives();
+  // fixtures/registry's layers too, as GNU tar lists them
+  const truths = [...realArchives(), ...registryLayerTruths()] as ReturnType<typeof realArchives>;
 
   beforeAll(() => {
     db = join(tmp, 'files.db');
