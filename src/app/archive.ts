@@ -61,7 +61,7 @@ export async function openArchive(path: string): Promise<Archive> {
         errors.push(e);
       }
     }
-    // images a store lists whose records are broken (containers-storage): partial, like an image that cannot be built
+    // images a store lists but cannot read (a broken record, a tag naming no blob): partial, like an image that cannot be built
     errors.push(...(declared.unreadable ?? []));
     if (images.length === 0 && errors.length) throw errors[0];
     const notes = [...new Set(sources.flatMap((s) => s.notes))];

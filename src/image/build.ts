@@ -74,6 +74,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     ...(src.namespace !== undefined ? { namespace: src.namespace } : {}),
     ...(src.storeMetadataSize !== undefined ? { storeMetadataSize: src.storeMetadataSize } : {}),
     ...(src.historyImages && src.historyImages.length === history.length ? { historyImages: src.historyImages } : {}),
+    ...(src.repository !== undefined ? { repository: src.repository } : {}),
     ...(src.declared ? {
       declared: {
         ...src.declared,

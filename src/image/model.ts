@@ -39,7 +39,8 @@ export type FormatName =
   | 'skopeo-dir'            // skopeo dir: export
   | 'docker-data-root'      // a Docker engine's /var/lib/docker (directory or tar of it)
   | 'containerd'            // containerd's root, /var/lib/containerd (directory or tar of it)
-  | 'containers-storage';   // podman/buildah's /var/lib/containers/storage (directory or tar of it)
+  | 'containers-storage'    // podman/buildah's /var/lib/containers/storage (directory or tar of it)
+  | 'registry-storage';     // a Distribution registry's filesystem storage (/var/lib/registry)
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {
@@ -226,6 +227,8 @@ export interface ImageSource {
   storeMetadataSize?: number;
   /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
   historyImages?: (Digest | null)[];
+  /** the repository an untagged image belongs to (a registry's untagged manifest): shown under REPOSITORY, TAG <none> */
+  repository?: string;
 }
 
 export interface Layer {
@@ -286,6 +289,8 @@ export interface Image {
   storeMetadataSize?: number;
   /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
   historyImages?: (Digest | null)[];
+  /** the repository an untagged image belongs to (a registry's untagged manifest) */
+  repository?: string;
 }
 
 export function platformString(p: Platform): string {

@@ -39,6 +39,7 @@ export function imagesReport(images: Image[], sizes: DiffSizes | null) {
     repoTags: i.repoTags,
     ...(i.namespace !== undefined ? { namespace: i.namespace } : {}),
     refName: i.refName,
+    ...(i.repository !== undefined ? { repository: i.repository } : {}),
     manifestDigest: i.manifestDigest,
     created: i.created,
     platform: platformString(i.platform),
@@ -49,10 +50,10 @@ export function imagesReport(images: Image[], sizes: DiffSizes | null) {
 }
 
 /** Repository and tag for display: RepoTags, else the OCI ref name, else `<none>`. */
-export function namesFor(img: Pick<Image, 'repoTags' | 'refName'>): { repository: string; tag: string }[] {
+export function namesFor(img: Pick<Image, 'repoTags' | 'refName' | 'repository'>): { repository: string; tag: string }[] {
   if (img.repoTags.length) return img.repoTags.map(splitReference);
   if (img.refName) return [isFullReference(img.refName) ? splitReference(img.refName) : { repository: '<none>', tag: img.refName }];
-  return [{ repository: '<none>', tag: '<none>' }];
+  return [{ repository: img.repository ?? '<none>', tag: '<none>' }];
 }
 
 export interface ImagesView {

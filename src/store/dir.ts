@@ -1,5 +1,5 @@
 import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerdigError, badArchive } from '../errors.js';
 import { limits } from '../limits.js';
@@ -16,6 +16,8 @@ export class DirStore implements Store {
   readonly outerCompression = 'none' as const;
   private readonly root: string;
   private listing: Member[] | undefined;
+  /** parent directories already resolved: whether each stays inside the root (one realpath per directory, not per member) */
+  private readonly inside = new Map<string, boolean>();
 
   constructor(readonly path: string) {
     this.root = realpathSync(path);
@@ -26,13 +28,30 @@ export class DirStore implements Store {
     if (name === '' || name.split('/').some((s) => s === '..' || s === '')) return null;
     const p = join(this.root, name);
     try {
-      const parent = realpathSync(join(p, '..'));
-      if (parent !== this.root && !parent.startsWith(this.root + sep)) return null;
+      return this.insideRoot(join(p, '..')) ? p : null;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw badArchive(this.path, name, 'directory symlink loop');
       return null;
     }
-    return p;
+  }
+
+  /**
+   * Whether a directory below the root (by name) really is inside it: a real
+   * directory is when its parent is; only a symlinked one needs realpath. One
+   * lstat per directory, remembered, instead of a realpath of every component per member.
+   */
+  private insideRoot(dir: string): boolean {
+    if (dir === this.root) return true;
+    let ok = this.inside.get(dir);
+    if (ok !== undefined) return ok;
+    if (lstatSync(dir).isSymbolicLink()) {
+      const real = realpathSync(dir);
+      ok = real === this.root || real.startsWith(this.root + sep);
+    } else {
+      ok = this.insideRoot(dirname(dir));
+    }
+    this.inside.set(dir, ok);
+    return ok;
   }
 
   member(name: string): Member | undefined {

@@ -21,10 +21,11 @@ import { verify } from './verify.js';
 import { containers } from './containers.js';
 import { packages } from './packages.js';
 import { attached } from './attached.js';
+import { garbage } from './garbage.js';
 
 /** Every command, one file each. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const COMMANDS: CommandModule<any, any>[] = [
   images, inspect, layers, history, ls, file, cat, extract, exportCmd, diff,
-  relation, none, base, indexCmd, verify, auditCmd, efficiency, ci, report, containers, packages, attached,
+  relation, none, base, indexCmd, verify, auditCmd, efficiency, ci, report, containers, packages, attached, garbage,
 ];
