@@ -15,6 +15,7 @@ import type { LayerEntry } from '../../layer/entry.js';
 import { diffSizeOf } from '../../layer/entry.js';
 import type { Overlay } from '../../analysis/filetree.js';
 import { audit, type RuleId } from '../../analysis/audit.js';
+import { SPECS } from './specs.js';
 
 const SWITCHES = new Set<RuleName>(['forbidSetuid', 'forbidSecrets', 'requireVerify']);
 
@@ -89,8 +90,7 @@ function readConfig(a: Args): { path: string | null; rules: Partial<Record<RuleN
 }
 
 export const ci: CommandModule<object, Args> = {
-  command: 'ci <input>',
-  describe: 'a CI gate: dive\'s .dive-ci rules (same defaults and comparisons) plus layerdig\'s; exit 0 pass, 1 failed, 3 error',
+  ...SPECS.ci,
   builder: (y) => {
     let b = globalOptions(y)
       .positional('input', { type: 'string', demandOption: true })

@@ -4,6 +4,7 @@ import { dataRootOf } from '../container-diff.js';
 import { loadContainers, type Container } from '../../format/docker-containers.js';
 import { ellipsis } from '../../report/format.js';
 import { table } from '../../report/table.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { inputs: string[] }
 
@@ -36,8 +37,7 @@ export function statusOf(c: Container): string {
 }
 
 export const containers: CommandModule<object, Args> = {
-  command: 'containers <inputs..>',
-  describe: 'the containers of Docker data-roots, as docker ps -a lists them (read offline)',
+  ...SPECS.containers,
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots: a copied /var/lib/docker or a tar of it' })
     .example('$0 containers /mnt/evidence/var/lib/docker', 'every container, newest first')

@@ -9,6 +9,7 @@ import type { Digest } from '../../digest.js';
 import { diffTrees, settle, sharedLayers } from '../../analysis/diff.js';
 import { diffReport, renderDiff } from '../../report/diff.js';
 import { loadImages, warnMismatches } from '../content.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   container?: string;
@@ -20,8 +21,7 @@ interface Args extends GlobalArgs {
 }
 
 export const diff: CommandModule<object, Args> = {
-  command: 'diff <a> [b]',
-  describe: 'two images: the layers they share (by chainID), then files added, removed and changed between their final filesystems',
+  ...SPECS.diff,
   builder: (y) => globalOptions(y)
     .positional('a', { type: 'string', demandOption: true, describe: 'archive holding image A (and B, when b is not given)' })
     .positional('b', { type: 'string', describe: 'archive holding image B' })

@@ -17,6 +17,7 @@ import { attribute } from '../../packages/attribution.js';
 import { matchesQuery, parsePackageQuery } from '../../packages/find.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
 import { findHit, unownedReport, renderUnowned, renderPackageDiff, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string[]; image?: string; history: boolean; unowned: boolean; find?: string; diff?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
 
@@ -24,8 +25,7 @@ interface Args extends GlobalArgs { input: string[]; image?: string; history: bo
 const PARTIAL = 5;
 
 export const packages: CommandModule<object, Args> = {
-  command: 'packages <input..>',
-  describe: 'installed packages (deb, apk, rpm) and the layer and history step that installed each version; --history: what each layer installed, upgraded, downgraded and removed; --find: which images hold a package in a version range',
+  ...SPECS.packages,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', array: true, demandOption: true, describe: 'archive or image directory (with --find: any number, directories searched)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

@@ -18,6 +18,7 @@ import { efficiencyReport } from '../../report/efficiency.js';
 import { audit } from '../../analysis/audit.js';
 import { auditReport } from '../../report/audit.js';
 import { verdictFor, verifyArchive } from '../../verify.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; output?: string; verify: boolean }
 
@@ -43,8 +44,7 @@ export async function optionalSections(ar: Archive, img: Image, listings: LayerL
 }
 
 export const report: CommandModule<object, Args> = {
-  command: 'report <input>',
-  describe: 'one self-contained HTML page for a ticket: summary, layers, filesystem treemap, waste',
+  ...SPECS.report,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest (needed when the input holds several images)' })
