@@ -1,7 +1,7 @@
-import { createGunzip } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { zstdDecompressor } from './zstd.js';
 import { ChildInflater, onPath } from './child.js';
+import { zlib } from './builtins.js';
 
 /** How a blob is compressed, decided by its magic bytes: media types lie. */
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -56,7 +56,7 @@ export function decompressor(c: Exclude<Compression, 'none'>, gzip: GzipBackend 
     // multi-member gzip (eStargz) is handled: zlib keeps inflating after a member ends.
     // The default finish flush (Z_FINISH) makes a stream cut short an error ("unexpected end
     // of file"), as Go's gzip reader (Docker) does, instead of ending quietly.
-    return createGunzip({ chunkSize: INFLATE_CHUNK });
+    return zlib().createGunzip({ chunkSize: INFLATE_CHUNK });
   }
   return zstdDecompressor();
 }
