@@ -63,7 +63,14 @@ function restoreDash(args: Record<string, unknown>): void {
 
 /** Run one command line; sets process.exitCode. The bin wrapper is the only caller that exits. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
-  const commands = await commandsFor(argv);
+  let commands: AnyCommand[];
+  try {
+    commands = await commandsFor(argv);
+  } catch (err) {
+    // a chunk missing from a broken install: one line and exit 70, never a stack trace
+    process.exitCode = report(err);
+    return;
+  }
   const cli = yargs(argv.map((t) => (t === '-' ? DASH : t)))
     .scriptName('layerdig')
     // yargs' own messages are parsed into ours (usage.ts): never translated by $LANG
