@@ -12,7 +12,10 @@ import { dataRootRows } from './dataroot.js';
  * layerdig against baselines and peers on the same files, in one run, runs
  * interleaved (median of BENCH_REPEAT, default 3):
  *   content pass  vs gzip -dc | sha256sum, zstd -dc | sha256sum, tar -xOf | sha256sum
- *   cold start    vs node -e ''
+ *   cold start    vs node -e '': --version and the metadata commands (images, history,
+ *                 inspect, all --no-content), BENCH_COLD_REPEAT rounds (default 21); the
+ *                 minimum of each is the number to hold against the targets (+50 ms, +80 ms):
+ *                 other processes on a shared machine only ever add time to a run
  *   peers         skopeo inspect (metadata), skopeo copy oci-archive: → oci: (a digest-checking read)
  *   peak RSS of every command (/usr/bin/time -f %M)
  * Prints a table and writes bench/results.json. Not a unit test.
@@ -22,11 +25,15 @@ const BIN = join(ROOT, 'bin', 'layerdig.js');
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 /** the generated image's 1 GB passes: one run each by default, to keep the bench near 10 minutes on a shared machine */
 const GEN_REPEAT = Math.max(1, Number(process.env.BENCH_GEN_REPEAT ?? 1));
+/** cold-start runs are short and their spread on a shared machine is wide: many rounds, and the minimum */
+const COLD_REPEAT = Math.max(1, Number(process.env.BENCH_COLD_REPEAT ?? 21));
+/** BENCH_GENERATED=0: the real image only (a quick check of the bench itself; the README's table needs both) */
+const WITH_GENERATED = process.env.BENCH_GENERATED !== '0';
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const scratch = mkdtempSync(join(tmpdir(), 'layerdig-bench-'));
 
 interface Run { seconds: number; rssMB: number | null; cpuSeconds: number | null }
-interface Measure { name: string; cmd: string; runs: Run[]; seconds: number; rssMB: number | null; cores: number | null }
+interface Measure { name: string; cmd: string; runs: Run[]; seconds: number; minSeconds: number; rssMB: number | null; cores: number | null }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]!; };
@@ -73,10 +80,11 @@ function measureInterleaved(specs: [key: string, name: string, cmds: string[]][]
     const m = {
       key, name, cmd: cmds.length === 1 ? cmds[0]! : `${cmds[0]} (+${cmds.length - 1} more, times added)`, runs: rs,
       seconds: median(rs.map((r) => r.seconds)),
+      minSeconds: Math.min(...rs.map((r) => r.seconds)),
       rssMB: rs.every((r) => r.rssMB === null) ? null : Math.max(...rs.map((r) => r.rssMB ?? 0)),
       cores: coresOf(rs),
     };
-    process.stderr.write(`bench: ${name.padEnd(44)} ${m.seconds.toFixed(3).padStart(8)} s  ${m.rssMB === null ? '' : `${m.rssMB.toFixed(0)} MB`}  (${rs.map((r) => r.seconds.toFixed(2)).join(' ')})\n`);
+    process.stderr.write(`bench: ${name.padEnd(44)} ${m.seconds.toFixed(3).padStart(8)} s (min ${m.minSeconds.toFixed(3)})  ${m.rssMB === null ? '' : `${m.rssMB.toFixed(0)} MB`}  (${rs.map((r) => r.seconds.toFixed(2)).join(' ')})\n`);
     return m;
   });
 }
@@ -102,7 +110,7 @@ async function main(): Promise<void> {
   const loads: { at: string; load: number[] }[] = [{ at: 'start', load: load() }];
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
   const r: Real = await buildReal(join(ROOT, '.bench-cache', 'real'), log);
-  const g: Generated = await generate(join(ROOT, '.bench-cache', 'generated'), log);
+  const g: Generated | null = WITH_GENERATED ? await generate(join(ROOT, '.bench-cache', 'generated'), log) : null;
   const buildSeconds = (Date.now() - t0) / 1000;
   const ms: Record<string, Measure> = {};
   const ratios: Ratio[] = [];
@@ -147,25 +155,33 @@ async function main(): Promise<void> {
     ratio: sec('real:gzip:layers') / sec('real:gzip:igzip'), target: null, met: null });
 
   // ---------- real image: cold start, metadata, peers ----------
+  // Metadata commands read JSON members only (--no-content; by default images/history/inspect also
+  // read every layer for Docker's SIZE, a content pass). Tables as a person sees them, not --json.
   loads.push({ at: 'real metadata', load: load() });
-  const metaRepeat = 2 * REPEAT - 1;
-  const meta = ['images', 'history', 'inspect'];
+  const meta: [key: string, args: string][] = [['images', 'images --no-content'], ['history', 'history --no-content'], ['inspect', 'inspect --no-content']];
   measure([
     ['node', "node -e ''", [`node -e ''`]],
     ['version', 'layerdig --version', [ld('--version')]],
-    ...meta.map((c) => [`real:${c}`, `real: ${c} (docker-archive, gzip)`, [ld(`${c} ${q(R.dockerGzip)} --json`)]] as [string, string, string[]]),
+    ...meta.map(([k, args]) => [`real:${k}`, `real: ${args} (docker-archive, gzip)`, [ld(`${args} ${q(R.dockerGzip)}`)]] as [string, string, string[]]),
     ...(has('skopeo') ? [['real:skopeo-inspect', 'real: skopeo inspect docker-archive:', [`skopeo inspect docker-archive:${q(R.dockerGzip)}`]] as [string, string, string[]]] : []),
-  ], metaRepeat);
-  const node = sec('node');
-  ratios.push({ image: 'real', name: "layerdig --version minus node -e ''", archive: '-', layerdig: '--version', baseline: "node -e ''",
-    ratio: sec('version') - node, target: '≤ +0.050 s', met: sec('version') - node <= 0.05 });
-  for (const c of meta) {
-    ratios.push({ image: 'real', name: `${c} minus node -e ''`, archive: 'real:docker-gzip', layerdig: c, baseline: "node -e ''",
-      ratio: sec(`real:${c}`) - node, target: '≤ +0.080 s', met: sec(`real:${c}`) - node <= 0.08 });
+  ], COLD_REPEAT);
+  const lo = (k: string) => ms[k]!.minSeconds;
+  const cold: [key: string, name: string, target: number][] = [['version', '--version', 0.05], ...meta.map(([k, args]) => [`real:${k}`, args, 0.08] as [string, string, number])];
+  for (const [k, name, target] of cold) {
+    ratios.push({ image: 'real', name: `${name}: min minus node -e '' min`, archive: k === 'version' ? '-' : 'real:docker-gzip', layerdig: name, baseline: "node -e ''",
+      ratio: lo(k) - lo('node'), target: `≤ +${target.toFixed(3)} s`, met: lo(k) - lo('node') <= target });
+    ratios.push({ image: 'real', name: `${name}: median minus node -e '' median`, archive: k === 'version' ? '-' : 'real:docker-gzip', layerdig: name, baseline: "node -e ''",
+      ratio: sec(k) - sec('node'), target: null, met: null });
+    // CPU (user+sys) hardly depends on what else runs: the number to read on a loaded machine
+    const cpuMin = (key: string) => Math.min(...ms[key]!.runs.map((r) => r.cpuSeconds ?? Infinity));
+    if (Number.isFinite(cpuMin(k)) && Number.isFinite(cpuMin('node'))) {
+      ratios.push({ image: 'real', name: `${name}: CPU min minus node -e '' CPU min`, archive: k === 'version' ? '-' : 'real:docker-gzip', layerdig: name, baseline: "node -e ''",
+        ratio: cpuMin(k) - cpuMin('node'), target: null, met: null });
+    }
   }
   if (ms['real:skopeo-inspect']) {
     ratios.push({ image: 'real', name: 'skopeo inspect / layerdig inspect (time ratio; > 1: layerdig faster)', archive: 'real:docker-gzip', layerdig: 'inspect', baseline: 'skopeo inspect',
-      ratio: sec('real:skopeo-inspect') / sec('real:inspect'), target: null, met: null });
+      ratio: lo('real:skopeo-inspect') / lo('real:inspect'), target: null, met: null });
   }
   if (has('skopeo')) {
     const out = join(scratch, 'oci-copy');
@@ -188,10 +204,9 @@ async function main(): Promise<void> {
 
   // ---------- generated image: content pass (one run each way, interleaved) ----------
   loads.push({ at: 'generated content', load: load() });
-  const A = g.archives;
-  const genContent = [
-    { key: 'gen:gzip', path: A.ociGzip, baselineName: 'gzip -dc | sha256sum', target: 2.0, baseline: g.layers.map((l) => `gzip -dc ${q(l.gz)} | sha256sum`) },
-    { key: 'gen:zstd', path: A.ociZstd, baselineName: 'zstd -dc | sha256sum', target: 1.5, baseline: g.layers.map((l) => `zstd -dc ${q(l.zst)} | sha256sum`) },
+  const genContent = g === null ? [] : [
+    { key: 'gen:gzip', path: g.archives.ociGzip, baselineName: 'gzip -dc | sha256sum', target: 2.0, baseline: g.layers.map((l) => `gzip -dc ${q(l.gz)} | sha256sum`) },
+    { key: 'gen:zstd', path: g.archives.ociZstd, baselineName: 'zstd -dc | sha256sum', target: 1.5, baseline: g.layers.map((l) => `zstd -dc ${q(l.zst)} | sha256sum`) },
   ];
   for (const c of genContent) {
     measure([
@@ -218,9 +233,10 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), machine, repeat: REPEAT, loadavg: loads, buildSeconds: +buildSeconds.toFixed(1),
     images: {
       real: { what: `Debian ${r.debian} debootstrap --variant=minbase + /usr/share/doc copy + 64 MiB random + config + delete layer`, layers: imageOf(r.layers), totalLayerBytes: r.totalLayerBytes },
-      generated: { what: 'bench/gen.ts: small files, node_modules, random data, logs, app, delete', layers: imageOf(g.layers), totalLayerBytes: g.totalLayerBytes },
+      ...(g ? { generated: { what: 'bench/gen.ts: small files, node_modules, random data, logs, app, delete', layers: imageOf(g.layers), totalLayerBytes: g.totalLayerBytes } } : {}),
     },
-    measurements: Object.fromEntries(Object.entries(ms).map(([k, m]) => [k, { ...m, seconds: +m.seconds.toFixed(4), cores: m.cores === null ? null : +m.cores.toFixed(2) }])),
+    measurements: Object.fromEntries(Object.entries(ms).map(([k, m]) => [k, { ...m, seconds: +m.seconds.toFixed(4), minSeconds: +m.minSeconds.toFixed(4), cores: m.cores === null ? null : +m.cores.toFixed(2) }])),
+    coldRepeat: COLD_REPEAT,
     genRepeat: GEN_REPEAT,
     ratios: ratios.map((x) => ({ ...x, ratio: +x.ratio.toFixed(3), ...(x.cpuRatio != null ? { cpuRatio: +x.cpuRatio.toFixed(3) } : {}) })),
     peakRssMB: +peak.toFixed(1), rssTargetMB: 200, rssMet: peak < 200,
@@ -229,16 +245,16 @@ async function main(): Promise<void> {
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
   const out: string[] = [];
-  out.push(`\nlayerdig benchmark — real image ${(r.totalLayerBytes / 1e6).toFixed(0)} MB in ${r.layers.length} layers (Debian ${r.debian}); generated image ${(g.totalLayerBytes / 1e6).toFixed(0)} MB in ${g.layers.length} layers`);
-  out.push(`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; median of ${REPEAT} (cold start: ${metaRepeat}; generated image: ${GEN_REPEAT}), runs interleaved`);
+  out.push(`\nlayerdig benchmark — real image ${(r.totalLayerBytes / 1e6).toFixed(0)} MB in ${r.layers.length} layers (Debian ${r.debian}); ${g ? `generated image ${(g.totalLayerBytes / 1e6).toFixed(0)} MB in ${g.layers.length} layers` : 'generated image left out (BENCH_GENERATED=0)'}`);
+  out.push(`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}; median of ${REPEAT} (cold start: min and median of ${COLD_REPEAT}; generated image: ${GEN_REPEAT}), runs interleaved`);
   out.push(`load average: ${loads.map((l) => `${l.at} ${l.load[0]}`).join(', ')} (above ${machine.cores}: other processes shared the CPU)\n`);
-  out.push(`${'measurement'.padEnd(52)}${'seconds'.padStart(9)}${'RSS MB'.padStart(8)}${'cores'.padStart(7)}`);
+  out.push(`${'measurement'.padEnd(52)}${'median s'.padStart(9)}${'min s'.padStart(9)}${'RSS MB'.padStart(8)}${'cores'.padStart(7)}`);
   for (const m of Object.values(ms)) {
-    out.push(`${m.name.padEnd(52)}${m.seconds.toFixed(3).padStart(9)}${(m.rssMB === null ? '-' : m.rssMB.toFixed(0)).padStart(8)}${(m.cores === null ? '-' : m.cores.toFixed(2)).padStart(7)}`);
+    out.push(`${m.name.padEnd(52)}${m.seconds.toFixed(3).padStart(9)}${m.minSeconds.toFixed(3).padStart(9)}${(m.rssMB === null ? '-' : m.rssMB.toFixed(0)).padStart(8)}${(m.cores === null ? '-' : m.cores.toFixed(2)).padStart(7)}`);
   }
   out.push(`\n${'ratio'.padEnd(84)}${'value'.padStart(9)}${'target'.padStart(13)}  met  (CPU-time ratio)`);
   for (const x of ratios) {
-    const v = x.target?.includes(' s') ? `+${x.ratio.toFixed(3)} s` : `${x.ratio.toFixed(2)}×`;
+    const v = x.name.includes(' minus ') ? `${x.ratio >= 0 ? '+' : ''}${x.ratio.toFixed(3)} s` : `${x.ratio.toFixed(2)}×`;
     out.push(`${`${x.image} ${x.archive}: ${x.name}`.slice(0, 83).padEnd(84)}${v.padStart(9)}${(x.target ?? '').padStart(13)}  ${(x.met === null ? '' : x.met ? 'yes' : 'NO').padEnd(3)}  ${x.cpuRatio != null ? `${x.cpuRatio.toFixed(2)}×` : ''}`);
   }
   out.push(`\npeak RSS of layerdig commands: ${peak.toFixed(0)} MB (target < 200 MB: ${peak < 200 ? 'yes' : 'NO'})`);

@@ -1,14 +1,14 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type AnyCommand, type CommandEntry } from './commands/index.js';
 import { printable } from '../report/format.js';
 import { usageMessage } from './usage.js';
 import { finalExitCode, resetOutcome } from '../app/outcome.js';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { cleanCompletions, completionScript } from './completion.js';
-import { setTableLayout } from '../report/table.js';
+import { setTableLayout } from '../report/table-layout.js';
 
 /** this install's bin file, so completion calls the very layerdig that printed its script (from the bundle or from dist/cli) */
 const BIN = ['../bin/layerdig.js', '../../bin/layerdig.js'].map((r) => fileURLToPath(new URL(r, import.meta.url))).find((p) => existsSync(p)) ?? 'layerdig';
@@ -27,7 +27,21 @@ function report(err: unknown): number {
   return EXIT.internal;
 }
 
-const commandName = (c: (typeof COMMANDS)[number]) => String(c.command).split(' ')[0]!;
+/**
+ * The commands for this command line: the full module (options, handler) of every command it
+ * names, and for the others only the usage line and description that --help and completion list
+ * (their modules are never loaded: start-up, issue 13). A word that names a command as an
+ * argument of another (`relation images …`) loads one module more, nothing worse.
+ */
+async function commandsFor(argv: string[]): Promise<AnyCommand[]> {
+  const named = new Set(argv);
+  return Promise.all(COMMANDS.map(async (c): Promise<AnyCommand> => (named.has(c.name) ? c.load() : unloaded(c))));
+}
+
+/** A command this command line does not name: listed, never run (its handler loads it, should yargs ever pick it). */
+function unloaded(c: CommandEntry): AnyCommand {
+  return { command: c.command, describe: c.describe, handler: async (a) => { await (await c.load()).handler(a); } };
+}
 
 /** The parts of yargs' instance its typings leave out: the options and the command being parsed. */
 interface YargsInternals {
@@ -49,12 +63,20 @@ function restoreDash(args: Record<string, unknown>): void {
 
 /** Run one command line; sets process.exitCode. The bin wrapper is the only caller that exits. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
+  let commands: AnyCommand[];
+  try {
+    commands = await commandsFor(argv);
+  } catch (err) {
+    // a chunk missing from a broken install: one line and exit 70, never a stack trace
+    process.exitCode = report(err);
+    return;
+  }
   const cli = yargs(argv.map((t) => (t === '-' ? DASH : t)))
     .scriptName('layerdig')
     // yargs' own messages are parsed into ours (usage.ts): never translated by $LANG
     .locale('en')
     .usage('$0 <command> [options]\n\nOpen container image archives offline: docker save, OCI layout, skopeo dir:.')
-    .command(COMMANDS)
+    .command(commands)
     .command({
       command: 'completion',
       describe: 'print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)',
@@ -102,9 +124,9 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       const opts = y.getOptions();
       throw new LayerdigError('E_USAGE', usageMessage(msg ?? String(err ?? 'usage error'), {
         argv,
-        commands: [...COMMANDS.map(commandName), 'completion'],
+        commands: [...COMMANDS.map((c) => c.name), 'completion'],
         command,
-        commandUsage: command === null ? null : String(COMMANDS.find((c) => commandName(c) === command)?.command ?? command),
+        commandUsage: command === null ? null : COMMANDS.find((c) => c.name === command)?.command ?? command,
         options: [...Object.keys(opts.key), ...Object.values(opts.alias).flat()],
         aliases: opts.alias,
         booleans: opts.boolean,

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsc } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Duplex } from 'node:stream';
+import { childProcess } from './builtins.js';
 
 /** The executable `bin` on PATH, or null. */
 export function onPath(bin: string): string | null {
@@ -29,7 +30,7 @@ export class ChildInflater extends Duplex {
 
   constructor(bin: string, args: string[], message: (stderrLine: string, code: number | null, signal: string | null) => string) {
     super({ readableHighWaterMark: 1024 * 1024 });
-    this.child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = childProcess().spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const { stdin, stdout, stderr } = this.child;
     stdin!.on('error', () => { /* EPIPE when the command stops early: its exit status tells why */ });
     stderr!.on('data', (d: Buffer) => { if (this.stderr.length < 4096) this.stderr += d.toString(); });

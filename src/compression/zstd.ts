@@ -1,8 +1,8 @@
-import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import type { Transform, TransformCallback } from 'node:stream';
 import { LayerdigError } from '../errors.js';
 import { ChildInflater, onPath } from './child.js';
+import { zlib } from './builtins.js';
 
 /**
  * zstd decoders, fastest first (measured on Node 20, 2 cores; README "Performance"):
@@ -82,7 +82,7 @@ function boundedNapi(Base: NapiStreamClass): Factory {
 }
 
 function builtinFactory(): Factory | null {
-  const builtin = (zlib as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
+  const builtin = (zlib() as unknown as { createZstdDecompress?: (o?: object) => Transform }).createZstdDecompress;
   return typeof builtin === 'function' ? () => builtin({ chunkSize: 256 * 1024 }) : null;
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
-import tarStream from 'tar-stream';
+import type tarStream from 'tar-stream';
 import type { Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
@@ -8,10 +8,7 @@ import { decompressor, gzipBackendFor, sniffCompression, type Compression, type 
 import { TarEndTracker } from './tar-end.js';
 import { TarWalker, type WalkHeader } from './tar-walk.js';
 import { classifyWhiteout, diffSizeOf, normalizeEntryPath, unsafeReason, type EntryType, type LayerEntry } from './entry.js';
-import { installPaxDecoder } from './pax.js';
-
-// xattr values (security.capability) must reach toEntry byte-exact: see pax.ts
-installPaxDecoder();
+import { tarExtract } from './tar-stream.js';
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
 export interface LayerListing {
@@ -242,7 +239,7 @@ function pass(blob: Readable, opts: PassSettings, drainBlob: boolean): Promise<S
         return;
       }
       const visitor = opts.onEntry;
-      const x = tarStream.extract();
+      const x = tarExtract();
       extract = x;
       x.on('entry', (h, body, next) => {
         if (failed) return;

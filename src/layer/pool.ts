@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,8 @@ export class LayerPool {
   constructor(readonly size: number) {}
 
   private spawn(): Worker {
+    // node:worker_threads loads with the first worker, not at start (start-up, issue 13)
+    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     const w = new Worker(WORKER_URL);
     w.on('message', (m: WorkerReply) => {
       const p = this.pending.get(m.id);

@@ -1,4 +1,4 @@
-import { createGunzip } from 'node:zlib';
+import { zlib } from '../compression/builtins.js';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LayerdigError } from '../errors.js';
@@ -48,7 +48,7 @@ function parseLine(line: string, where: string, n: number): TarSplitEntry | null
 
 /** Stream the entries of a tar-split file (its gzip'ed bytes as `body`). */
 export async function* tarSplitEntries(body: Readable, where: string): AsyncGenerator<TarSplitEntry> {
-  const gunzip = createGunzip();
+  const gunzip = zlib().createGunzip();
   body.on('error', (e) => gunzip.destroy(e));
   body.pipe(gunzip);
   let rest = '';

@@ -1,18 +1,9 @@
 import Table from 'cli-table3';
 import { sep } from 'node:path';
 import { printable } from './format.js';
+import { tableLayout } from './table-layout.js';
 
-/**
- * How tables meet the terminal, set once by the CLI: `width` (the terminal's
- * columns; null in pipes and with --no-trunc) and `cwd` (absolute paths under
- * it are shown relative to it). JSON never goes through here.
- */
-export interface TableLayout { width: number | null; cwd: string | null }
-let layout: TableLayout = { width: null, cwd: null };
-
-export function setTableLayout(l: Partial<TableLayout>): void {
-  layout = { ...layout, ...l };
-}
+export { setTableLayout, type TableLayout } from './table-layout.js';
 
 const GAP = 3;
 /** no column is squeezed below this: ids (12) and sizes stay whole */
@@ -52,6 +43,7 @@ export function fitWidths(natural: number[], width: number): number[] {
  * codes into pipes unless its style is emptied, so it always is here.
  */
 export function table(head: string[], rows: (string | number)[][]): string {
+  const layout = tableLayout();
   let cells = rows.map((r) => r.map((c) => relative(printable(String(c)), layout.cwd)));
   if (layout.width) {
     const natural = head.map((h, i) => Math.max([...h].length, ...cells.map((r) => [...(r[i] ?? '')].length)));

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
+import type tarStream from 'tar-stream';
+import { tarExtract } from '../layer/tar-stream.js';
 import { badArchive, LayerdigError, where } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
@@ -111,7 +112,7 @@ export class CompressedTarStore implements Store {
     record: boolean,
     wanted?: Set<string>,
   ): Promise<void> {
-    const extract = tarStream.extract();
+    const extract = tarExtract();
     let current = '(start of archive)';
     let ordinal = -1;
     /** a failure of ours (a limit, a bad layer) wins over the stream errors it causes */

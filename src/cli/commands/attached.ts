@@ -8,6 +8,7 @@ import type { Archive } from '../../app/archive.js';
 import { attachedFor, documentBytes, type ArtifactRef, type AttachedItem } from '../../supply/attached.js';
 import { SupplyProblem } from '../../supply/problem.js';
 import { attachedDocument, renderAttached } from '../../report/attached.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; extract?: string; output?: string }
 
@@ -29,8 +30,7 @@ function pick(items: AttachedItem[], what: string): AttachedItem {
 }
 
 export const attached: CommandModule<object, Args> = {
-  command: 'attached <input>',
-  describe: 'what travels with each image: signatures, SBOMs, provenance and other artifacts, decoded (checked by verify --key)',
+  ...SPECS.attached,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

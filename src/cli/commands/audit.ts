@@ -9,6 +9,7 @@ import { selectImages } from '../../image/select.js';
 import { audit, failsAt, isSeverity, SEVERITIES, severityRank, type Severity } from '../../analysis/audit.js';
 import { attachedItems, provenanceSecrets } from '../../supply/attached.js';
 import { auditReport, auditSarif, renderAudit, type AuditResult } from '../../report/audit.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   container?: string;
@@ -32,8 +33,7 @@ function severityArg(name: string, v: string | undefined): Severity | undefined 
 }
 
 export const auditCmd: CommandModule<object, Args> = {
-  command: 'audit <input>',
-  describe: 'risky content: setuid/setgid, capabilities, world-writable, devices, recoverable deleted files, secrets, links, root user, secret Env',
+  ...SPECS.audit,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): read its filesystem (image + writable layer)' })

@@ -12,6 +12,7 @@ import { display } from '../../catalog/fingerprint.js';
 import { baseReport, renderBase } from '../../report/base.js';
 import type { Archive } from '../../app/archive.js';
 import type { Image } from '../../image/model.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; against?: string[]; db?: string; os: boolean }
 
@@ -39,8 +40,7 @@ async function readOs(ar: Archive, img: Image): Promise<OsClueInput> {
 }
 
 export const base: CommandModule<object, Args> = {
-  command: 'base <input>',
-  describe: 'the base image, with the evidence of each clue: annotations/labels, OS, chain prefix, history',
+  ...SPECS.base,
   builder: (y) => dbOption(globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

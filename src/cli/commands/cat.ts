@@ -6,12 +6,12 @@ import { visitBodies } from '../../layer/bodies.js';
 import { normalizeImagePath } from '../../analysis/fspath.js';
 import { loadSelected, overlayAt, warnMismatches } from '../content.js';
 import { locateFile } from '../../analysis/locate.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; path: string; image?: string; layer?: string }
 
 export const cat: CommandModule<object, Args> = {
-  command: 'cat <input> <path>',
-  describe: 'print a file as it is in the final image (or as it stood after --layer N), following symlinks inside the image',
+  ...SPECS.cat,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
     .positional('path', { type: 'string', demandOption: true, describe: 'a path inside the image' })

@@ -7,12 +7,12 @@ import { Catalog } from '../../catalog/catalog.js';
 import { defaultDbPath } from '../../catalog/fingerprint.js';
 import { indexInputs } from '../../catalog/indexer.js';
 import { indexReport, renderIndex } from '../../report/catalog.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { inputs: string[]; db?: string; files: boolean; packages: boolean }
 
 export const indexCmd: CommandModule<object, Args> = {
-  command: 'index <inputs..>',
-  describe: 'record archives, images, layers (and with --files every layer\'s file listing) in the catalog',
+  ...SPECS.index,
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
     .option('db', { type: 'string', describe: `the catalog file (default ${defaultDbPath()})` })

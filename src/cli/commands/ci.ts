@@ -20,6 +20,7 @@ import type { Overlay } from '../../analysis/filetree.js';
 import { audit, type RuleId } from '../../analysis/audit.js';
 import { isRuleDisabled } from '../../analysis/gate-config.js';
 import { attachedItems, provenanceSecrets } from '../../supply/attached.js';
+import { SPECS } from './specs.js';
 
 const SWITCHES = new Set<RuleName>(['forbidSetuid', 'forbidSecrets', 'requireVerify', 'requireSignature', 'requireProvenance']);
 
@@ -145,8 +146,7 @@ function loadTrust(a: Args, config: { path: string | null; trust?: TrustConfig }
 }
 
 export const ci: CommandModule<object, Args> = {
-  command: 'ci <input>',
-  describe: 'a CI gate: dive\'s .dive-ci rules (same defaults and comparisons) plus layerdig\'s; exit 0 pass, 1 failed, 3 error',
+  ...SPECS.ci,
   builder: (y) => {
     let b = globalOptions(y)
       .positional('input', { type: 'string', demandOption: true })

@@ -4,6 +4,7 @@ import { containersOf } from '../container-diff.js';
 import type { Container } from '../../format/docker-containers.js';
 import { ellipsis } from '../../report/format.js';
 import { table } from '../../report/table.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { inputs: string[] }
 
@@ -38,8 +39,7 @@ export function statusOf(c: Container): string {
 }
 
 export const containers: CommandModule<object, Args> = {
-  command: 'containers <inputs..>',
-  describe: 'the containers of Docker data-roots, containerd roots and podman containers-storage, as docker/podman ps -a list them (read offline)',
+  ...SPECS.containers,
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Docker data-roots, containerd roots or podman stores (a copied /var/lib/docker, /var/lib/containerd or /var/lib/containers/storage), or tars of them' })
     .example('$0 containers /mnt/evidence/var/lib/docker', 'every container, newest first')

@@ -12,6 +12,7 @@ import { loadImages, warnMismatches } from '../content.js';
 import { finalPackages } from '../../packages/scan.js';
 import { comparePackages } from '../../packages/compare.js';
 import type { PackageSection } from '../../report/packages.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   container?: string;
@@ -24,8 +25,7 @@ interface Args extends GlobalArgs {
 }
 
 export const diff: CommandModule<object, Args> = {
-  command: 'diff <a> [b]',
-  describe: 'two images: the layers they share (by chainID), then files added, removed and changed between their final filesystems',
+  ...SPECS.diff,
   builder: (y) => globalOptions(y)
     .positional('a', { type: 'string', demandOption: true, describe: 'archive holding image A (and B, when b is not given)' })
     .positional('b', { type: 'string', describe: 'archive holding image B' })

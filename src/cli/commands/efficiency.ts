@@ -4,12 +4,12 @@ import { selectImages } from '../../image/select.js';
 import { analyseWaste } from '../../analysis/waste.js';
 import { efficiencyReport, renderEfficiency } from '../../report/efficiency.js';
 import { loadImages, warnMismatches } from '../content.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; top: number }
 
 export const efficiency: CommandModule<object, Args> = {
-  command: 'efficiency <input>',
-  describe: "dive's efficiency, wasted bytes and inefficient paths (same numbers), and the dead bytes behind them, per layer and cause",
+  ...SPECS.efficiency,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

@@ -12,12 +12,12 @@ import { exportToTar } from '../../export/write.js';
 import { imageRef } from '../../report/images.js';
 import { renderWriteSummary } from '../../report/export.js';
 import { enforceRefusals, loadImages, warnMismatches } from '../content.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; output: string; image?: string; skipUnsafe: boolean; container?: string }
 
 export const exportCmd: CommandModule<object, Args> = {
-  command: 'export <input>',
-  describe: 'the merged filesystem (whiteouts applied) as one tar, like `crane export`',
+  ...SPECS.export,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
     .option('container', { type: 'string', describe: 'a Docker data-root\'s container (ID prefix or name): read its filesystem (image + writable layer)' })

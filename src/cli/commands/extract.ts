@@ -9,6 +9,7 @@ import { extractToDir } from '../../export/write.js';
 import { imageRef } from '../../report/images.js';
 import { renderWriteSummary } from '../../report/export.js';
 import { enforceRefusals, loadSelected, overlayAt, warnMismatches } from '../content.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   input: string;
@@ -21,8 +22,7 @@ interface Args extends GlobalArgs {
 }
 
 export const extract: CommandModule<object, Args> = {
-  command: 'extract <input> <paths..>',
-  describe: 'copy files or subtrees out of the final image (or as of --layer N) into a directory, safely',
+  ...SPECS.extract,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
     .positional('paths', { type: 'string', array: true, demandOption: true, describe: 'paths inside the image (/ for everything)' })

@@ -18,6 +18,7 @@ import { Catalog } from '../../catalog/catalog.js';
 import { absolute, display } from '../../catalog/fingerprint.js';
 import { memberStorage } from '../../store/store.js';
 import { catalogSummaries, dbOption, dbPath, platformFilter } from '../summaries.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   args: string[];
@@ -141,8 +142,7 @@ function fromCatalogListings(a: Args, match: (path: string) => boolean, roots: s
 }
 
 export const file: CommandModule<object, Args> = {
-  command: 'file <args..>',
-  describe: 'find a path (or glob), or with --content some bytes under any name, in every image of every archive',
+  ...SPECS.file,
   builder: (y) => dbOption(globalOptions(y)
     .positional('args', { type: 'string', array: true, demandOption: true, describe: 'PATH|GLOB then archives/directories (with --content: only archives/directories; with --db: optional, they narrow the catalog)' })
     .option('content', { type: 'string', describe: 'a host file or sha256:<hex>: find entries with these bytes, whatever their name (not with --db)' })

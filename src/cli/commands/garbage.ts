@@ -2,14 +2,14 @@ import type { CommandModule } from 'yargs';
 import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openAll, problem, warn, type GlobalArgs } from '../context.js';
 import { readRegistry, RegistryStore } from '../../format/registry-storage.js';
+import { SPECS } from './specs.js';
 import { registryGarbage } from '../../analysis/registry-garbage.js';
 import { garbageDocument, renderGarbage, type GarbageReport } from '../../report/garbage.js';
 
 interface Args extends GlobalArgs { inputs: string[]; deleteUntagged: boolean }
 
 export const garbage: CommandModule<object, Args> = {
-  command: 'garbage <inputs..>',
-  describe: 'blobs of a registry storage no manifest references: what registry garbage-collect would delete, with sizes',
+  ...SPECS.garbage,
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'registry storages (/var/lib/registry, a copy or a tar of it)' })
     .option('delete-untagged', { alias: 'm', type: 'boolean', default: false, describe: 'as garbage-collect --delete-untagged: manifests no tag points at are deleted, and their blobs' })

@@ -10,12 +10,12 @@ import { DOCKER_HISTORY_HEADERS } from '../../report/docker-fields.js';
 import { renderTemplate } from '../../report/template.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
 import { printableText } from '../../report/format.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean; human: boolean; format?: string }
 
 export const history: CommandModule<object, Args> = {
-  command: 'history <input>',
-  describe: 'how each layer was made: history entries paired with layers as Docker pairs them, with Docker\'s SIZE',
+  ...SPECS.history,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

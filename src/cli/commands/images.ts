@@ -13,6 +13,7 @@ import { shortId } from '../../digest.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
 import { printableText } from '../../report/format.js';
 import type { Image } from '../../image/model.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   inputs: string[];
@@ -25,8 +26,7 @@ interface Args extends GlobalArgs {
 }
 
 export const images: CommandModule<object, Args> = {
-  command: 'images <inputs..>',
-  describe: 'list the images in archives and directories, with Docker\'s SIZE (--no-content: JSON members only)',
+  ...SPECS.images,
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
     .option('content', contentOption)

@@ -8,12 +8,12 @@ import { inspectReport } from '../../report/inspect.js';
 import { INSPECT_NIL_KINDS } from '../../report/docker-fields.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
 import { printableText } from '../../report/format.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean; format?: string }
 
 export const inspect: CommandModule<object, Args> = {
-  command: 'inspect <input>',
-  describe: 'a docker-image-inspect-like document per image (always JSON)',
+  ...SPECS.inspect,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

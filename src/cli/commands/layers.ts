@@ -7,12 +7,12 @@ import { layersReport, renderLayers } from '../../report/layers.js';
 import type { LayerListing } from '../../layer/pass.js';
 import { shortId } from '../../digest.js';
 import type { Image } from '../../image/model.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean }
 
 export const layers: CommandModule<object, Args> = {
-  command: 'layers <input>',
-  describe: "each layer's diffID, chainID, blob digest, compression, top-level content, size and storage",
+  ...SPECS.layers,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

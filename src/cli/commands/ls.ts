@@ -9,6 +9,7 @@ import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
 import { loadSelected, warnMismatches } from '../content.js';
 import { id } from '../../report/format.js';
 import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   container?: string;
@@ -23,8 +24,7 @@ interface Args extends GlobalArgs {
 }
 
 export const ls: CommandModule<object, Args> = {
-  command: 'ls <input> [path]',
-  describe: 'entries of one layer, the merged final filesystem, or what each layer added, modified and deleted',
+  ...SPECS.ls,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true, describe: 'archive or image directory' })
     .positional('path', { type: 'string', describe: 'only this path and what is under it' })

@@ -4,12 +4,12 @@ import { emit, globalOptions, type GlobalArgs } from '../context.js';
 import { dbOption, loadSummaries } from '../summaries.js';
 import { noneAll, noneFor } from '../../analysis/none.js';
 import { noneReport, renderNone } from '../../report/none.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { id?: string; inputs: string[]; all: boolean; top: number; db?: string }
 
 export const none: CommandModule<object, Args> = {
-  command: 'none [id] [inputs..]',
-  describe: 'for an untagged image, the tagged image it most likely was (JSON members only)',
+  ...SPECS.none,
   builder: (y) => dbOption(globalOptions(y)
     .positional('id', { type: 'string', describe: 'image ID of the untagged image, full or a unique prefix (with --all: an input)' })
     .positional('inputs', { type: 'string', array: true, default: [], describe: 'archives, image directories, or directories to search' })

@@ -21,6 +21,7 @@ import { namesOf } from '../../analysis/summary.js';
 import { dbOption, dbPath, platformFilter } from '../summaries.js';
 import type { PackageQuery } from '../../packages/find.js';
 import { findHit, unownedReport, renderUnowned, renderPackageDiff, packagesReport, renderFindHits, renderPackageHistory, renderPackages, type FindHit } from '../../report/packages.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { db?: string; input: string[]; image?: string; history: boolean; unowned: boolean; find?: string; diff?: string; sbom?: 'spdx' | 'cyclonedx'; output?: string }
 
@@ -28,8 +29,7 @@ interface Args extends GlobalArgs { db?: string; input: string[]; image?: string
 const PARTIAL = 5;
 
 export const packages: CommandModule<object, Args> = {
-  command: 'packages [input..]',
-  describe: 'installed packages (deb, apk, rpm) and the layer and history step that installed each version; --history: what each layer installed, upgraded, downgraded and removed; --find: which images hold a package in a version range',
+  ...SPECS.packages,
   builder: (y) => dbOption(globalOptions(y)
     .positional('input', { type: 'string', array: true, describe: 'archive or image directory (with --find: any number, directories searched; with --db: optional, they narrow the catalog)' })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest' })

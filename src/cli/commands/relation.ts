@@ -3,12 +3,12 @@ import { emit, globalOptions, type GlobalArgs } from '../context.js';
 import { dbOption, loadSummaries } from '../summaries.js';
 import { relation as findRelation } from '../../analysis/relation.js';
 import { relationReport, renderRelation } from '../../report/relation.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { id: string; inputs: string[]; db?: string }
 
 export const relation: CommandModule<object, Args> = {
-  command: 'relation <id> [inputs..]',
-  describe: 'every image, in every archive, holding a layer (by diffID, chainID or blob digest); JSON members only',
+  ...SPECS.relation,
   builder: (y) => dbOption(globalOptions(y)
     .positional('id', { type: 'string', demandOption: true, describe: 'diffID, chainID or blob digest, with or without sha256:, full or a unique prefix' })
     .positional('inputs', { type: 'string', array: true, default: [], describe: 'archives, image directories, or directories to search' }), 'answer')

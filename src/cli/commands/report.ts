@@ -22,6 +22,7 @@ import { attachedFor } from '../../supply/attached.js';
 import { checkSignatures, type Trusted } from '../../supply/signatures.js';
 import { supplySection } from '../../report/supply.js';
 import { signatureKeys, type SignatureArgs } from '../signatures.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs, SignatureArgs { input: string; image?: string; output?: string; verify: boolean }
 
@@ -53,8 +54,7 @@ export async function optionalSections(ar: Archive, img: Image, listings: LayerL
 }
 
 export const report: CommandModule<object, Args> = {
-  command: 'report <input>',
-  describe: 'one self-contained HTML page for a ticket: summary, layers, filesystem treemap, waste',
+  ...SPECS.report,
   builder: (y) => globalOptions(y)
     .positional('input', { type: 'string', demandOption: true })
     .option('image', { alias: 'i', type: 'string', describe: 'repo:tag, image ID (prefix) or manifest digest (needed when the input holds several images)' })

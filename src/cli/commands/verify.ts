@@ -5,14 +5,14 @@ import { openInputsSettled } from '../../app/inputs.js';
 import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
 import { renderVerify, verifyDocument } from '../../report/verify.js';
 import { signatureCheck, signatureDocument, signatureKeys, type SignatureResult } from '../signatures.js';
+import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
   inputs: string[]; key?: string[]; gpgKeyring?: string[]; trustedRoot?: string; certificateIdentity?: string; certificateOidcIssuer?: string; requireSignature?: boolean;
 }
 
 export const verify: CommandModule<object, Args> = {
-  command: 'verify <inputs..>',
-  describe: 'check every digest, size, diffID and cross-reference an archive declares against its bytes',
+  ...SPECS.verify,
   builder: (y) => globalOptions(y)
     .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'archives, image directories, or directories to search' })
     .option('key', { type: 'string', array: true, describe: 'also check cosign signatures and DSSE attestations with this public key (PEM; repeatable)' })
