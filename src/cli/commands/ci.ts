@@ -7,7 +7,7 @@ import { analyseWaste, setuidPaths } from '../../analysis/waste.js';
 import { ALL_RULES, gateSettings, parseGateConfig, parseSwitch, type RuleName } from '../../analysis/gate-config.js';
 import type { Archive } from '../../app/archive.js';
 import { loadImages, warnMismatches } from '../content.js';
-import { verdictFor, verifyArchive, type VerifyReport } from '../../verify.js';
+import { verdictFor, verifyArchive, type VerifyReport } from '../../app/verify.js';
 import { evaluateGate, settingsProblems, type Finding } from '../../analysis/gate.js';
 import { ciReport, renderCi, renderJunit, type CiReport } from '../../report/ci.js';
 import type { Image } from '../../image/model.js';

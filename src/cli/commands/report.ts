@@ -17,7 +17,7 @@ import { analyseWaste } from '../../analysis/waste.js';
 import { efficiencyReport } from '../../report/efficiency.js';
 import { audit } from '../../analysis/audit.js';
 import { auditReport } from '../../report/audit.js';
-import { verdictFor, verifyArchive } from '../../verify.js';
+import { verdictFor, verifyArchive } from '../../app/verify.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; output?: string; verify: boolean }
 

@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Archive } from './app/archive.js';
-import { openArchive } from './app/archive.js';
-import { namedDigest, shortId, type Digest } from './digest.js';
-import { LayerdigError } from './errors.js';
-import type { BlobClaim, Measured } from './image/model.js';
-import { readLayerSettled } from './layer/pass.js';
-import { openStore } from './store/open.js';
+import type { Archive } from './archive.js';
+import { openArchive } from './archive.js';
+import { namedDigest, shortId, type Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import type { BlobClaim, Measured } from '../image/model.js';
+import { readLayerSettled } from '../layer/pass.js';
+import { openStore } from '../store/open.js';
 import { verifyDataRoot } from './verify-data-root.js';
-import { followLinks, type Store } from './store/store.js';
+import { followLinks, type Store } from '../store/store.js';
 import {
   blobsChecked, statusOf, verifyArchiveWide, verifyImage, type Check, type ImageVerdict, type LayerResult, type Located,
   type StoreFacts, type VerifyFacts, type VerifyStatus,
-} from './analysis/verify.js';
+} from '../analysis/verify.js';
 
 /**
  * `verify`, the I/O side: measure every blob the archive's documents declare
