@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../digest.js';
 import type { Image, Layer } from '../image/model.js';
 import type { Store } from '../store/store.js';
-import { lookupFinal, layerView, type FinalLookup, type LayerView } from '../analysis/os-release.js';
+import { lookupFinal, layerView, type FinalLookup, type LayerView } from './image-path.js';
 import { readLayer } from './pass.js';
 
 /** A regular file of the image's final filesystem, and the layer that last wrote it. */
