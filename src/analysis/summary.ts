@@ -1,5 +1,6 @@
 import type { Digest } from '../digest.js';
 import { platformString, type Image } from '../image/model.js';
+import { formatMediaFamily } from '../format/formats.js';
 
 /**
  * What the cross-archive analyses (relation, none, base) need to know about an
@@ -72,7 +73,7 @@ export function mediaFamily(img: Pick<Image, 'manifestMediaType' | 'format'>): '
   const t = img.manifestMediaType ?? '';
   if (t.includes('vnd.oci.')) return 'oci';
   if (t.includes('vnd.docker.')) return 'docker';
-  return img.format === 'docker-archive' || img.format === 'docker-archive-v1' ? 'docker' : null;
+  return formatMediaFamily(img.format);
 }
 
 export function summarize(img: Image): ImageSummary {

@@ -7,6 +7,7 @@ import { LayerdigError } from '../errors.js';
 import type { BlobClaim, Measured } from '../image/model.js';
 import { readLayerSettled } from '../layer/pass.js';
 import { openStore } from '../store/open.js';
+import { isBlobOf, isFormatMetadata } from '../format/formats.js';
 import { verifyDataRoot } from './verify-data-root.js';
 import { followLinks, type Store } from '../store/store.js';
 import {
@@ -57,12 +58,6 @@ function locator(store: Store): (name: string) => Located {
     }
     return r;
   };
-}
-
-/** A content-addressed blob store's names: OCI `blobs/sha256/<hex>`; a skopeo dir's `<hex>` files. */
-function blobLike(name: string, format: string): boolean {
-  if (/^blobs\/sha256\/[0-9a-f]{64}$/.test(name)) return true;
-  return format === 'skopeo-dir' && /^[0-9a-f]{64}(\.manifest\.json)?$/.test(name);
 }
 
 function storeFacts(store: Store): StoreFacts {
@@ -164,7 +159,7 @@ function unreferencedNotes(ar: Archive, claims: BlobClaim[], measured: Map<strin
     for (const r of img.declared?.layerRefs ?? []) add(r);
     for (const l of img.layers) add(l.member);
   }
-  const loose = ar.store.members().filter((m) => m.type === 'file' && blobLike(m.name, ar.format) && !referenced.has(m.name));
+  const loose = ar.store.members().filter((m) => m.type === 'file' && isBlobOf(ar.format, m.name) && !referenced.has(m.name));
   const out = loose.slice(0, MAX_UNREFERENCED_NOTES).map((m) => `${m.name} (${m.size} bytes) is in the archive but nothing in it references it`);
   if (loose.length > MAX_UNREFERENCED_NOTES) out.push(`… and ${loose.length - MAX_UNREFERENCED_NOTES} more unreferenced blobs`);
   return out;
@@ -207,7 +202,7 @@ export async function verifyUnopened(path: string, err: LayerdigError): Promise<
 async function nameChecks(path: string): Promise<Check[]> {
   let store: Store;
   try {
-    store = await openStore(path);
+    store = await openStore(path, { isMetadata: isFormatMetadata });
   } catch {
     return [];
   }

@@ -7,7 +7,7 @@ import { blobPath, claimOf, isObject, layerSource, manifestAnnotations, readConf
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
 import { cosignTag, recordArtifact } from './artifact.js';
 import { imageFromOciEntry } from './oci-layout.js';
-import type { Format } from './format.js';
+import { baseNameIn, type Format } from './format.js';
 
 /** `manifest.json` LayerSources, keyed by diffID. */
 function layerSources(v: unknown): Map<string, SourceDescriptor> {
@@ -38,6 +38,11 @@ function strings(v: unknown): string[] {
  */
 export const dockerArchive: Format = {
   name: 'docker-archive',
+  priority: 30,
+  describe: 'manifest.json',
+  // docker save writes manifest.json, repositories and v1 <id>/{json,VERSION}; Docker 25+ adds an OCI layout
+  isMetadata: (name) => baseNameIn(name, ['manifest.json', 'repositories', 'json', 'VERSION', 'index.json', 'oci-layout']),
+  mediaFamily: 'docker',
   async detect(store) {
     if (!store.member('manifest.json')) return false;
     // skopeo dir: also has a manifest.json, but it is one manifest object, not a list

@@ -6,7 +6,7 @@ import { badArchive, LayerdigError, where } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
 import { BLOCK, checksumOk, isZeroBlock, normalizeMemberName, unsafeMemberName } from './tar-header.js';
-import { tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store } from './store.js';
+import { tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store, type StoreOptions } from './store.js';
 
 const HEAD_BYTES = 512;
 
@@ -30,12 +30,12 @@ function headerMeta(h: tarStream.Header): MemberMeta {
   return meta;
 }
 
-/** JSON-looking members are kept in memory during the pass; layer bodies never are. */
-function looksLikeMetadata(name: string, first: Buffer): boolean {
-  const base = name.slice(name.lastIndexOf('/') + 1);
-  if (['manifest.json', 'index.json', 'oci-layout', 'repositories', 'version', 'json', 'VERSION'].includes(base)) return true;
-  // a Docker data-root's small metadata files (parent, cache-id, size, diff, tar-split.json.gz, mount-id…)
-  if (/(^|\/)image\/[^/]+\/(imagedb|layerdb)\//.test(name)) return true;
+/**
+ * Metadata members are kept in memory during the pass; layer bodies never are.
+ * Which names are metadata is the formats' knowledge (Format.isMetadata), passed in.
+ */
+function looksLikeMetadata(name: string, first: Buffer, isMetadata: (name: string) => boolean): boolean {
+  if (isMetadata(name)) return true;
   const c = first.subarray(0, 16).toString('latin1').trimStart()[0];
   return c === '{' || c === '[';
 }
@@ -64,7 +64,8 @@ export class CompressedTarStore implements Store {
 
   private constructor(readonly path: string, readonly outerCompression: Compression) {}
 
-  static async load(path: string, compression: Compression, source?: Readable): Promise<CompressedTarStore> {
+  static async load(path: string, compression: Compression, source?: Readable, opts: StoreOptions = {}): Promise<CompressedTarStore> {
+    const isMetadata = opts.isMetadata ?? (() => false);
     const s = new CompressedTarStore(path, compression);
     s.source = source ?? null;
     let keptBytes = 0;
@@ -75,7 +76,7 @@ export class CompressedTarStore implements Store {
       const decide = () => {
         const first = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         s.heads.set(m.name, Buffer.from(first.subarray(0, HEAD_BYTES)));
-        keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, first);
+        keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, first, isMetadata);
         chunks.length = 0;
         size = 0;
         if (keep) {

@@ -43,6 +43,12 @@ export function memberStorage(archivePath: string, isDir: boolean, member: strin
   return isDir ? join(archivePath, member) : `${archivePath}!${member}`;
 }
 
+/** How to open a store: what only the formats know, passed down (store/ sits below format/). */
+export interface StoreOptions {
+  /** a member to keep whole when the store can read it only once (a compressed tar): see Format.isMetadata */
+  isMetadata?: (name: string) => boolean;
+}
+
 export interface Store {
   /** the path the user gave */
   readonly path: string;
