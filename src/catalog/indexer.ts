@@ -1,6 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { openArchive, type Archive } from '../app/archive.js';
+import { searchInputs, type Visited } from '../app/inputs.js';
 import { LayerdigError } from '../errors.js';
 import type { Layer } from '../image/model.js';
 import { readLayer } from '../layer/pass.js';
@@ -58,18 +58,19 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
   };
 
   const seen = new Set<string>();
-  const walk = async (p: string, named: boolean, depth: number): Promise<void> => {
+  // one archive (or a directory to search: `descend`)
+  const visit = async (p: string, named: boolean): Promise<Visited<never>> => {
     const abs = absolute(p);
     seen.add(abs);
     const fp = fingerprint(abs);
     if (!fp) {
       if (named) throw new LayerdigError('E_IO', `${p}: no such file or directory`);
-      return;
+      return { descend: false };
     }
     const known = cat.archive(abs);
     if (known && sameFingerprint(known.fingerprint, fp) && (!opts.files || known.files)) {
       done({ archive: display(abs), status: 'unchanged', format: known.format, images: cat.imageCount(abs), layersListed: 0, reason: null });
-      return;
+      return { descend: false };
     }
     let ar: Archive;
     try {
@@ -80,19 +81,15 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
         cat.removeArchive(abs);
         done({ archive: display(abs), status: 'removed', format: known.format, images: 0, layersListed: 0, reason: e instanceof Error ? e.message : String(e) });
       }
-      if (notArchive && fp.kind === 'dir') {
-        if (depth > 32) return;
-        for (const name of readdirSync(p).sort()) await walk(join(p, name), false, depth + 1);
-        return;
-      }
+      if (notArchive && fp.kind === 'dir') return { descend: true };
       if (notArchive) {
         if (named) throw e;
         opts.onSkip?.(p, (e as Error).message);
-        return;
+        return { descend: false };
       }
       if (!(e instanceof LayerdigError)) throw e;
       done({ archive: display(abs), status: 'failed', format: null, images: 0, layersListed: 0, reason: e.message });
-      return;
+      return { descend: false };
     }
     try {
       for (const n of ar.notes) opts.onNote?.(`${p}: ${n}`);
@@ -132,9 +129,10 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
     } finally {
       ar.close();
     }
+    return { descend: false };
   };
 
-  for (const p of inputs) await walk(p, true, 0);
+  for await (const none of searchInputs(inputs, visit, opts.onSkip)) void none;
 
   // entries under the inputs whose archive is gone: moved or deleted
   const roots = inputs.map(absolute).filter((r) => isDir(r));
