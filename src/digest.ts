@@ -37,6 +37,21 @@ export function sha256(data: Buffer | string): Digest {
 }
 
 /**
+ * sha256 and length of a stream read to its end, chunk by chunk (the one
+ * streaming hash: nothing is held; `onChunk` sees each chunk too).
+ */
+export async function sha256Stream(body: AsyncIterable<Buffer>, onChunk?: (chunk: Buffer) => void): Promise<{ digest: Digest; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const c of body) {
+    h.update(c);
+    size += c.length;
+    onChunk?.(c);
+  }
+  return { digest: `sha256:${h.digest('hex')}`, size };
+}
+
+/**
  * Normalise a user's id or prefix (`sha256:ab12`, `AB12`) to bare lowercase hex,
  * or null when it is not hex at all.
  */
