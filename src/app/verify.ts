@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Archive } from './archive.js';
 import { openArchive } from './archive.js';
-import { namedDigest, shortId, type Digest } from '../digest.js';
+import { namedDigest, sha256Stream, shortId, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import type { BlobClaim, Measured } from '../image/model.js';
 import { readLayerSettled } from '../layer/pass.js';
@@ -35,15 +34,7 @@ export interface VerifyReport {
 
 const MAX_UNREFERENCED_NOTES = 20;
 
-async function hashStream(body: Readable): Promise<Measured> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const c of body as AsyncIterable<Buffer>) {
-    h.update(c);
-    size += c.length;
-  }
-  return { digest: `sha256:${h.digest('hex')}`, size };
-}
+const hashStream = (body: Readable): Promise<Measured> => sha256Stream(body as AsyncIterable<Buffer>);
 
 function locator(store: Store): (name: string) => Located {
   const cache = new Map<string, Located>();
@@ -109,14 +100,14 @@ export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
     });
   } catch (e) {
     if (!(e instanceof LayerdigError)) throw e;
-    archiveChecks.push({ check: 'readable', subject: subjectOf(e, store.path), expected: 'a readable archive', actual: e.message, ok: false });
+    archiveChecks.push({ check: 'readable', subject: subjectOf(e), expected: 'a readable archive', actual: e.message, ok: false });
   }
 
   // an image the archive declares but that could not be built (its siblings could) fails, as an unopened archive does
   for (const e of ar.errors) {
     archiveChecks.push({
       check: e.code === 'E_INTEGRITY' ? 'consistent' : 'readable',
-      subject: subjectOf(e, store.path),
+      subject: subjectOf(e),
       expected: e.code === 'E_INTEGRITY' ? 'an archive that agrees with itself' : 'a readable archive',
       actual: e.message,
       ok: false,
@@ -166,15 +157,8 @@ function unreferencedNotes(ar: Archive, claims: BlobClaim[], measured: Map<strin
 }
 
 /** The member an error sentence names (`archive!member: …`), or the archive itself. */
-function subjectOf(e: LayerdigError, archive: string): string {
-  for (const sep of ['!', '/']) {
-    if (e.message.startsWith(archive + sep)) {
-      const rest = e.message.slice(archive.length + 1);
-      const colon = rest.indexOf(': ');
-      if (colon > 0) return rest.slice(0, colon);
-    }
-  }
-  return '(archive)';
+function subjectOf(e: LayerdigError): string {
+  return e.member ?? '(archive)';
 }
 
 /**
@@ -187,7 +171,7 @@ function subjectOf(e: LayerdigError, archive: string): string {
 export async function verifyUnopened(path: string, err: LayerdigError): Promise<VerifyReport> {
   const checks: Check[] = [{
     check: err.code === 'E_INTEGRITY' ? 'consistent' : 'readable',
-    subject: subjectOf(err, path),
+    subject: subjectOf(err),
     expected: err.code === 'E_INTEGRITY' ? 'an archive that agrees with itself' : 'a readable archive',
     actual: err.message,
     ok: false,

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import { badArchive, LayerdigError, where } from '../errors.js';
+import { badArchive, LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
 import { BLOCK, checksumOk, isZeroBlock, normalizeMemberName, unsafeMemberName } from './tar-header.js';
@@ -232,7 +232,7 @@ export class CompressedTarStore implements Store {
 
   async readBytes(name: string, limit: number): Promise<Buffer> {
     const m = this.byName.get(name);
-    if (!m) throw new LayerdigError('E_BAD_ARCHIVE', `${where(this.path, name)}: member is missing`);
+    if (!m) throw badArchive(this.path, name, 'member is missing');
     if (m.size > limit) throw tooBig(this.path, name, m.size, limit);
     const kept = this.kept.get(name);
     if (kept) return kept;
@@ -276,7 +276,7 @@ export class CompressedTarStore implements Store {
       await fn(m.name, body);
     }, false, wanted);
     for (const n of names) {
-      if (!seen.has(n)) throw new LayerdigError('E_BAD_ARCHIVE', `${where(this.path, n)}: member is missing`);
+      if (!seen.has(n)) throw badArchive(this.path, n, 'member is missing');
     }
   }
 
