@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { sep } from 'node:path';
-import { printable } from './format.js';
+import { printable } from './text.js';
 
 /**
  * How tables meet the terminal, set once by the CLI: `width` (the terminal's

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
 import { dataRootOf } from '../container-diff.js';
 import { loadContainers, type Container } from '../../format/docker-containers.js';
-import { ellipsis } from '../../report/format.js';
+import { ellipsis } from '../../report/text.js';
 import { table } from '../../report/table.js';
 
 interface Args extends GlobalArgs { inputs: string[] }

@@ -6,7 +6,7 @@ import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context
 import { mergedEntries } from '../../analysis/filetree.js';
 import { isUnder, normalizeImagePath } from '../../layer/image-path.js';
 import { loadSelected, warnMismatches } from '../content.js';
-import { id } from '../../report/format.js';
+import { id } from '../../report/text.js';
 import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
 
 interface Args extends GlobalArgs {

@@ -1,9 +1,9 @@
-import type { Image } from '../image/model.js';
-import { platformString } from '../image/model.js';
-import type { LayerListing } from '../layer/pass.js';
-import type { Overlay } from '../analysis/filetree.js';
-import { mergedEntries } from '../analysis/filetree.js';
-import { describeImage } from '../image/select.js';
+import type { Image } from '../../image/model.js';
+import { platformString } from '../../image/model.js';
+import type { LayerListing } from '../../layer/pass.js';
+import type { Overlay } from '../../analysis/filetree.js';
+import { mergedEntries } from '../../analysis/filetree.js';
+import { describeImage } from '../../image/select.js';
 
 /**
  * What `layerdig report` renders: a plain data object. The core sections come

@@ -1,7 +1,7 @@
-import type { ReportData, TreeNode } from './html-data.js';
+import type { ReportData, TreeNode } from './data.js';
 import { squarify, type Rect } from './treemap.js';
-import { humanSize, created as createdAt } from './format.js';
-import { shortId } from '../digest.js';
+import { humanSize, created as createdAt } from '../text.js';
+import { shortId } from '../../digest.js';
 
 /**
  * One self-contained HTML page from a ReportData: inline CSS, inline SVG, a few
