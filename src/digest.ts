@@ -41,14 +41,29 @@ export function sha256(data: Buffer | string): Digest {
  * streaming hash: nothing is held; `onChunk` sees each chunk too).
  */
 export async function sha256Stream(body: AsyncIterable<Buffer>, onChunk?: (chunk: Buffer) => void): Promise<{ digest: Digest; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
+  const h = new Sha256Count();
   for await (const c of body) {
     h.update(c);
-    size += c.length;
     onChunk?.(c);
   }
-  return { digest: `sha256:${h.digest('hex')}`, size };
+  return { digest: h.digest(), size: h.size };
+}
+
+/** sha256 and length of the bytes fed so far, for a stream read by someone else (the layer pass's hash stage). */
+export class Sha256Count {
+  private readonly h = createHash('sha256');
+  private done: Digest | null = null;
+  size = 0;
+
+  update(chunk: Buffer): void {
+    this.h.update(chunk);
+    this.size += chunk.length;
+  }
+
+  /** the digest of everything fed; asking again gives the same answer */
+  digest(): Digest {
+    return (this.done ??= `sha256:${this.h.digest('hex')}`);
+  }
 }
 
 /**
