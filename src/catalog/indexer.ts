@@ -92,37 +92,7 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
       return { descend: false };
     }
     try {
-      for (const n of ar.notes) opts.onNote?.(`${p}: ${n}`);
-      // images that could not be built (their siblings are indexed): the caller names each
-      for (const e of ar.errors) opts.onProblem?.(p, e);
-      const summaries = ar.images.map(summarize);
-      let listed = 0;
-      if (opts.files) {
-        const todo = new Map<string, Layer>();
-        for (const img of ar.images) {
-          for (const l of img.layers) {
-            if (!listedThisRun.has(l.diffId) && !cat.hasLayerFiles(l.diffId) && !todo.has(l.member)) todo.set(l.member, l);
-          }
-        }
-        await ar.store.each([...todo.keys()], async (member, body) => {
-          const l = todo.get(member)!;
-          const listing = await readLayer(body, { where: l.storage });
-          if (listing.diffId !== l.diffId) {
-            opts.onNote?.(`${l.storage}: layer ${l.index} hashes to ${listing.diffId}, not its diffID ${l.diffId}: its listing is not recorded`);
-            return;
-          }
-          cat.putLayerFiles(l.diffId, listing.entries);
-          listedThisRun.add(l.diffId);
-          listed++;
-        });
-      }
-      // the archive counts as listed when every one of its layers has a listing, whoever recorded it
-      const files = ar.images.every((img) => img.layers.every((l) => listedThisRun.has(l.diffId) || cat.hasLayerFiles(l.diffId)));
-      cat.putArchive({
-        path: abs, fingerprint: fp, format: ar.format, notes: ar.notes, files,
-        indexedAt: new Date().toISOString(),
-      }, summaries);
-      done({ archive: display(abs), status: known ? 'updated' : 'indexed', format: ar.format, images: summaries.length, layersListed: listed, reason: null });
+      done(await recordArchive(cat, ar, p, { abs, fp, known }, opts, listedThisRun));
     } catch (e) {
       if (!(e instanceof LayerdigError)) throw e;
       done({ archive: display(abs), status: 'failed', format: ar.format, images: 0, layersListed: 0, reason: e.message });
@@ -143,4 +113,43 @@ export async function indexInputs(cat: Catalog, inputs: string[], opts: IndexOpt
   }
   cat.prune();
   return out;
+}
+
+/** Record an opened archive: its images' summaries and, with `files`, the listings of layers no one recorded yet. */
+async function recordArchive(
+  cat: Catalog, ar: Archive, p: string, at: { abs: string; fp: NonNullable<ReturnType<typeof fingerprint>>; known: ReturnType<Catalog['archive']> },
+  opts: IndexOptions, listedThisRun: Set<string>,
+): Promise<IndexedArchive> {
+  const { abs, fp, known } = at;
+  for (const n of ar.notes) opts.onNote?.(`${p}: ${n}`);
+  // images that could not be built (their siblings are indexed): the caller names each
+  for (const e of ar.errors) opts.onProblem?.(p, e);
+  const summaries = ar.images.map(summarize);
+  let listed = 0;
+  if (opts.files) {
+    const todo = new Map<string, Layer>();
+    for (const img of ar.images) {
+      for (const l of img.layers) {
+        if (!listedThisRun.has(l.diffId) && !cat.hasLayerFiles(l.diffId) && !todo.has(l.member)) todo.set(l.member, l);
+      }
+    }
+    await ar.store.each([...todo.keys()], async (member, body) => {
+      const l = todo.get(member)!;
+      const listing = await readLayer(body, { where: l.storage });
+      if (listing.diffId !== l.diffId) {
+        opts.onNote?.(`${l.storage}: layer ${l.index} hashes to ${listing.diffId}, not its diffID ${l.diffId}: its listing is not recorded`);
+        return;
+      }
+      cat.putLayerFiles(l.diffId, listing.entries);
+      listedThisRun.add(l.diffId);
+      listed++;
+    });
+  }
+  // the archive counts as listed when every one of its layers has a listing, whoever recorded it
+  const files = ar.images.every((img) => img.layers.every((l) => listedThisRun.has(l.diffId) || cat.hasLayerFiles(l.diffId)));
+  cat.putArchive({
+    path: abs, fingerprint: fp, format: ar.format, notes: ar.notes, files,
+    indexedAt: new Date().toISOString(),
+  }, summaries);
+  return { archive: display(abs), status: known ? 'updated' : 'indexed', format: ar.format, images: summaries.length, layersListed: listed, reason: null };
 }
