@@ -36,6 +36,25 @@ function importEdges(): Edge[] {
   return edges;
 }
 
+/** Functions (declarations, methods, arrows) whose body spans more than `max` lines, named `file name`. */
+function longFunctions(max: number): { name: string; lines: number }[] {
+  const out: { name: string; lines: number }[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (n: ts.Node): void => {
+      if ((ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) || ts.isArrowFunction(n) || ts.isFunctionExpression(n)) && n.body) {
+        const lines = src.getLineAndCharacterOfPosition(n.body.getEnd()).line - src.getLineAndCharacterOfPosition(n.body.getStart()).line + 1;
+        let name = n.name?.getText() ?? '';
+        if (!name && ts.isVariableDeclaration(n.parent)) name = n.parent.name.getText();
+        if (lines > max) out.push({ name: `${relative(SRC, file)} ${name || '(anonymous)'}`, lines });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(src);
+  }
+  return out;
+}
+
 /** `cli/commands/ls.ts` → `cli`; a file at the root of src/ → `(root)`. */
 const folderOf = (p: string) => (p.includes('/') ? p.split('/')[0]! : '(root)');
 
@@ -108,6 +127,22 @@ describe('architecture: the import rules of src/', () => {
       .filter((e) => c.includes(folderOf(e.from)) && c.includes(folderOf(e.to)) && folderOf(e.from) !== folderOf(e.to))
       .map((e) => `${e.from} -> ${e.spec}`));
     expect(witnesses).toEqual([]);
+  });
+
+  it('no function body over 80 lines, but the ones still waiting to be split (ported algorithms aside)', () => {
+    const long = longFunctions(80).map((f) => f.name);
+    // waiting: split each and remove it here; a new long function fails this test
+    const known = [
+      'analysis/gosort.ts goSort', // Go's pdqsort, ported line by line: kept whole to compare with the original
+      'report/html/page.ts renderHtmlReport',
+      'format/oci-index.ts walkOciIndex',
+      'format/oci-index.ts visitIndex',
+      'format/docker-archive.ts load',
+      'store/compressed-tar.ts pass',
+      'analysis/audit.ts audit',
+      'packages/rpm-bdb.ts readRpmBdb',
+    ];
+    expect(long.filter((n) => !known.includes(n))).toEqual([]);
   });
 
   it('the cycle finder sees a cycle when there is one (and none in a chain)', () => {
