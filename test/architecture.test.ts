@@ -136,7 +136,6 @@ describe('architecture: the import rules of src/', () => {
       'analysis/gosort.ts goSort', // Go's pdqsort, ported line by line: kept whole to compare with the original
       'format/oci-index.ts walkOciIndex',
       'format/oci-index.ts visitIndex',
-      'format/docker-archive.ts load',
       'store/compressed-tar.ts pass',
       'analysis/audit.ts audit',
       'packages/rpm-bdb.ts readRpmBdb',
