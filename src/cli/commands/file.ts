@@ -15,7 +15,8 @@ import { fileHitJson, renderFileHits } from '../../report/file.js';
 import { Catalog } from '../../catalog/catalog.js';
 import { absolute, display } from '../../catalog/fingerprint.js';
 import { memberStorage } from '../../store/store.js';
-import { catalogSummaries, dbOption, dbPath, platformFilter } from '../summaries.js';
+import { catalogSummaries, dbOption, dbPath } from '../summaries.js';
+import { platformFilter } from '../../analysis/summary.js';
 
 interface Args extends GlobalArgs {
   args: string[];
