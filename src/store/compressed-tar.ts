@@ -40,6 +40,17 @@ function looksLikeMetadata(name: string, first: Buffer, isMetadata: (name: strin
   return c === '{' || c === '[';
 }
 
+/** A member as the tar header describes it. */
+function toMember(name: string, header: tarStream.Header): Member {
+  return {
+    name,
+    type: memberType(header.type),
+    size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
+    linkname: header.linkname ?? undefined,
+    meta: headerMeta(header),
+  };
+}
+
 /**
  * A gzip- or zstd-compressed tar (`docker save | gzip`). It cannot seek, so
  * loading makes one sequential pass that records every member and keeps the
@@ -135,13 +146,7 @@ export class CompressedTarStore implements Store {
         // tar-stream (like GNU tar) reads no body for a directory, whatever its size field says
         const bodySize = header.type === 'directory' ? 0 : header.size ?? 0;
         if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil(bodySize / 512) * 512);
-        const m: Member = {
-          name,
-          type: memberType(header.type),
-          size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
-          linkname: header.linkname ?? undefined,
-          meta: headerMeta(header),
-        };
+        const m = toMember(name, header);
         if (record && name !== '') {
           if (this.byName.has(name)) this.duplicates.push(name);
           if (unsafeMemberName(header.name)) this.unsafeNames.push(header.name);
@@ -196,20 +201,23 @@ export class CompressedTarStore implements Store {
       await Promise.all([pipeline(input, inflate, meter, extract), done]);
       this.inflated = out;
     } catch (e) {
-      const err = own ?? e;
-      if (err instanceof LayerdigError) throw err;
-      const c = this.outerCompression;
-      if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
-        throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
-          `truncated at byte ${inBytes()}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
-      }
-      if (current === '(start of archive)' && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
-        throw badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
-          : `is ${c} data that holds no tar archive (the ${out < BLOCK ? `${out} bytes` : 'data'} inside ${out < BLOCK ? 'are less than one tar header' : 'does not start with a tar header'})`);
-      }
-      throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
-        `cannot read the compressed archive here (${(err as Error).message})`);
+      throw this.failure(own ?? e, current === '(start of archive)' ? undefined : current, { read: inBytes(), out, first });
     }
+  }
+
+  /** Why a pass failed, in one sentence naming the member it was in (none: before the first). */
+  private failure(err: unknown, member: string | undefined, at: { read: number; out: number; first: Buffer }): unknown {
+    if (err instanceof LayerdigError) return err;
+    const c = this.outerCompression;
+    const { read, out, first } = at;
+    if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+      return badArchive(this.path, member, `truncated at byte ${read}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
+    }
+    if (member === undefined && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
+      return badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
+        : `is ${c} data that holds no tar archive (the ${out < BLOCK ? `${out} bytes` : 'data'} inside ${out < BLOCK ? 'are less than one tar header' : 'does not start with a tar header'})`);
+    }
+    return badArchive(this.path, member, `cannot read the compressed archive here (${(err as Error).message})`);
   }
 
   /** The stream, once: a second pass over standard input cannot be made. */
