@@ -141,6 +141,16 @@ describe('conformance: every format passes one oracle', () => {
     expect(Object.keys(CONFORMANCE).filter((n) => !FORMATS.some((f) => f.name === n))).toEqual([]);
   });
 
+  it('the not-an-archive message names every format\'s marker (exit 3)', async () => {
+    const p = join(tempDir(), 'plain.tar');
+    writeFileSync(p, await tarBuffer([{ name: 'hello.txt', body: 'hello' }]));
+    const r = await runInProcess(['images', p]);
+    expect(r.code).toBe(3);
+    for (const f of FORMATS) expect(r.stderr).toContain(f.describe);
+    // the words by hand, as they read before the formats said them themselves
+    expect(r.stderr).toContain(`${p}: not a container image archive (no manifest.json, index.json, repositories or image/<driver>/repositories.json)`);
+  });
+
   describe.each(FORMATS.map((f) => f.name).filter((n) => n in CONFORMANCE))('%s', (name) => {
     const fx = CONFORMANCE[name]!;
     let input = '';
