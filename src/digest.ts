@@ -37,6 +37,36 @@ export function sha256(data: Buffer | string): Digest {
 }
 
 /**
+ * sha256 and length of a stream read to its end, chunk by chunk (the one
+ * streaming hash: nothing is held; `onChunk` sees each chunk too).
+ */
+export async function sha256Stream(body: AsyncIterable<Buffer>, onChunk?: (chunk: Buffer) => void): Promise<{ digest: Digest; size: number }> {
+  const h = new Sha256Count();
+  for await (const c of body) {
+    h.update(c);
+    onChunk?.(c);
+  }
+  return { digest: h.digest(), size: h.size };
+}
+
+/** sha256 and length of the bytes fed so far, for a stream read by someone else (the layer pass's hash stage). */
+export class Sha256Count {
+  private readonly h = createHash('sha256');
+  private done: Digest | null = null;
+  size = 0;
+
+  update(chunk: Buffer): void {
+    this.h.update(chunk);
+    this.size += chunk.length;
+  }
+
+  /** the digest of everything fed; asking again gives the same answer */
+  digest(): Digest {
+    return (this.done ??= `sha256:${this.h.digest('hex')}`);
+  }
+}
+
+/**
  * Normalise a user's id or prefix (`sha256:ab12`, `AB12`) to bare lowercase hex,
  * or null when it is not hex at all.
  */

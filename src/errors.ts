@@ -15,15 +15,27 @@ export type ErrorCode =
   | 'E_UNSUPPORTED'      // a feature this runtime lacks (e.g. zstd without a decoder)
   | 'E_CONFIG';          // a configuration file (.dive-ci) that cannot be read or has a bad value
 
+/** Where an error is: the input and, when one is to blame, its member (verify reports them as the subject). */
+export interface ErrorPlace {
+  archive?: string;
+  member?: string;
+}
+
 export class LayerdigError extends Error {
   readonly code: ErrorCode;
   /** candidates for E_AMBIGUOUS / E_NOT_FOUND selectors, shown to the user */
   readonly candidates: string[];
-  constructor(code: ErrorCode, message: string, candidates: string[] = []) {
+  /** the input the error is about, when known */
+  readonly archive?: string;
+  /** the member of that input to blame, when one is */
+  readonly member?: string;
+  constructor(code: ErrorCode, message: string, candidates: string[] = [], place: ErrorPlace = {}) {
     super(message);
     this.name = 'LayerdigError';
     this.code = code;
     this.candidates = candidates;
+    if (place.archive !== undefined) this.archive = place.archive;
+    if (place.member !== undefined) this.member = place.member;
   }
 }
 
@@ -58,6 +70,11 @@ export function where(archive: string, member?: string): string {
   return member ? `${archive}!${member}` : archive;
 }
 
+/** An error about `member` of `archive` (or the whole archive): the message names the place, the fields carry it. */
+export function errorAt(code: ErrorCode, archive: string, member: string | undefined, what: string): LayerdigError {
+  return new LayerdigError(code, `${where(archive, member)}: ${what}`, [], { archive, member });
+}
+
 export function badArchive(archive: string, member: string | undefined, what: string): LayerdigError {
-  return new LayerdigError('E_BAD_ARCHIVE', `${where(archive, member)}: ${what}`);
+  return errorAt('E_BAD_ARCHIVE', archive, member, what);
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { overlay } from '../src/analysis/filetree.js';
 import { globToRegExp, pathMatcher } from '../src/analysis/glob.js';
-import { normalizeImagePath, relativeLinkTarget, resolveImagePath, symlinkTargetInRoot } from '../src/analysis/fspath.js';
+import { normalizeImagePath, relativeLinkTarget, resolveImagePath, symlinkTargetInRoot } from '../src/layer/image-path.js';
 import { contentCandidates, contentQuery, findRows, pathQuery } from '../src/analysis/find-file.js';
 import { planExtract } from '../src/analysis/extract-plan.js';
 import { diffTrees, settle, sharedLayers, summarize } from '../src/analysis/diff.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeOs, layerView, lookupFinal, parseOsRelease, resolveLink } from '../src/analysis/os-release.js';
+import { describeOs, parseOsRelease } from '../src/analysis/os-release.js';
+import { layerView, lookupFinal, resolveLink } from '../src/layer/image-path.js';
 import { classifyWhiteout, type LayerEntry } from '../src/layer/entry.js';
 
 const DEBIAN = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"

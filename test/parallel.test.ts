@@ -4,8 +4,8 @@ import { cpSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runJson, FIXTURES } from './helpers/cli.js';
 import { realArchives } from './helpers/truth.js';
-import { squarify } from '../src/report/treemap.js';
-import { sizeTree } from '../src/report/html-data.js';
+import { squarify } from '../src/report/html/treemap.js';
+import { sizeTree } from '../src/analysis/size-tree.js';
 import { overlay } from '../src/analysis/filetree.js';
 import type { LayerEntry } from '../src/layer/entry.js';
 

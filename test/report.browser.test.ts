@@ -6,8 +6,8 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { run, ROOT, FIXTURES } from './helpers/cli.js';
 import { finalFs, type Truth } from './helpers/truth.js';
-import { renderHtmlReport } from '../src/report/html.js';
-import type { ReportData } from '../src/report/html-data.js';
+import { renderHtmlReport } from '../src/report/html/page.js';
+import type { ReportData } from '../src/report/html/data.js';
 
 /**
  * `layerdig report` in a real browser: Debian's chromium driven by

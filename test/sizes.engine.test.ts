@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, run, runInProcess, runJsonFast } from './helpers/cli.js';
-import { humanSize } from '../src/report/format.js';
+import { humanSize } from '../src/report/text.js';
 
 /**
  * Sizes against a real Docker engine (fixtures/engine/make.sh: Docker 20.10 `docker load`

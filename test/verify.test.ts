@@ -7,7 +7,7 @@ import { FIXTURES, run, runInProcess } from './helpers/cli.js';
 import { expectedExternal, realArchives, type Truth } from './helpers/truth.js';
 import { changeCharIn, flipByte, swapFiles, tampered, tarMemberData } from './helpers/tamper.js';
 import { config, gz, hex, json, sha, tarBuffer, tempDir, twoLayers, writeTree } from './helpers/synth.js';
-import { verifyPath } from '../src/verify.js';
+import { verifyPath } from '../src/app/verify.js';
 
 interface CheckDoc { check: string; subject: string; expected: string | number | null; actual: string | number | null; ok: boolean }
 interface VerifyDoc { archive: string; ok: boolean; images: { id: string | null; ok: boolean; checks: CheckDoc[] }[]; artifacts: number; blobs: number; notes: string[] }

@@ -1,6 +1,6 @@
 import type { LayerEntry } from '../layer/entry.js';
 import type { Node } from './filetree.js';
-import { isUnder, relativeLinkTarget, symlinkTargetInRoot } from './fspath.js';
+import { isUnder, relativeLinkTarget, symlinkTargetInRoot } from '../layer/image-path.js';
 
 /**
  * What `extract` and `export` will write, decided before a byte is written:

@@ -2,7 +2,7 @@ import { LayerdigError } from '../errors.js';
 import type { LayerEntry } from '../layer/entry.js';
 import type { Overlay } from './filetree.js';
 import { findRows, pathQuery } from './find-file.js';
-import { resolveImagePath } from './fspath.js';
+import { resolveImagePath } from '../layer/image-path.js';
 
 /**
  * `cat`: the regular file a path names in a tree (symlinks followed inside the

@@ -1,5 +1,7 @@
 import type { Digest } from '../digest.js';
 import { platformString, type Image } from '../image/model.js';
+import { formatMediaFamily } from '../format/formats.js';
+import { parsePlatform } from '../image/select.js';
 
 /**
  * What the cross-archive analyses (relation, none, base) need to know about an
@@ -74,7 +76,7 @@ export function mediaFamily(img: Pick<Image, 'manifestMediaType' | 'format'>): '
   const t = img.manifestMediaType ?? '';
   if (t.includes('vnd.oci.')) return 'oci';
   if (t.includes('vnd.docker.')) return 'docker';
-  return img.format === 'docker-archive' || img.format === 'docker-archive-v1' ? 'docker' : null;
+  return formatMediaFamily(img.format);
 }
 
 export function summarize(img: Image): ImageSummary {
@@ -126,4 +128,14 @@ export type SummaryRef = ReturnType<typeof summaryRef>;
  */
 export function sortByArchive<T extends { archive: string }>(images: T[]): T[] {
   return images.sort((a, b) => (a.archive < b.archive ? -1 : a.archive > b.archive ? 1 : 0));
+}
+
+/** The summaries whose platform is `os/arch[/variant]` (a variant left out matches any). */
+export function platformFilter(images: ImageSummary[], platform: string | undefined): ImageSummary[] {
+  if (!platform) return images;
+  const want = parsePlatform(platform);
+  return images.filter((s) => {
+    const [os, arch, variant] = s.platform.split('/');
+    return os === want.os && arch === want.architecture && (!want.variant || variant === want.variant);
+  });
 }

@@ -3,7 +3,7 @@ import type { Agreement, ArchiveDeclared, BlobClaim, Image, Measured } from '../
 
 /**
  * `verify`: compare everything an archive declares about its bytes with what
- * the bytes are. Pure: the I/O side (src/verify.ts) measures, this judges.
+ * the bytes are. Pure: the I/O side (src/app/verify.ts) measures, this judges.
  */
 export interface Check {
   /** what was compared: `layer digest`, `config size`, `manifest.json agrees with index.json`, … */

@@ -1,7 +1,7 @@
 import type { Digest } from '../digest.js';
 import { openStore } from '../store/open.js';
 import { storeWarning, type Store } from '../store/store.js';
-import { detectFormat } from '../format/formats.js';
+import { detectFormat, isFormatMetadata } from '../format/formats.js';
 import { buildImage } from '../image/build.js';
 import { emptyArchiveDeclared, type ArchiveDeclared, type Artifact, type Image, type ImageSource } from '../image/model.js';
 import { artifactNote } from '../format/artifact.js';
@@ -43,7 +43,7 @@ async function computeDiffIds(store: Store, src: ImageSource): Promise<Digest[]>
 
 /** Open a path (archive file or directory), detect its format, list its images. Reads JSON only. */
 export async function openArchive(path: string): Promise<Archive> {
-  let store = path === STDIN ? await openStdin() : await openStore(path);
+  let store = path === STDIN ? await openStdin() : await openStore(path, { isMetadata: isFormatMetadata });
   try {
     const format = await detectFormat(store);
     if (format.wrap) store = format.wrap(store);

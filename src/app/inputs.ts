@@ -36,56 +36,72 @@ export async function* openInputs(paths: string[], opts: InputOptions): AsyncGen
  * what is not an archive at all is skipped inside a directory.
  */
 export async function* openInputsSettled(paths: string[], opts: InputOptions & { settle?: boolean }): AsyncGenerator<Opened> {
-  const visited = new Set<string>();
-  for (const p of paths) yield* openOne(p, { settle: true, ...opts }, true, 0, visited);
+  const o = { settle: true, ...opts };
+  yield* searchInputs(paths, (p, named) => openOne(p, o, named), opts.onSkip);
 }
 
-async function* openOne(
-  p: string,
-  opts: InputOptions & { settle?: boolean },
-  named: boolean,
-  depth: number,
-  visited: Set<string>,
-): AsyncGenerator<Opened> {
+/** Open one path; `descend` when it is a directory to search instead. */
+async function openOne(p: string, opts: InputOptions & { settle?: boolean }, named: boolean): Promise<Visited<Opened>> {
   try {
-    yield { path: p, archive: await openArchive(p) };
-    return;
+    return { out: { path: p, archive: await openArchive(p) }, descend: false };
   } catch (e) {
     const notArchive = e instanceof LayerdigError && e.code === 'E_NOT_AN_ARCHIVE';
-    if (!(notArchive && opts.recursive && isDir(p))) {
-      if (!(e instanceof LayerdigError)) throw e;
-      if (opts.settle && (named || !notArchive)) {
-        yield { path: p, error: e };
+    if (notArchive && opts.recursive && isDir(p)) return { descend: true };
+    if (!(e instanceof LayerdigError)) throw e;
+    if (opts.settle && (named || !notArchive)) return { out: { path: p, error: e }, descend: false };
+    if (named) throw e;
+    opts.onSkip?.(p, e.message);
+    return { descend: false };
+  }
+}
+
+/** What visiting one path gave: something to yield, and whether to search it as a directory. */
+export interface Visited<T> {
+  out?: T;
+  descend: boolean;
+}
+
+/** How deep a directory search goes below a named input. */
+const MAX_DEPTH = 32;
+
+/**
+ * The one directory search for inputs (commands and `catalog index`): each
+ * named path is visited; a directory the visitor does not take as an input is
+ * searched, children in name order, depth first. Like find(1), a symlinked
+ * directory found inside is opened if it is an input, never searched (`a -> .`
+ * or `up -> ..` would loop or leave the tree), and a directory reached twice
+ * (by two named paths) is searched once.
+ */
+export async function* searchInputs<T>(
+  paths: string[],
+  visit: (path: string, named: boolean) => Promise<Visited<T>>,
+  onSkip?: (path: string, reason: string) => void,
+): AsyncGenerator<T> {
+  const visited = new Set<string>();
+  async function* one(p: string, named: boolean, depth: number): AsyncGenerator<T> {
+    const v = await visit(p, named);
+    if (v.out !== undefined) yield v.out;
+    if (!v.descend) return;
+    let real: string;
+    try {
+      if (!named && lstatSync(p).isSymbolicLink()) {
+        onSkip?.(p, 'a symbolic link to a directory that is not an image layout: not searched');
         return;
       }
-      if (named) throw e;
-      opts.onSkip?.(p, e.message);
+      real = realpathSync(p);
+    } catch {
       return;
     }
-  }
-  // like find(1): a symlinked directory is opened if it is an image layout, never searched
-  // (`a -> .` or `up -> ..` would loop or leave the tree); a directory reached twice is searched once
-  let real: string;
-  try {
-    if (!named && lstatSync(p).isSymbolicLink()) {
-      opts.onSkip?.(p, 'a symbolic link to a directory that is not an image layout: not searched');
+    if (visited.has(real) || depth > MAX_DEPTH) return;
+    visited.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(p).sort();
+    } catch (e) {
+      onSkip?.(p, (e as Error).message);
       return;
     }
-    real = realpathSync(p);
-  } catch {
-    return;
+    for (const name of names) yield* one(join(p, name), false, depth + 1);
   }
-  if (visited.has(real) || depth > 32) return;
-  visited.add(real);
-  let names: string[];
-  try {
-    names = readdirSync(p).sort();
-  } catch (e) {
-    opts.onSkip?.(p, (e as Error).message);
-    return;
-  }
-  for (const name of names) {
-    const child = join(p, name);
-    yield* openOne(child, opts, false, depth + 1, visited);
-  }
+  for (const p of paths) yield* one(p, true, 0);
 }

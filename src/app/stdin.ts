@@ -3,6 +3,7 @@ import { Readable as ReadableStream } from 'node:stream';
 import { LayerdigError } from '../errors.js';
 import { sniffCompression } from '../compression/index.js';
 import { CompressedTarStore } from '../store/compressed-tar.js';
+import { isFormatMetadata } from '../format/formats.js';
 import { BLOCK, checksumOk } from '../store/tar-header.js';
 import type { Store } from '../store/store.js';
 
@@ -49,7 +50,7 @@ export async function openStdin(stream: Readable = process.stdin): Promise<Store
     if (done) return;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   })(), { objectMode: false });
-  return CompressedTarStore.load(STDIN, compression, rest);
+  return CompressedTarStore.load(STDIN, compression, rest, { isMetadata: isFormatMetadata });
 }
 
 /** For the tests that run several command lines in one process. */

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { printable, printableJson, printableText } from '../report/format.js';
+import { printable, printableJson, printableText } from '../report/text.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import type { Archive } from '../app/archive.js';
 import { openEvery } from '../app/load.js';

@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
 import { COMMANDS, type AnyCommand, type CommandEntry } from './commands/index.js';
-import { printable } from '../report/format.js';
+import { printable } from '../report/text.js';
 import { usageMessage } from './usage.js';
 import { finalExitCode, resetOutcome } from '../app/outcome.js';
 import { fileURLToPath } from 'node:url';

@@ -1,8 +1,7 @@
 import type { Argv } from 'yargs';
 import { resolve } from 'node:path';
 import { LayerdigError } from '../errors.js';
-import { sortByArchive, summarize, type ImageSummary } from '../analysis/summary.js';
-import { parsePlatform } from '../image/select.js';
+import { platformFilter, sortByArchive, summarize, type ImageSummary } from '../analysis/summary.js';
 import { Catalog } from '../catalog/catalog.js';
 import { absolute, defaultDbPath, display, within } from '../catalog/fingerprint.js';
 import { openAll, warn, type GlobalArgs } from './context.js';
@@ -17,15 +16,6 @@ export function dbOption<T>(y: Argv<T>, what: string) {
 
 export function dbPath(db: string): string {
   return db === '' ? defaultDbPath() : db;
-}
-
-export function platformFilter(images: ImageSummary[], platform: string | undefined): ImageSummary[] {
-  if (!platform) return images;
-  const want = parsePlatform(platform);
-  return images.filter((s) => {
-    const [os, arch, variant] = s.platform.split('/');
-    return os === want.os && arch === want.architecture && (!want.variant || variant === want.variant);
-  });
 }
 
 /**

@@ -256,6 +256,9 @@ function mergeNames(sources: ImageSource[]): ImageSource[] {
 
 export const containerd: Format = {
   name: 'containerd',
+  // an image store is recognised by its own files before any archive layout it may also contain
+  priority: 11,
+  describe: 'io.containerd.metadata.v1.bolt/meta.db',
   async detect(store) {
     return findContainerdRoot(store) !== null;
   },

@@ -266,6 +266,8 @@ async function loadDriver(view: DirLayerStore, root: StorageRoot, driver: string
 
 export const containersStorage: Format = {
   name: 'containers-storage',
+  priority: 12,
+  describe: '<driver>-images/images.json',
   async detect(store) {
     return findStorageRoot(store) !== null;
   },

@@ -1,13 +1,14 @@
 import { namedDigest, shortId, toDigest, type Digest } from '../digest.js';
 import { badArchive } from '../errors.js';
-import type { Agreement, BlobClaim, ImageSource, SourceDescriptor } from '../image/model.js';
+import type { Agreement, ArchiveDeclared, BlobClaim, ImageSource, SourceDescriptor } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import { canonicalRef } from '../image/select.js';
 import { blobPath, claimOf, isObject, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
 import { cosignTag, recordArtifact } from './artifact.js';
 import { imageFromOciEntry } from './oci-layout.js';
-import type { Format } from './format.js';
+import { baseNameIn, type Format } from './format.js';
+import type { Store } from '../store/store.js';
 
 /** `manifest.json` LayerSources, keyed by diffID. */
 function layerSources(v: unknown): Map<string, SourceDescriptor> {
@@ -38,6 +39,11 @@ function strings(v: unknown): string[] {
  */
 export const dockerArchive: Format = {
   name: 'docker-archive',
+  priority: 30,
+  describe: 'manifest.json',
+  // docker save writes manifest.json, repositories and v1 <id>/{json,VERSION}; Docker 25+ adds an OCI layout
+  isMetadata: (name) => baseNameIn(name, ['manifest.json', 'repositories', 'json', 'VERSION', 'index.json', 'oci-layout']),
+  mediaFamily: 'docker',
   async detect(store) {
     if (!store.member('manifest.json')) return false;
     // skopeo dir: also has a manifest.json, but it is one manifest object, not a list
@@ -65,38 +71,12 @@ export const dockerArchive: Format = {
       const tagged = strings(e.RepoTags);
       const sig = tagged.length > 0 && tagged.every((t) => cosignTag(t) !== null) ? cosignTag(tagged[0]!) : null;
       if (sig) {
-        // every tag is cosign's `sha256-<hex>.sig|.att|.sbom`: a signature or attestation wearing an image config
-        recordArtifact(declared, {
-          kind: sig.kind, digest: cfg.digest, member: cfg.member, mediaType: '', artifactType: null,
-          subject: sig.subject, attachedBy: 'tag', by: what, name: tagged[0]!, why: `tag ${tagged[0]}`,
-        }, null, (d) => d, () => true);
-        // its members are referenced, and those named by a digest are checked against it
-        for (const [kind, ref] of [['config', e.Config], ...e.Layers.map((l) => ['layer', l])] as [BlobClaim['kind'], unknown][]) {
-          if (typeof ref !== 'string') continue;
-          declared?.referenced.add(ref);
-          const named = namedDigest(ref);
-          if (named) declared?.claims.push(claimOf(kind, ref, `${what} (its name)`, { digest: named }));
-        }
+        recordSignature(declared, e as Record<string, unknown> & { Config: string; Layers: unknown[] }, cfg, what, tagged[0]!, sig);
         continue;
       }
       const diffIds = configDiffIds(cfg.config, store.path, cfg.member);
       const sources = layerSources(e.LayerSources);
-      const layers = [];
-      const claims: BlobClaim[] = [];
-      for (let j = 0; j < e.Layers.length; j++) {
-        const ref = e.Layers[j];
-        if (typeof ref !== 'string') throw badArchive(store.path, 'manifest.json', `${what}.Layers[${j}] is not a path`);
-        const d = diffIds[j] ? sources.get(diffIds[j]!) : undefined;
-        if (oci) {
-          // Docker 25+ writes LayerSources for every layer: the descriptor of the blob it stored in blobs/
-          if (d?.digest) claims.push(claimOf('layer', ref, `${what}.LayerSources`, { digest: d.digest, size: d.size }));
-          layers.push(await layerSource(store, ref, d ?? {}));
-        } else {
-          // before 25 (and in crane tarballs) it says where a layer came from — for a foreign layer the
-          // registry's gzip blob while `layer.tar` holds the diff: Docker's load keeps it as metadata, unchecked
-          layers.push({ ...await layerSource(store, ref), ...(d ? { source: d } : {}) });
-        }
-      }
+      const { layers, claims } = await entryLayers(store, e.Layers, what, diffIds.map((d) => sources.get(d)), oci !== null);
       const match = oci?.entries.find((o) => o.config.digest === cfg.digest && !matched.has(o));
       if (match) matched.add(match);
       const repoTags = tagged;
@@ -145,6 +125,48 @@ export const dockerArchive: Format = {
     return out;
   },
 };
+
+/**
+ * Every tag is cosign's `sha256-<hex>.sig|.att|.sbom`: a signature or
+ * attestation wearing an image config, recorded as an artifact. Its members are
+ * referenced, and those named by a digest are checked against it.
+ */
+function recordSignature(
+  declared: ArchiveDeclared | undefined, e: { Config: string; Layers: unknown[] }, cfg: { digest: Digest; member: string },
+  what: string, tag: string, sig: NonNullable<ReturnType<typeof cosignTag>>,
+): void {
+  recordArtifact(declared, {
+    kind: sig.kind, digest: cfg.digest, member: cfg.member, mediaType: '', artifactType: null,
+    subject: sig.subject, attachedBy: 'tag', by: what, name: tag, why: `tag ${tag}`,
+  }, null, (d) => d, () => true);
+  for (const [kind, ref] of [['config', e.Config], ...e.Layers.map((l) => ['layer', l])] as [BlobClaim['kind'], unknown][]) {
+    if (typeof ref !== 'string') continue;
+    declared?.referenced.add(ref);
+    const named = namedDigest(ref);
+    if (named) declared?.claims.push(claimOf(kind, ref, `${what} (its name)`, { digest: named }));
+  }
+}
+
+/** One manifest.json entry's layers, with LayerSources (`sources[j]`, by the config's diffIDs) as claims or as metadata. */
+async function entryLayers(store: Store, refs: unknown[], what: string, sources: (SourceDescriptor | undefined)[], oci: boolean) {
+  const layers = [];
+  const claims: BlobClaim[] = [];
+  for (let j = 0; j < refs.length; j++) {
+    const ref = refs[j];
+    if (typeof ref !== 'string') throw badArchive(store.path, 'manifest.json', `${what}.Layers[${j}] is not a path`);
+    const d = sources[j];
+    if (oci) {
+      // Docker 25+ writes LayerSources for every layer: the descriptor of the blob it stored in blobs/
+      if (d?.digest) claims.push(claimOf('layer', ref, `${what}.LayerSources`, { digest: d.digest, size: d.size }));
+      layers.push(await layerSource(store, ref, d ?? {}));
+    } else {
+      // before 25 (and in crane tarballs) it says where a layer came from — for a foreign layer the
+      // registry's gzip blob while `layer.tar` holds the diff: Docker's load keeps it as metadata, unchecked
+      layers.push({ ...await layerSource(store, ref), ...(d ? { source: d } : {}) });
+    }
+  }
+  return { layers, claims };
+}
 
 /**
  * Docker 25+ saves list each image twice, in `manifest.json` and through

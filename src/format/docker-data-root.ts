@@ -147,6 +147,11 @@ async function loadDriver(view: DirLayerStore, root: DataRoot, driver: string): 
 
 export const dockerDataRoot: Format = {
   name: 'docker-data-root',
+  // a tar of /var/lib/docker may hold anything else too: its own marker decides first
+  priority: 10,
+  describe: 'image/<driver>/repositories.json',
+  // the image and layer stores' small records (parent, cache-id, size, diff, tar-split.json.gz…)
+  isMetadata: (name) => /(^|\/)image\/[^/]+\/(imagedb|layerdb)\//.test(name),
   async detect(store) {
     return findDataRoot(store) !== null;
   },

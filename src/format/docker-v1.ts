@@ -2,7 +2,7 @@ import { toDigest } from '../digest.js';
 import { badArchive } from '../errors.js';
 import type { ImageSource, RawConfig, RawHistory } from '../image/model.js';
 import { isObject, layerSource, readJsonMember } from './common.js';
-import type { Format } from './format.js';
+import { baseNameIn, type Format } from './format.js';
 
 const MAX_CHAIN = 1000;
 
@@ -13,6 +13,10 @@ const MAX_CHAIN = 1000;
  */
 export const dockerV1: Format = {
   name: 'docker-archive-v1',
+  priority: 50,
+  describe: 'repositories',
+  isMetadata: (name) => baseNameIn(name, ['repositories', 'json', 'VERSION']),
+  mediaFamily: 'docker',
   async detect(store) {
     return store.member('repositories') !== undefined && store.member('manifest.json') === undefined;
   },

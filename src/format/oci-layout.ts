@@ -3,7 +3,7 @@ import type { BlobClaim, FormatName, ImageSource } from '../image/model.js';
 import { configDiffIds } from '../image/build.js';
 import { blobPath, claimOf, layerSource, manifestAnnotations, readConfig, readJsonMember } from './common.js';
 import { walkOciIndex, type OciManifestEntry } from './oci-index.js';
-import type { Format } from './format.js';
+import { baseNameIn, isOciBlobName, type Format } from './format.js';
 
 /** An image reached through an OCI index: config and layers are blobs by digest. */
 export async function imageFromOciEntry(store: Store, e: OciManifestEntry, format: FormatName, notes: string[]): Promise<ImageSource> {
@@ -41,6 +41,10 @@ export async function imageFromOciEntry(store: Store, e: OciManifestEntry, forma
 
 export const ociLayout: Format = {
   name: 'oci-layout',
+  priority: 40,
+  describe: 'index.json',
+  isMetadata: (name) => baseNameIn(name, ['index.json', 'oci-layout']),
+  isBlob: isOciBlobName,
   async detect(store) {
     if (!store.member('index.json')) return false;
     if (store.member('oci-layout')) return true;

@@ -388,6 +388,8 @@ async function loadRepository(view: RegistryStore, facts: RegistryFacts, r: Repo
 
 export const registryStorage: Format = {
   name: 'registry-storage',
+  priority: 13,
+  describe: 'docker/registry/v2',
   async detect(store) {
     return findRegistryRoot(store) !== null;
   },

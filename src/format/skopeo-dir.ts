@@ -8,7 +8,7 @@ import {
   type Descriptor,
 } from './common.js';
 import { classify, configJson, recordArtifact, settle } from './artifact.js';
-import type { Format } from './format.js';
+import { baseNameIn, isOciBlobName, type Format } from './format.js';
 
 const bare = (d: Digest) => d.slice(7);
 
@@ -117,6 +117,12 @@ async function fromManifest(
 /** skopeo `dir:` export: `version`, `manifest.json`, blobs named by bare hex; `--all` adds `<hex>.manifest.json` per instance. */
 export const skopeoDir: Format = {
   name: 'skopeo-dir',
+  // its manifest.json is one manifest object: tried before docker-archive's list
+  priority: 20,
+  describe: 'manifest.json',
+  isMetadata: (name) => baseNameIn(name, ['manifest.json', 'version']),
+  // skopeo names blobs by bare hex (`<hex>`, `<hex>.manifest.json` for an index's manifests)
+  isBlob: (name) => isOciBlobName(name) || /^[0-9a-f]{64}(\.manifest\.json)?$/.test(name),
   async detect(store) {
     if (!store.member('version') || !store.member('manifest.json')) return false;
     const v = await store.head('version', 64);

@@ -1,5 +1,5 @@
 import { isDigest, type Digest } from '../digest.js';
-import { badArchive, LayerdigError, where } from '../errors.js';
+import { badArchive, errorAt } from '../errors.js';
 import { chainIds } from './chain.js';
 import { pairHistory } from './history.js';
 import type { Image, ImageSource, Layer, Platform, RawConfig } from './model.js';
@@ -32,8 +32,8 @@ export function configPlatform(config: RawConfig, fallback: Platform | null): Pl
  */
 export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage: (member: string) => string): Image {
   if (diffIds.length !== src.layers.length) {
-    throw new LayerdigError('E_INTEGRITY', `${where(src.archive, src.configMember)}: `
-      + `the config lists ${diffIds.length} diffIDs but the manifest has ${src.layers.length} layers`);
+    throw errorAt('E_INTEGRITY', src.archive, src.configMember,
+      `the config lists ${diffIds.length} diffIDs but the manifest has ${src.layers.length} layers`);
   }
   const chains = chainIds(diffIds);
   const layers: Layer[] = src.layers.map((l, i) => ({

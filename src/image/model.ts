@@ -30,17 +30,12 @@ export interface RawHistory {
   empty_layer?: boolean;
 }
 
-/** Which writer's layout an image was read from. */
-export type FormatName =
-  | 'docker-archive'        // docker save / skopeo / podman: manifest.json
-  | 'docker-archive-oci'    // Docker 25+ save: manifest.json + OCI layout inside
-  | 'docker-archive-v1'     // pre-1.10 save: repositories + <id>/json parent chain
-  | 'oci-layout'            // OCI image layout (directory or oci-archive tar)
-  | 'skopeo-dir'            // skopeo dir: export
-  | 'docker-data-root'      // a Docker engine's /var/lib/docker (directory or tar of it)
-  | 'containerd'            // containerd's root, /var/lib/containerd (directory or tar of it)
-  | 'containers-storage'    // podman/buildah's /var/lib/containers/storage (directory or tar of it)
-  | 'registry-storage';     // a Distribution registry's filesystem storage (/var/lib/registry)
+/**
+ * Which writer's layout an image was read from: the `name` of a Format in
+ * format/formats.ts (docker-archive also names its Docker 25+ variant
+ * `docker-archive-oci`). Each format file says its own name; none is listed here.
+ */
+export type FormatName = string;
 
 /** One layer blob as a format found it, before any layer body is read. */
 export interface LayerSource {

@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { Digest } from '../digest.js';
+import { sha256Stream, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import type { Layer } from '../image/model.js';
 import type { Store } from '../store/store.js';
 import type { LayerEntry } from './entry.js';
 import { readLayer } from './pass.js';
 import type { LayerReader } from './reader.js';
-import { createHash } from 'node:crypto';
 
 /**
  * Entry bodies, for commands that need bytes (cat, extract, export, content
@@ -51,9 +50,7 @@ export async function visitBodies(
 export async function hashBodies(store: Store, reader: LayerReader, layers: readonly Layer[], want: ReadonlySet<LayerEntry>, into = new Map<LayerEntry, Digest>()): Promise<Map<LayerEntry, Digest>> {
   const todo = new Set([...want].filter((e) => !into.has(e)));
   await visitBodies(store, reader, layers, todo, async (e, body) => {
-    const h = createHash('sha256');
-    for await (const c of body as AsyncIterable<Buffer>) h.update(c);
-    into.set(e, `sha256:${h.digest('hex')}`);
+    into.set(e, (await sha256Stream(body as AsyncIterable<Buffer>)).digest);
   });
   return into;
 }

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Digest } from '../digest.js';
+import { sha256Stream, type Digest } from '../digest.js';
 import type { Image, Layer } from '../image/model.js';
 import type { Store } from '../store/store.js';
-import { lookupFinal, layerView, type FinalLookup, type LayerView } from '../analysis/os-release.js';
+import { lookupFinal, layerView, type FinalLookup, type LayerView } from './image-path.js';
 import { readLayer } from './pass.js';
 
 /** A regular file of the image's final filesystem, and the layer that last wrote it. */
@@ -37,20 +36,16 @@ export interface FinalFileScan {
 interface Captured { sha256: Digest; size: number; content: Buffer }
 
 async function capture(body: Readable, maxBytes: number): Promise<Captured> {
-  const h = createHash('sha256');
   const parts: Buffer[] = [];
   let kept = 0;
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    h.update(chunk);
-    size += chunk.length;
+  const { digest, size } = await sha256Stream(body as AsyncIterable<Buffer>, (chunk) => {
     if (kept < maxBytes) {
       const part = chunk.subarray(0, maxBytes - kept);
       parts.push(part);
       kept += part.length;
     }
-  }
-  return { sha256: `sha256:${h.digest('hex')}`, size, content: Buffer.concat(parts) };
+  });
+  return { sha256: digest, size, content: Buffer.concat(parts) };
 }
 
 /**

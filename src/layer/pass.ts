@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
-import type tarStream from 'tar-stream';
-import type { Digest } from '../digest.js';
+import { Sha256Count, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, gzipBackendFor, sniffCompression, type Compression, type GzipBackend } from '../compression/index.js';
-import { TarEndTracker } from './tar-end.js';
-import { TarWalker, type WalkHeader } from './tar-walk.js';
-import { classifyWhiteout, diffSizeOf, normalizeEntryPath, unsafeReason, type EntryType, type LayerEntry } from './entry.js';
-import { tarExtract } from './tar-stream.js';
+import type { LayerEntry } from './entry.js';
+import { HandOff, type Taken } from './hand-off.js';
+import { bombCheck, type PassLimits } from './pass-limits.js';
+import { TarStage, type EntryVisitor } from './pass-tar.js';
 
 /** What one pass over a layer blob learns. Keyed by diffID, cacheable. */
 export interface LayerListing {
@@ -25,8 +23,7 @@ export interface LayerListing {
   entries: LayerEntry[];
 }
 
-/** Called for each entry; consume `body` to see a file's bytes (else it is drained). */
-export type EntryVisitor = (entry: LayerEntry, body: Readable) => Promise<void> | void;
+export type { EntryVisitor } from './pass-tar.js';
 
 export interface PassOptions {
   /** for messages: `app.tar!blobs/sha256/…` */
@@ -38,59 +35,12 @@ export interface PassOptions {
   onProgress?: (compressedBytes: number) => void;
   /** the blob's size when known: picks the gzip backend (a small blob stays in-process) */
   size?: number;
+  /** the safety limits (default: the process's, as the CLI set them) */
+  limits?: PassLimits;
 }
 
 /** Internal: the gzip backend of one pass. */
 interface PassSettings extends PassOptions { gzip?: GzipBackend }
-
-const TYPES: Record<string, EntryType> = {
-  file: 'file', 'contiguous-file': 'file', directory: 'dir', symlink: 'symlink', link: 'hardlink',
-  'character-device': 'char', 'block-device': 'block', fifo: 'fifo',
-};
-
-/** A tar header from either reader (tar-stream for bodies, TarWalker for listings). */
-function toEntry(h: WalkHeader): LayerEntry {
-  const type = TYPES[h.type ?? 'file'] ?? 'other';
-  const e: LayerEntry = {
-    path: normalizeEntryPath(h.name),
-    type,
-    size: type === 'file' ? h.size ?? 0 : 0,
-    mode: (h.mode ?? 0) & 0o7777,
-    uid: h.uid ?? 0,
-    gid: h.gid ?? 0,
-    mtime: Math.floor(h.mtime),
-    linkTarget: h.linkname ? (type === 'hardlink' ? normalizeEntryPath(h.linkname) : h.linkname) : null,
-  };
-  if (type === 'char' || type === 'block') e.device = { major: h.devmajor, minor: h.devminor };
-  const unsafe = unsafeReason(h.name, type === 'hardlink' ? h.linkname ?? '' : null);
-  if (unsafe) e.unsafe = unsafe;
-  if (h.pax) {
-    for (const [k, v] of Object.entries(h.pax)) {
-      // values are byte-exact binary strings (pax.ts)
-      if (k.startsWith('SCHILY.xattr.')) (e.xattrs ??= {})[k.slice(13)] = Buffer.from(String(v), 'latin1').toString('base64');
-    }
-    for (const [k, v] of Object.entries(h.pax)) {
-      // bsdtar also writes LIBARCHIVE.xattr.<url-encoded name>=<base64>; SCHILY wins when both exist
-      if (!k.startsWith('LIBARCHIVE.xattr.')) continue;
-      let name: string;
-      try {
-        name = decodeURIComponent(k.slice(17));
-      } catch {
-        continue;
-      }
-      if (e.xattrs?.[name] === undefined) (e.xattrs ??= {})[name] = Buffer.from(String(v), 'base64').toString('base64');
-    }
-  }
-  return classifyWhiteout(e);
-}
-
-function fromTarStream(h: tarStream.Header): WalkHeader {
-  return {
-    name: h.name, type: h.type ?? null, size: h.size ?? 0, mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0,
-    mtime: h.mtime ? h.mtime.getTime() / 1000 : 0, linkname: h.linkname ?? null, devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0,
-    pax: (h.pax as Record<string, string> | undefined) ?? null,
-  };
-}
 
 /** The outcome of a pass that does not give up reading at the first problem (verify). */
 export type SettledLayer =
@@ -141,326 +91,209 @@ const QUEUE_HIGH = 2 * 1024 * 1024;
 /** Bytes needed to tell gzip and zstd from tar, however the stream splits them. */
 const SNIFF_BYTES = 4;
 
+/** What one pass counts and hashes as it goes (the hash stage and the counters the limits read). */
+class PassState {
+  readonly raw = new Sha256Count();
+  readonly diff = new Sha256Count();
+  uncompressedSize = 0;
+  compression: Compression | undefined;
+  failed: LayerdigError | null = null;
+  blobEnded = false;
+  /** the blob's last 4 bytes: a gzip member's ISIZE */
+  tail: Buffer = Buffer.alloc(0);
+
+  /** the producer's side: a chunk of the blob as stored */
+  sawRaw(chunk: Buffer): void {
+    this.raw.update(chunk);
+    this.tail = chunk.length >= 4 ? chunk.subarray(chunk.length - 4) : Buffer.concat([this.tail, chunk]).subarray(-4);
+  }
+
+  /** settled outcome of a failure, with the blob's digest when it was read to its end */
+  failure(digest: Digest | null, retry = false): SettledLayer {
+    return { ok: false, error: this.failed!, digest, compressedSize: this.raw.size, compression: this.compression, ...(retry ? { retry } : {}) };
+  }
+}
+
+/**
+ * One streaming pass over a layer blob: sniff → inflate (input stage) → hand
+ * off → sha256 of the decompressed stream and the tar stage, limits checked
+ * per chunk. Never holds more than a few chunks of the layer.
+ */
 function pass(blob: Readable, opts: PassSettings, drainBlob: boolean): Promise<SettledLayer> {
-  const rawHash = createHash('sha256');
-  const diffHash = createHash('sha256');
-  let compressedSize = 0;
-  let uncompressedSize = 0;
-  let compression: Compression | undefined;
-  const entries: LayerEntry[] = [];
-  let size = 0;
-  const { maxLayerBytes, maxRatio, maxLayerEntries, maxTrailingBytes } = limits();
+  const lim = opts.limits ?? limits();
   // only listing entries costs memory; a hash-only pass still walks a compressed tar so that
   // data after its end (a bomb) is stopped
   const keepEntries = opts.hashOnly !== true;
+  const st = new PassState();
 
   return new Promise<SettledLayer>((resolve) => {
-    let failed: LayerdigError | null = null;
-    let blobEnded = false;
-    let rawDigest: Digest | null = null;
-    const digestOfBlob = (): Digest => (rawDigest ??= `sha256:${rawHash.digest('hex')}`);
     let inflate = null as Transform | null;
-    /** the blob's last 4 bytes: a gzip member's ISIZE */
-    let tail: Buffer = Buffer.alloc(0);
-    const viaIgzip = () => opts.gzip === 'igzip' && compression === 'gzip';
-
-    // Listing only: the synchronous TarWalker. With a visitor: tar-stream, whose
-    // entry streams carry the bodies.
-    let extract: tarStream.Extract | null = null;
-    let walker: TarWalker | null = null;
-    let tarDone = false;
+    let tar: TarStage | null = null;
     let streamDone = false;
-    let current = '';
-    /** tar-stream reads on past the end-of-archive marker; the walker stops there itself */
-    const endMarker = new TarEndTracker();
-    /** decompressed offset where the last entry's (padded) body ends, for tar-stream */
-    let lastEntryEnd = 0;
+    const viaIgzip = () => opts.gzip === 'igzip' && st.compression === 'gzip';
 
     const fail = (e: unknown) => {
-      if (failed) return;
-      failed = e instanceof LayerdigError ? e
-        : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
+      if (st.failed) return;
+      st.failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, st.compression)}`);
       inflate?.destroy();
-      extract?.destroy();
+      tar?.destroy();
       if (!drainBlob) {
         blob.destroy();
         // through igzip, only a safety limit is final: any other failure (corrupt or truncated data,
         // and a tar error that igzip's output may have caused before igzip noticed) is zlib's to word
-        const retry = viaIgzip() && failed.code !== 'E_LIMIT';
-        resolve({ ok: false, error: failed, digest: null, compressedSize, compression, ...(retry ? { retry } : {}) });
-      } else if (blobEnded) {
-        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
+        resolve(st.failure(null, viaIgzip() && st.failed.code !== 'E_LIMIT'));
+      } else if (st.blobEnded) {
+        resolve(st.failure(st.raw.digest()));
       } else {
         blob.resume(); // keep hashing the stored bytes to the end
       }
     };
 
     const finish = () => {
-      if (failed || !streamDone || (extract && !tarDone)) return;
-      // igzip ignores bytes after the last gzip member where zlib reads them as another member (and
-      // fails unless they are zeros). When the blob ends in its one member's ISIZE (the decompressed
-      // size mod 2^32) there were no such bytes; otherwise (several members, trailing bytes) zlib decides.
-      if (viaIgzip() && (tail.length < 4 || tail.readUInt32LE(tail.length - 4) !== uncompressedSize % 2 ** 32)) {
-        resolve({ ok: false, retry: true, compressedSize, compression, digest: digestOfBlob(),
-          error: new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: igzip's reading is not certainly zlib's (several gzip members or trailing bytes)`) });
-        return;
-      }
-      resolve({
-        ok: true,
-        listing: {
-          // an uncompressed blob is its own decompressed stream: hashed once (drain)
-          diffId: compression === 'none' ? digestOfBlob() : `sha256:${diffHash.digest('hex')}`,
-          digest: digestOfBlob(),
-          compression: compression ?? 'none',
-          compressedSize, uncompressedSize, size, entries,
-        },
-      });
-    };
-    const tarError = (err: Error) => new LayerdigError('E_BAD_ARCHIVE',
-      `${opts.where}: not a readable tar layer${current ? ` (after entry ${current})` : ''}: ${err.message}`);
-    /** false when a limit stopped the pass */
-    const onHeader = (h: WalkHeader): LayerEntry | null => {
-      const e = toEntry(h);
-      current = e.path;
-      if (e.path !== '' && keepEntries) {
-        entries.push(e);
-        size += diffSizeOf(e);
-        if (entries.length > maxLayerEntries) {
-          fail(new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxLayerEntries} entries in one layer: stopped (a safety limit; raise --max-layer-entries)`));
-          return null;
-        }
-      }
-      return e;
+      if (st.failed || !streamDone || (tar && !tar.done)) return;
+      resolve(outcome(st, tar, opts, viaIgzip()));
     };
 
-    const startTar = () => {
-      if (!opts.onEntry) {
-        walker = new TarWalker((h) => { onHeader(h); });
-        return;
-      }
-      const visitor = opts.onEntry;
-      const x = tarExtract();
-      extract = x;
-      x.on('entry', (h, body, next) => {
-        if (failed) return;
-        let e: LayerEntry | null;
-        try {
-          e = onHeader(fromTarStream(h));
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        if (!e) return;
-        const at = (h as { byteOffset?: number }).byteOffset;
-        if (typeof at === 'number') lastEntryEnd = Math.max(lastEntryEnd, at + 512 + Math.ceil(bodySize(h) / 512) * 512);
-        if (h.type === 'directory') {
-          // tar-stream gives a directory no body, and when its header claims a size anyway that
-          // body stream never ends: waiting for it would hang the pass (found by the fuzz test)
-          body.on('error', () => {}); // it is never read; the extract reports any error itself
-          const visit = e.path !== '' ? visitor(e, Readable.from([])) : undefined;
-          Promise.resolve(visit).then(() => next(), fail);
-          return;
-        }
-        // the next entry starts only when this body has ended AND the visitor is done with it
-        // (an async visitor may still be writing what it read when the body ends)
-        const visit = e.path !== '';
-        let bodyEnded = false;
-        let handled = !visit;
-        const maybeNext = () => { if (bodyEnded && handled && !failed) next(); };
-        body.on('end', () => { bodyEnded = true; maybeNext(); });
-        body.on('error', fail);
-        if (visit) {
-          Promise.resolve(visitor(e, body as unknown as Readable)).then(() => { handled = true; body.resume(); maybeNext(); }, fail);
-        } else {
-          body.resume();
-        }
-      });
-      x.on('finish', () => { tarDone = true; finish(); });
-      x.on('error', (err) => fail(tarError(err)));
-    };
-
-    // ---- consumers: sha256 of the decompressed stream + the tar reader ----
+    // ---- consumers: sha256 of the decompressed stream + the tar reader, limits per chunk ----
     // eStargz and others put bytes after the tar's end blocks: they count in the diffID but
-    // the tar reader does not see them. A decompression bomb is stopped by size, by ratio,
-    // or by too much data after the last entry.
-    const queue: Buffer[] = [];
-    let queued = 0;
-    let scheduled = false;
-    let waitingForTar = false;
-    let ended = false; // the decompressed stream ended (after the queue drains: endAll)
-    let upstreamPaused = false;
-    let pauseUpstream: () => void = () => {};
-    let resumeUpstream: () => void = () => {};
-
+    // the tar reader does not see them.
+    const consume = (chunk: Buffer): Taken => {
+      if (inflate) st.diff.update(chunk);
+      st.uncompressedSize += chunk.length;
+      if (tar && !tar.writeListing(chunk)) return 'stop';
+      const limit = bombCheck(opts.where, {
+        compression: st.compression, compressedSize: st.raw.size, uncompressedSize: st.uncompressedSize, tarEnd: tar ? tar.tarEnd : null,
+      }, lim);
+      if (limit) {
+        fail(limit);
+        return 'stop';
+      }
+      // the tar reader is full (an onEntry visitor reads slowly): wait for it
+      return !tar || tar.writeBodies(chunk, () => handOff.resume()) ? 'next' : 'wait';
+    };
     const endAll = () => {
       streamDone = true;
-      if (walker) {
-        try {
-          walker.end();
-        } catch (err) {
-          fail(tarError(err as Error));
-          return;
-        }
-      }
-      if (extract && !tarDone) (extract as unknown as { end(): void }).end();
+      if (tar && !tar.end()) return;
       finish();
     };
-
-    const overLimit = (): LayerdigError | null => {
-      if (uncompressedSize > maxLayerBytes
-        || (uncompressedSize > 1024 ** 3 && compression !== 'none' && uncompressedSize > compressedSize * maxRatio)) {
-        return new LayerdigError('E_LIMIT', `${opts.where}: decompressed past ${uncompressedSize} bytes from ${compressedSize} compressed `
-          + `(limits: ${maxLayerBytes} bytes, ratio ${maxRatio}): stopped as a likely decompression bomb (raise --max-layer-bytes / --max-ratio if it is real)`);
-      }
-      const tarEnd = walker ? walker.lastEntryEnd : lastEntryEnd;
-      if ((walker || extract) && uncompressedSize - tarEnd > maxTrailingBytes) {
-        return new LayerdigError('E_LIMIT', `${opts.where}: more than ${maxTrailingBytes} bytes of data after the last tar entry `
-          + `(at byte ${tarEnd} of ${uncompressedSize} decompressed): stopped as a likely decompression bomb (raise --max-trailing-bytes if it is real)`);
-      }
-      return null;
-    };
-
-    const drain = () => {
-      scheduled = false;
-      while (queue.length && !failed) {
-        const chunk = queue.shift()!;
-        queued -= chunk.length;
-        if (inflate) diffHash.update(chunk);
-        uncompressedSize += chunk.length;
-        if (walker) {
-          try {
-            walker.write(chunk);
-          } catch (err) {
-            fail(tarError(err as Error));
-            return;
-          }
-        }
-        const limit = overLimit();
-        if (limit) {
-          fail(limit);
-          return;
-        }
-        if (extract && !tarDone) {
-          const forTar = endMarker.take(chunk);
-          if (forTar.length === 0 || extract.write(forTar)) continue;
-          // the tar reader is full (an onEntry visitor reads slowly): wait for it
-          waitingForTar = true;
-          extract.once('drain', () => { waitingForTar = false; drain(); });
-          return;
-        }
-      }
-      if (failed) return;
-      if (upstreamPaused && queued < QUEUE_HIGH / 2) {
-        upstreamPaused = false;
-        resumeUpstream();
-      }
-      if (ended && queue.length === 0) endAll();
-    };
-
-    const schedule = () => {
-      if (!scheduled && !waitingForTar) {
-        scheduled = true;
-        setImmediate(drain);
-      }
-    };
-    const push = (chunk: Buffer) => {
-      if (failed) return;
-      queue.push(chunk);
-      queued += chunk.length;
-      if (queued >= QUEUE_HIGH && !upstreamPaused) {
-        upstreamPaused = true;
-        pauseUpstream();
-      }
-      schedule();
-    };
-    const pushEnd = () => {
-      ended = true;
-      schedule();
-    };
+    const handOff = new HandOff(QUEUE_HIGH, consume, endAll, () => st.failed !== null);
 
     // ---- producer: the blob, inflated when compressed ----
     const start = (head: Buffer) => {
-      compression = sniffCompression(head);
-      if (keepEntries || compression !== 'none') startTar();
-      if (compression === 'none') {
-        pauseUpstream = () => blob.pause();
-        resumeUpstream = () => blob.resume();
-        return;
+      st.compression = sniffCompression(head);
+      if (keepEntries || st.compression !== 'none') {
+        tar = new TarStage({
+          where: opts.where, keepEntries, onEntry: opts.onEntry, limits: lim, fail, isFailed: () => st.failed !== null, onFinish: finish,
+        });
       }
-      try {
-        inflate = decompressor(compression, opts.gzip);
-      } catch (e) {
-        fail(e);
-        return;
-      }
-      const inf = inflate;
-      pauseUpstream = () => inf.pause();
-      resumeUpstream = () => inf.resume();
-      inf.on('data', push);
-      inf.on('error', fail);
-      inf.on('end', () => { if (!failed) pushEnd(); });
-      inf.on('drain', () => { if (!failed) blob.resume(); });
+      inflate = startInflate(blob, st, opts, handOff, fail);
     };
     const feed = (chunk: Buffer) => {
-      if (inflate) {
-        if (!inflate.write(chunk)) blob.pause();
-      } else {
-        push(chunk);
-      }
+      if (!inflate) handOff.push(chunk);
+      else if (!inflate.write(chunk)) blob.pause();
     };
-
-    let pending: Buffer | null = null;
-    blob.on('error', (e) => {
-      if (failed) {
-        if (drainBlob) resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
-        return;
-      }
-      if (drainBlob) {
-        failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, compression)}`);
-        inflate?.destroy();
-        extract?.destroy();
-        resolve({ ok: false, error: failed, digest: null, compressedSize, compression });
-        return;
-      }
-      fail(e);
-    });
-    blob.on('data', (chunk: Buffer) => {
-      rawHash.update(chunk);
-      compressedSize += chunk.length;
-      tail = chunk.length >= 4 ? chunk.subarray(chunk.length - 4) : Buffer.concat([tail, chunk]).subarray(-4);
-      opts.onProgress?.(compressedSize);
-      if (failed) return;
-      if (compression === undefined) {
-        // sniff from the first bytes, however the stream happens to split them
-        pending = pending ? Buffer.concat([pending, chunk]) : chunk;
-        if (pending.length < SNIFF_BYTES) return;
-        chunk = pending;
-        pending = null;
-        start(chunk);
-        if (failed) return;
-      }
-      feed(chunk);
-    });
-    blob.on('end', () => {
-      blobEnded = true;
-      if (failed) {
-        resolve({ ok: false, error: failed, digest: digestOfBlob(), compressedSize, compression });
-        return;
-      }
-      if (compression === undefined) {
-        start(pending ?? Buffer.alloc(0)); // a blob shorter than the sniff window
-        if (failed) return;
-        if (pending) feed(pending);
-      }
-      if (inflate) inflate.end();
-      else pushEnd();
-    });
+    readBlob(blob, st, opts, drainBlob, { start, feed, fail, resolve, end: () => (inflate ? inflate.end() : handOff.end()), destroy: () => { inflate?.destroy(); tar?.destroy(); } });
   });
 }
 
-/** Bytes of body after a header: tar-stream (like GNU tar) reads none for a directory, whatever its size field says. */
-function bodySize(h: tarStream.Header): number {
-  return h.type === 'directory' ? 0 : h.size ?? 0;
+/** The input stage's inflater for a sniffed compression (none: the blob itself feeds the hand-off). */
+function startInflate(blob: Readable, st: PassState, opts: PassSettings, handOff: HandOff, fail: (e: unknown) => void): Transform | null {
+  if (st.compression === 'none' || st.compression === undefined) {
+    handOff.pauseUpstream = () => blob.pause();
+    handOff.resumeUpstream = () => blob.resume();
+    return null;
+  }
+  let inf: Transform;
+  try {
+    inf = decompressor(st.compression, opts.gzip);
+  } catch (e) {
+    fail(e);
+    return null;
+  }
+  handOff.pauseUpstream = () => inf.pause();
+  handOff.resumeUpstream = () => inf.resume();
+  inf.on('data', (c: Buffer) => handOff.push(c));
+  inf.on('error', fail);
+  inf.on('end', () => { if (!st.failed) handOff.end(); });
+  inf.on('drain', () => { if (!st.failed) blob.resume(); });
+  return inf;
+}
+
+/** The pass's answer once every stage is done. */
+function outcome(st: PassState, tar: TarStage | null, opts: PassSettings, viaIgzip: boolean): SettledLayer {
+  // igzip ignores bytes after the last gzip member where zlib reads them as another member (and
+  // fails unless they are zeros). When the blob ends in its one member's ISIZE (the decompressed
+  // size mod 2^32) there were no such bytes; otherwise (several members, trailing bytes) zlib decides.
+  if (viaIgzip && (st.tail.length < 4 || st.tail.readUInt32LE(st.tail.length - 4) !== st.uncompressedSize % 2 ** 32)) {
+    return { ok: false, retry: true, compressedSize: st.raw.size, compression: st.compression, digest: st.raw.digest(),
+      error: new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: igzip's reading is not certainly zlib's (several gzip members or trailing bytes)`) };
+  }
+  return {
+    ok: true,
+    listing: {
+      // an uncompressed blob is its own decompressed stream: hashed once (drain)
+      diffId: st.compression === 'none' ? st.raw.digest() : st.diff.digest(),
+      digest: st.raw.digest(),
+      compression: st.compression ?? 'none',
+      compressedSize: st.raw.size, uncompressedSize: st.uncompressedSize, size: tar?.size ?? 0, entries: tar?.entries ?? [],
+    },
+  };
+}
+
+interface Producer {
+  /** the first bytes are known: choose the inflater */
+  start(head: Buffer): void;
+  feed(chunk: Buffer): void;
+  end(): void;
+  fail(e: unknown): void;
+  destroy(): void;
+  resolve(r: SettledLayer): void;
+}
+
+/** The input stage's reading side: hash and count the blob as stored, sniff its first bytes, feed the rest. */
+function readBlob(blob: Readable, st: PassState, opts: PassSettings, drainBlob: boolean, p: Producer): void {
+  let pending: Buffer | null = null;
+  blob.on('error', (e) => {
+    if (st.failed) {
+      if (drainBlob) p.resolve(st.failure(null));
+      return;
+    }
+    if (drainBlob) {
+      st.failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, st.compression)}`);
+      p.destroy();
+      p.resolve(st.failure(null));
+      return;
+    }
+    p.fail(e);
+  });
+  blob.on('data', (chunk: Buffer) => {
+    st.sawRaw(chunk);
+    opts.onProgress?.(st.raw.size);
+    if (st.failed) return;
+    if (st.compression === undefined) {
+      // sniff from the first bytes, however the stream happens to split them
+      pending = pending ? Buffer.concat([pending, chunk]) : chunk;
+      if (pending.length < SNIFF_BYTES) return;
+      chunk = pending;
+      pending = null;
+      p.start(chunk);
+      if (st.failed) return;
+    }
+    p.feed(chunk);
+  });
+  blob.on('end', () => {
+    st.blobEnded = true;
+    if (st.failed) {
+      p.resolve(st.failure(st.raw.digest()));
+      return;
+    }
+    if (st.compression === undefined) {
+      p.start(pending ?? Buffer.alloc(0)); // a blob shorter than the sniff window
+      if (st.failed) return;
+      if (pending) p.feed(pending);
+    }
+    p.end();
+  });
 }
 
 function describe(e: unknown, c: Compression | undefined): string {

@@ -1,6 +1,5 @@
 import { parentPort } from 'node:worker_threads';
 import { LayerdigError } from '../errors.js';
-import { setLimits } from '../limits.js';
 import { fileRange } from './file-range.js';
 import { readLayer } from './pass.js';
 import type { WorkerReply, WorkerRequest } from './pool.js';
@@ -10,13 +9,14 @@ const PROGRESS_EVERY_MS = 100;
 
 parentPort!.on('message', async (req: WorkerRequest) => {
   const post = (m: WorkerReply) => parentPort!.postMessage(m);
-  setLimits(req.limits);
   let last = 0;
   try {
     const open = () => fileRange(req.file, req.start, req.length);
     const listing = await readLayer(open, {
       where: req.where,
       size: req.length,
+      // the limits come with each job: a worker thread has no CLI that set them
+      limits: req.limits,
       onProgress: (bytes) => {
         const now = Date.now();
         if (now - last >= PROGRESS_EVERY_MS) {

@@ -1,5 +1,5 @@
 import type { Node } from '../analysis/filetree.js';
-import { resolveLink } from '../analysis/os-release.js';
+import { resolveLink } from '../layer/image-path.js';
 import type { Package } from './model.js';
 
 /**

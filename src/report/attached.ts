@@ -2,7 +2,7 @@ import { shortId } from '../digest.js';
 import { platformString } from '../image/model.js';
 import { imageNames } from '../image/select.js';
 import type { AttachedItem, AttachedReport } from '../supply/attached.js';
-import { created, ellipsis, humanSize, id } from './format.js';
+import { created, ellipsis, humanSize, id } from './text.js';
 import { table } from './table.js';
 
 /** `attached --json`: per image the documents that travel with it; evidence bytes never printed. */

@@ -3,7 +3,7 @@ import type { Image } from '../image/model.js';
 import { describeImage, imageNames } from '../image/select.js';
 import { countBySeverity, RULES, SEVERITIES, type Finding, type Severity } from '../analysis/audit.js';
 import { hexOf } from '../digest.js';
-import { ellipsis } from './format.js';
+import { ellipsis } from './text.js';
 import { imageRef } from './images.js';
 import { table } from './table.js';
 

@@ -1,6 +1,6 @@
 import { summaryRef } from '../analysis/summary.js';
 import type { BaseResult, ClueKind } from '../analysis/base.js';
-import { ellipsis, id } from './format.js';
+import { ellipsis, id } from './text.js';
 import { summaryLabel } from './summary.js';
 import { table } from './table.js';
 

@@ -4,7 +4,7 @@ import type { GateSettings } from '../analysis/gate-config.js';
 import type { Inefficiency } from '../analysis/efficiency.js';
 import { describeImage, imageNames } from '../image/select.js';
 import { imageRef } from './images.js';
-import { humanSize } from './format.js';
+import { humanSize } from './text.js';
 import { table } from './table.js';
 
 export function ciReport(img: Image, gate: GateResult, settings: GateSettings, config: string | null) {

@@ -2,9 +2,9 @@ import type { Image } from '../image/model.js';
 import type { FileDiff, SharedLayers } from '../analysis/diff.js';
 import { summarize } from '../analysis/diff.js';
 import { describeImage } from '../image/select.js';
-import { humanSize, id } from './format.js';
+import { humanSize, id } from './text.js';
 import { imageRef } from './images.js';
-import { printable } from './format.js';
+import { printable } from './text.js';
 import { table } from './table.js';
 import { packageSectionJson, renderPackageSection, type PackageSection } from './packages.js';
 

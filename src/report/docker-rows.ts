@@ -1,6 +1,6 @@
 import type { Image } from '../image/model.js';
 import { shortId } from '../digest.js';
-import { humanSize } from './format.js';
+import { humanSize } from './text.js';
 import { namesFor } from './images.js';
 import { createdSince, goTimeString, rfc3339Utc } from './time.js';
 import { dockerEllipsis } from './docker-fields.js';

@@ -3,7 +3,7 @@ import type { DiveEfficiency } from '../analysis/efficiency.js';
 import type { DeadBytes } from '../analysis/deadbytes.js';
 import { describeImage } from '../image/select.js';
 import { imageRef } from './images.js';
-import { ellipsis, humanSize } from './format.js';
+import { ellipsis, humanSize } from './text.js';
 import { table } from './table.js';
 
 /** The instruction that made layer k, from the history entries paired with layers. */

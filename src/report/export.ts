@@ -1,5 +1,5 @@
 import type { WriteSummary } from '../export/write.js';
-import { humanSize } from './format.js';
+import { humanSize } from './text.js';
 
 export function renderWriteSummary(verb: string, where: string, s: WriteSummary): string {
   const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;

@@ -1,7 +1,7 @@
 import type { FileHit, RowFate } from '../analysis/find-file.js';
-import { humanSize, id } from './format.js';
+import { humanSize, id } from './text.js';
 import { namesFor } from './images.js';
-import { printable } from './format.js';
+import { printable } from './text.js';
 import { table } from './table.js';
 import { ownerCell, ownerJson, type Owner } from '../packages/owner.js';
 

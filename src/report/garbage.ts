@@ -1,5 +1,5 @@
 import type { GarbageResult } from '../analysis/registry-garbage.js';
-import { humanSize, id, printable } from './format.js';
+import { humanSize, id, printable } from './text.js';
 import { table } from './table.js';
 
 /** One registry storage's garbage, as `garbage` prints and `--json` gives it. */

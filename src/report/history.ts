@@ -1,5 +1,5 @@
 import type { Image } from '../image/model.js';
-import { created, ellipsis, humanSize, id } from './format.js';
+import { created, ellipsis, humanSize, id } from './text.js';
 import { describeImage } from '../image/select.js';
 import { imageRef, type DiffSizes } from './images.js';
 import { table } from './table.js';

@@ -2,7 +2,7 @@ import type { Digest } from '../digest.js';
 import type { Image } from '../image/model.js';
 import { platformString } from '../image/model.js';
 import { splitReference, isFullReference } from '../image/reference.js';
-import { created, humanSize, id } from './format.js';
+import { created, humanSize, id } from './text.js';
 import { table } from './table.js';
 import { createdSince } from './time.js';
 

@@ -1,7 +1,7 @@
 import type { Image } from '../image/model.js';
 import type { LayerListing } from '../layer/pass.js';
 import { topLevelNames } from '../layer/entry.js';
-import { humanSize, id } from './format.js';
+import { humanSize, id } from './text.js';
 import { describeImage } from '../image/select.js';
 import { imageRef } from './images.js';
 import { table } from './table.js';

@@ -1,7 +1,7 @@
 import type { Image, Layer } from '../image/model.js';
 import type { LayerEntry } from '../layer/entry.js';
 import { imageRef } from './images.js';
-import { printable } from './format.js';
+import { printable } from './text.js';
 import { ownerCell, ownerJson, type Owner } from '../packages/owner.js';
 
 /** One line of `layerdig ls`: an entry, where it came from, and (with --changes) what it did. */

@@ -1,6 +1,6 @@
 import { summaryRef } from '../analysis/summary.js';
 import type { NoneResult } from '../analysis/none.js';
-import { id } from './format.js';
+import { id } from './text.js';
 import { summaryLabel } from './summary.js';
 import { table } from './table.js';
 

@@ -2,7 +2,7 @@ import type { Image } from '../image/model.js';
 import type { Attribution, PackageEvent } from '../packages/attribution.js';
 import { describeImage, imageNames } from '../image/select.js';
 import { imageRef } from './images.js';
-import { ellipsis, humanSize } from './format.js';
+import { ellipsis, humanSize } from './text.js';
 import { table } from './table.js';
 import type { UnownedFile } from '../packages/unowned.js';
 import { diffSummary, type PackageDiff } from '../packages/compare.js';

@@ -1,6 +1,6 @@
 import { summaryRef } from '../analysis/summary.js';
 import type { RelationResult } from '../analysis/relation.js';
-import { id } from './format.js';
+import { id } from './text.js';
 import { summaryNames } from './summary.js';
 import { table } from './table.js';
 

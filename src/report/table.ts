@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { sep } from 'node:path';
-import { printable } from './format.js';
+import { printable } from './text.js';
 import { tableLayout } from './table-layout.js';
 
 export { setTableLayout, type TableLayout } from './table-layout.js';

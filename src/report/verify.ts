@@ -1,6 +1,6 @@
 import { isDigest, shortId } from '../digest.js';
 import type { Check } from '../analysis/verify.js';
-import type { VerifyReport } from '../verify.js';
+import type { VerifyReport } from '../app/verify.js';
 import { table } from './table.js';
 
 /** `verify --json`: exactly `{archive, ok, images: [{id, ok, checks: [{check, subject, expected, actual, ok}]}], artifacts, blobs, notes}`. */

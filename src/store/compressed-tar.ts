@@ -3,11 +3,11 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type tarStream from 'tar-stream';
 import { tarExtract } from '../layer/tar-stream.js';
-import { badArchive, LayerdigError, where } from '../errors.js';
+import { badArchive, LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';
 import { BLOCK, checksumOk, isZeroBlock, normalizeMemberName, unsafeMemberName } from './tar-header.js';
-import { tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store } from './store.js';
+import { tooBig, memberStorage, type Member, type MemberMeta, type MemberType, type Store, type StoreOptions } from './store.js';
 
 const HEAD_BYTES = 512;
 
@@ -31,14 +31,25 @@ function headerMeta(h: tarStream.Header): MemberMeta {
   return meta;
 }
 
-/** JSON-looking members are kept in memory during the pass; layer bodies never are. */
-function looksLikeMetadata(name: string, first: Buffer): boolean {
-  const base = name.slice(name.lastIndexOf('/') + 1);
-  if (['manifest.json', 'index.json', 'oci-layout', 'repositories', 'version', 'json', 'VERSION'].includes(base)) return true;
-  // a Docker data-root's small metadata files (parent, cache-id, size, diff, tar-split.json.gz, mount-id…)
-  if (/(^|\/)image\/[^/]+\/(imagedb|layerdb)\//.test(name)) return true;
+/**
+ * Metadata members are kept in memory during the pass; layer bodies never are.
+ * Which names are metadata is the formats' knowledge (Format.isMetadata), passed in.
+ */
+function looksLikeMetadata(name: string, first: Buffer, isMetadata: (name: string) => boolean): boolean {
+  if (isMetadata(name)) return true;
   const c = first.subarray(0, 16).toString('latin1').trimStart()[0];
   return c === '{' || c === '[';
+}
+
+/** A member as the tar header describes it. */
+function toMember(name: string, header: tarStream.Header): Member {
+  return {
+    name,
+    type: memberType(header.type),
+    size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
+    linkname: header.linkname ?? undefined,
+    meta: headerMeta(header),
+  };
 }
 
 /**
@@ -65,7 +76,8 @@ export class CompressedTarStore implements Store {
 
   private constructor(readonly path: string, readonly outerCompression: Compression) {}
 
-  static async load(path: string, compression: Compression, source?: Readable): Promise<CompressedTarStore> {
+  static async load(path: string, compression: Compression, source?: Readable, opts: StoreOptions = {}): Promise<CompressedTarStore> {
+    const isMetadata = opts.isMetadata ?? (() => false);
     const s = new CompressedTarStore(path, compression);
     s.source = source ?? null;
     let keptBytes = 0;
@@ -76,7 +88,7 @@ export class CompressedTarStore implements Store {
       const decide = () => {
         const first = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         s.heads.set(m.name, Buffer.from(first.subarray(0, HEAD_BYTES)));
-        keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, first);
+        keep = m.size <= limits().maxJsonBytes && looksLikeMetadata(m.name, first, isMetadata);
         chunks.length = 0;
         size = 0;
         if (keep) {
@@ -135,13 +147,7 @@ export class CompressedTarStore implements Store {
         // tar-stream (like GNU tar) reads no body for a directory, whatever its size field says
         const bodySize = header.type === 'directory' ? 0 : header.size ?? 0;
         if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil(bodySize / 512) * 512);
-        const m: Member = {
-          name,
-          type: memberType(header.type),
-          size: header.type === 'file' || header.type === 'contiguous-file' ? (header.size ?? 0) : 0,
-          linkname: header.linkname ?? undefined,
-          meta: headerMeta(header),
-        };
+        const m = toMember(name, header);
         if (record && name !== '') {
           if (this.byName.has(name)) this.duplicates.push(name);
           if (unsafeMemberName(header.name)) this.unsafeNames.push(header.name);
@@ -196,20 +202,23 @@ export class CompressedTarStore implements Store {
       await Promise.all([pipeline(input, inflate, meter, extract), done]);
       this.inflated = out;
     } catch (e) {
-      const err = own ?? e;
-      if (err instanceof LayerdigError) throw err;
-      const c = this.outerCompression;
-      if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
-        throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
-          `truncated at byte ${inBytes()}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
-      }
-      if (current === '(start of archive)' && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
-        throw badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
-          : `is ${c} data that holds no tar archive (the ${out < BLOCK ? `${out} bytes` : 'data'} inside ${out < BLOCK ? 'are less than one tar header' : 'does not start with a tar header'})`);
-      }
-      throw badArchive(this.path, current === '(start of archive)' ? undefined : current,
-        `cannot read the compressed archive here (${(err as Error).message})`);
+      throw this.failure(own ?? e, current === '(start of archive)' ? undefined : current, { read: inBytes(), out, first });
     }
+  }
+
+  /** Why a pass failed, in one sentence naming the member it was in (none: before the first). */
+  private failure(err: unknown, member: string | undefined, at: { read: number; out: number; first: Buffer }): unknown {
+    if (err instanceof LayerdigError) return err;
+    const c = this.outerCompression;
+    const { read, out, first } = at;
+    if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+      return badArchive(this.path, member, `truncated at byte ${read}: the ${c} stream stops before its end (${out} bytes decompressed so far)`);
+    }
+    if (member === undefined && !(first.length === BLOCK && (checksumOk(first) || isZeroBlock(first)))) {
+      return badArchive(this.path, undefined, out === 0 ? `is ${c} data that decompresses to nothing: no tar archive inside`
+        : `is ${c} data that holds no tar archive (the ${out < BLOCK ? `${out} bytes` : 'data'} inside ${out < BLOCK ? 'are less than one tar header' : 'does not start with a tar header'})`);
+    }
+    return badArchive(this.path, member, `cannot read the compressed archive here (${(err as Error).message})`);
   }
 
   /** The stream, once: a second pass over standard input cannot be made. */
@@ -232,7 +241,7 @@ export class CompressedTarStore implements Store {
 
   async readBytes(name: string, limit: number): Promise<Buffer> {
     const m = this.byName.get(name);
-    if (!m) throw new LayerdigError('E_BAD_ARCHIVE', `${where(this.path, name)}: member is missing`);
+    if (!m) throw badArchive(this.path, name, 'member is missing');
     if (m.size > limit) throw tooBig(this.path, name, m.size, limit);
     const kept = this.kept.get(name);
     if (kept) return kept;
@@ -276,7 +285,7 @@ export class CompressedTarStore implements Store {
       await fn(m.name, body);
     }, false, wanted);
     for (const n of names) {
-      if (!seen.has(n)) throw new LayerdigError('E_BAD_ARCHIVE', `${where(this.path, n)}: member is missing`);
+      if (!seen.has(n)) throw badArchive(this.path, n, 'member is missing');
     }
   }
 

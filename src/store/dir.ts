@@ -115,7 +115,7 @@ export class DirStore implements Store {
   private regular(name: string): { p: string; m: Member } {
     const m = this.member(name);
     const p = this.abs(name);
-    if (!m || !p) throw new LayerdigError('E_BAD_ARCHIVE', `${this.path}/${name}: file is missing`);
+    if (!m || !p) throw new LayerdigError('E_BAD_ARCHIVE', `${this.path}/${name}: file is missing`, [], { archive: this.path, member: name });
     if (m.type !== 'file') throw badArchive(this.path, name, `is a ${m.type}, not a regular file`);
     return { p, m };
   }

@@ -5,7 +5,7 @@ import { checksumOk, isZeroBlock, BLOCK } from './tar-header.js';
 import { TarFileStore } from './tar-file.js';
 import { CompressedTarStore } from './compressed-tar.js';
 import { DirStore } from './dir.js';
-import type { Store } from './store.js';
+import type { Store, StoreOptions } from './store.js';
 
 function readHead(path: string, n: number): Buffer {
   const fd = openSync(path, 'r');
@@ -19,7 +19,7 @@ function readHead(path: string, n: number): Buffer {
 }
 
 /** Open any input path as a Store, deciding by content, never by file name. */
-export async function openStore(path: string): Promise<Store> {
+export async function openStore(path: string, opts: StoreOptions = {}): Promise<Store> {
   let st;
   try {
     st = statSync(path);
@@ -32,7 +32,7 @@ export async function openStore(path: string): Promise<Store> {
   if (st.size === 0) throw new LayerdigError('E_NOT_AN_ARCHIVE', `${path}: empty (0 bytes): not a tar archive, a compressed tar or an image directory`);
   const head = readHead(path, BLOCK);
   const c = sniffCompression(head);
-  if (c !== 'none') return CompressedTarStore.load(path, c);
+  if (c !== 'none') return CompressedTarStore.load(path, c, undefined, opts);
   if (head.length === BLOCK && checksumOk(head)) return new TarFileStore(path);
   if (head.length === BLOCK && isZeroBlock(head)) throw badArchive(path, undefined, 'is an empty tar archive (it starts with the end-of-archive marker)');
   // shorter than one header, with the ustar magic where a header has it: a tar cut inside its first header

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { join, posix } from 'node:path';
-import { LayerdigError, badArchive, where } from '../errors.js';
+import { LayerdigError, badArchive, errorAt } from '../errors.js';
 import type { Compression } from '../compression/index.js';
 import { normalizeMemberName, unsafeMemberName } from './tar-header.js';
 
@@ -41,6 +41,12 @@ export interface MemberMeta {
  */
 export function memberStorage(archivePath: string, isDir: boolean, member: string): string {
   return isDir ? join(archivePath, member) : `${archivePath}!${member}`;
+}
+
+/** How to open a store: what only the formats know, passed down (store/ sits below format/). */
+export interface StoreOptions {
+  /** a member to keep whole when the store can read it only once (a compressed tar): see Format.isMetadata */
+  isMetadata?: (name: string) => boolean;
 }
 
 export interface Store {
@@ -156,7 +162,7 @@ export function followLinks(store: Store, name: string): LinkEnd {
 export function resolveMember(store: Store, name: string): Member {
   const end = followLinks(store, name);
   if (end.problem !== undefined) {
-    throw new LayerdigError(end.missing ? 'E_INTEGRITY' : 'E_BAD_ARCHIVE', `${where(store.path, name)}: ${end.problem}`);
+    throw errorAt(end.missing ? 'E_INTEGRITY' : 'E_BAD_ARCHIVE', store.path, name, end.problem);
   }
   if (end.member.type !== 'file') throw badArchive(store.path, name, `is a ${end.member.type}, not a regular file`);
   return end.member;
@@ -212,10 +218,7 @@ export function parseJson(buf: Buffer, archive: string, member: string): unknown
 }
 
 export function tooBig(archive: string, member: string, size: number, limit: number): LayerdigError {
-  return new LayerdigError(
-    'E_LIMIT',
-    `${where(archive, member)}: ${size} bytes is over the ${limit}-byte limit for JSON members (raise it with --max-json-bytes)`,
-  );
+  return errorAt('E_LIMIT', archive, member, `${size} bytes is over the ${limit}-byte limit for JSON members (raise it with --max-json-bytes)`);
 }
 
 /** Default `each`: open members one at a time in the given order. */

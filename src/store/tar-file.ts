@@ -143,7 +143,7 @@ export class TarFileStore implements Store {
 
   private regular(name: string): TarMember {
     const m = this.byName.get(name);
-    if (!m) throw new LayerdigError('E_BAD_ARCHIVE', `${this.path}!${name}: member is missing`);
+    if (!m) throw badArchive(this.path, name, 'member is missing');
     if (m.type !== 'file') throw badArchive(this.path, name, `is a ${m.type}, not a regular file`);
     return m;
   }

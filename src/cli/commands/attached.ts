@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { idPrefix, shortId } from '../../digest.js';
-import { EXIT, LayerdigError } from '../../errors.js';
+import { badArchive, EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
 import type { Archive } from '../../app/archive.js';
@@ -50,7 +50,7 @@ export const attached: CommandModule<object, Args> = {
         try {
           bytes = await documentBytes(ar.store, item);
         } catch (e) {
-          if (e instanceof SupplyProblem) throw new LayerdigError('E_BAD_ARCHIVE', `${ar.path}!${item.member}: ${e.message}`);
+          if (e instanceof SupplyProblem) throw badArchive(ar.path, item.member, e.message);
           throw e;
         }
         if (a.output) {

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import { printableJson, printableText } from '../../report/format.js';
+import { printableJson, printableText } from '../../report/text.js';
 import { globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { loadImages, warnMismatches } from '../content.js';
 import { selectImages } from '../../image/select.js';

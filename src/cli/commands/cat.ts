@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { LayerdigError } from '../../errors.js';
 import { globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';
-import { normalizeImagePath } from '../../analysis/fspath.js';
+import { normalizeImagePath } from '../../layer/image-path.js';
 import { loadSelected, overlayAt, warnMismatches } from '../content.js';
 import { locateFile } from '../../analysis/locate.js';
 import { SPECS } from './specs.js';

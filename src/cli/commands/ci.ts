@@ -10,7 +10,7 @@ import { checkSignatures, loadTrusted, type Trusted } from '../../supply/signatu
 import { attachedFor } from '../../supply/attached.js';
 import type { Archive } from '../../app/archive.js';
 import { loadImages, warnMismatches } from '../content.js';
-import { verdictFor, verifyArchive, type VerifyReport } from '../../verify.js';
+import { verdictFor, verifyArchive, type VerifyReport } from '../../app/verify.js';
 import { evaluateGate, settingsProblems, type Finding, type GateFacts } from '../../analysis/gate.js';
 import { ciReport, renderCi, renderJunit, type CiReport } from '../../report/ci.js';
 import type { Image } from '../../image/model.js';

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
 import { containersOf } from '../container-diff.js';
 import type { Container } from '../../format/docker-containers.js';
-import { ellipsis } from '../../report/format.js';
+import { ellipsis } from '../../report/text.js';
 import { table } from '../../report/table.js';
 import { SPECS } from './specs.js';
 

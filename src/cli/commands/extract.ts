@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';
-import { normalizeImagePath, resolveImagePath } from '../../analysis/fspath.js';
+import { normalizeImagePath, resolveImagePath } from '../../layer/image-path.js';
 import { planExtract, plannedFiles } from '../../analysis/extract-plan.js';
 import { SafeDirWriter } from '../../export/dir-writer.js';
 import { extractToDir } from '../../export/write.js';

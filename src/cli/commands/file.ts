@@ -1,9 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname, sep } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
-import { toDigest, type Digest } from '../../digest.js';
+import { sha256Stream, toDigest, type Digest } from '../../digest.js';
 import { emit, globalOptions, layerReader, note, openAll, problem, warn, type GlobalArgs } from '../context.js';
 import { parsePlatform, platformMatches } from '../../image/select.js';
 import { platformString } from '../../image/model.js';
@@ -17,7 +16,8 @@ import { ownerLookup } from '../owners.js';
 import { Catalog } from '../../catalog/catalog.js';
 import { absolute, display } from '../../catalog/fingerprint.js';
 import { memberStorage } from '../../store/store.js';
-import { catalogSummaries, dbOption, dbPath, platformFilter } from '../summaries.js';
+import { catalogSummaries, dbOption, dbPath } from '../summaries.js';
+import { platformFilter } from '../../analysis/summary.js';
 import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs {
@@ -43,9 +43,7 @@ async function contentTarget(spec: string): Promise<{ digest: Digest; size: numb
     if (e instanceof LayerdigError) throw e;
     throw new LayerdigError('E_IO', `--content ${spec}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  const h = createHash('sha256');
-  for await (const c of createReadStream(spec) as AsyncIterable<Buffer>) h.update(c);
-  return { digest: `sha256:${h.digest('hex')}`, size };
+  return { digest: (await sha256Stream(createReadStream(spec) as AsyncIterable<Buffer>)).digest, size };
 }
 
 /**

@@ -9,7 +9,7 @@ import { dockerHistoryRows } from '../../report/docker-rows.js';
 import { DOCKER_HISTORY_HEADERS } from '../../report/docker-fields.js';
 import { renderTemplate } from '../../report/template.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
-import { printableText } from '../../report/format.js';
+import { printableText } from '../../report/text.js';
 import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean; human: boolean; format?: string }

@@ -11,7 +11,7 @@ import { DOCKER_IMAGES_HEADERS } from '../../report/docker-fields.js';
 import { renderTemplate } from '../../report/template.js';
 import { shortId } from '../../digest.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
-import { printableText } from '../../report/format.js';
+import { printableText } from '../../report/text.js';
 import type { Image } from '../../image/model.js';
 import { SPECS } from './specs.js';
 

@@ -7,7 +7,7 @@ import { selectImages } from '../../image/select.js';
 import { inspectReport } from '../../report/inspect.js';
 import { INSPECT_NIL_KINDS } from '../../report/docker-fields.js';
 import { runTemplate, templateArg } from '../docker-flags.js';
-import { printableText } from '../../report/format.js';
+import { printableText } from '../../report/text.js';
 import { SPECS } from './specs.js';
 
 interface Args extends GlobalArgs { input: string; image?: string; content: boolean; format?: string }

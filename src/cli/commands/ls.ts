@@ -5,9 +5,9 @@ import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openOneArchive, type GlobalArgs } from '../context.js';
 import { ownerLookup } from '../owners.js';
 import { mergedEntries } from '../../analysis/filetree.js';
-import { isUnder, normalizeImagePath } from '../../analysis/fspath.js';
+import { isUnder, normalizeImagePath } from '../../layer/image-path.js';
 import { loadSelected, warnMismatches } from '../content.js';
-import { id } from '../../report/format.js';
+import { id } from '../../report/text.js';
 import { lsReport, renderLong, renderTree, type LsRow } from '../../report/ls.js';
 import { SPECS } from './specs.js';
 

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { applyLimits, emit, globalOptions, note, problem, type GlobalArgs } from '../context.js';
 import { openInputsSettled } from '../../app/inputs.js';
-import { verifyArchive, verifyUnopened, type VerifyReport } from '../../verify.js';
+import { verifyArchive, verifyUnopened, type VerifyReport } from '../../app/verify.js';
 import { renderVerify, verifyDocument } from '../../report/verify.js';
 import { signatureCheck, signatureDocument, signatureKeys, type SignatureResult } from '../signatures.js';
 import { SPECS } from './specs.js';

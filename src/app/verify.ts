@@ -1,19 +1,19 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Archive } from './app/archive.js';
-import { openArchive } from './app/archive.js';
-import { namedDigest, shortId, type Digest } from './digest.js';
-import { LayerdigError } from './errors.js';
-import type { BlobClaim, Measured } from './image/model.js';
-import { readLayerSettled } from './layer/pass.js';
-import { openStore } from './store/open.js';
+import type { Archive } from './archive.js';
+import { openArchive } from './archive.js';
+import { namedDigest, sha256Stream, shortId, type Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import type { BlobClaim, Measured } from '../image/model.js';
+import { readLayerSettled } from '../layer/pass.js';
+import { openStore } from '../store/open.js';
+import { isBlobOf, isFormatMetadata } from '../format/formats.js';
 import { verifyDataRoot } from './verify-data-root.js';
 import { verifyContainersStorage } from './verify-containers-storage.js';
-import { followLinks, type Store } from './store/store.js';
+import { followLinks, type Store } from '../store/store.js';
 import {
   blobsChecked, statusOf, verifyArchiveWide, verifyImage, type Check, type ImageVerdict, type LayerResult, type Located,
   type StoreFacts, type VerifyFacts, type VerifyStatus,
-} from './analysis/verify.js';
+} from '../analysis/verify.js';
 
 /**
  * `verify`, the I/O side: measure every blob the archive's documents declare
@@ -35,15 +35,7 @@ export interface VerifyReport {
 
 const MAX_UNREFERENCED_NOTES = 20;
 
-async function hashStream(body: Readable): Promise<Measured> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const c of body as AsyncIterable<Buffer>) {
-    h.update(c);
-    size += c.length;
-  }
-  return { digest: `sha256:${h.digest('hex')}`, size };
-}
+const hashStream = (body: Readable): Promise<Measured> => sha256Stream(body as AsyncIterable<Buffer>);
 
 function locator(store: Store): (name: string) => Located {
   const cache = new Map<string, Located>();
@@ -58,12 +50,6 @@ function locator(store: Store): (name: string) => Located {
     }
     return r;
   };
-}
-
-/** A content-addressed blob store's names: OCI `blobs/sha256/<hex>`; a skopeo dir's `<hex>` files. */
-function blobLike(name: string, format: string): boolean {
-  if (/^blobs\/sha256\/[0-9a-f]{64}$/.test(name)) return true;
-  return format === 'skopeo-dir' && /^[0-9a-f]{64}(\.manifest\.json)?$/.test(name);
 }
 
 function storeFacts(store: Store): StoreFacts {
@@ -122,14 +108,14 @@ export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
     });
   } catch (e) {
     if (!(e instanceof LayerdigError)) throw e;
-    archiveChecks.push({ check: 'readable', subject: subjectOf(e, store.path), expected: 'a readable archive', actual: e.message, ok: false });
+    archiveChecks.push({ check: 'readable', subject: subjectOf(e), expected: 'a readable archive', actual: e.message, ok: false });
   }
 
   // an image the archive declares but that could not be built (its siblings could) fails, as an unopened archive does
   for (const e of ar.errors) {
     archiveChecks.push({
       check: e.code === 'E_INTEGRITY' ? 'consistent' : 'readable',
-      subject: subjectOf(e, store.path),
+      subject: subjectOf(e),
       expected: e.code === 'E_INTEGRITY' ? 'an archive that agrees with itself' : 'a readable archive',
       actual: e.message,
       ok: false,
@@ -172,22 +158,15 @@ function unreferencedNotes(ar: Archive, claims: BlobClaim[], measured: Map<strin
     for (const r of img.declared?.layerRefs ?? []) add(r);
     for (const l of img.layers) add(l.member);
   }
-  const loose = ar.store.members().filter((m) => m.type === 'file' && blobLike(m.name, ar.format) && !referenced.has(m.name));
+  const loose = ar.store.members().filter((m) => m.type === 'file' && isBlobOf(ar.format, m.name) && !referenced.has(m.name));
   const out = loose.slice(0, MAX_UNREFERENCED_NOTES).map((m) => `${m.name} (${m.size} bytes) is in the archive but nothing in it references it`);
   if (loose.length > MAX_UNREFERENCED_NOTES) out.push(`… and ${loose.length - MAX_UNREFERENCED_NOTES} more unreferenced blobs`);
   return out;
 }
 
 /** The member an error sentence names (`archive!member: …`), or the archive itself. */
-function subjectOf(e: LayerdigError, archive: string): string {
-  for (const sep of ['!', '/']) {
-    if (e.message.startsWith(archive + sep)) {
-      const rest = e.message.slice(archive.length + 1);
-      const colon = rest.indexOf(': ');
-      if (colon > 0) return rest.slice(0, colon);
-    }
-  }
-  return '(archive)';
+function subjectOf(e: LayerdigError): string {
+  return e.member ?? '(archive)';
 }
 
 /**
@@ -200,7 +179,7 @@ function subjectOf(e: LayerdigError, archive: string): string {
 export async function verifyUnopened(path: string, err: LayerdigError): Promise<VerifyReport> {
   const checks: Check[] = [{
     check: err.code === 'E_INTEGRITY' ? 'consistent' : 'readable',
-    subject: subjectOf(err, path),
+    subject: subjectOf(err),
     expected: err.code === 'E_INTEGRITY' ? 'an archive that agrees with itself' : 'a readable archive',
     actual: err.message,
     ok: false,
@@ -215,7 +194,7 @@ export async function verifyUnopened(path: string, err: LayerdigError): Promise<
 async function nameChecks(path: string): Promise<Check[]> {
   let store: Store;
   try {
-    store = await openStore(path);
+    store = await openStore(path, { isMetadata: isFormatMetadata });
   } catch {
     return [];
   }

@@ -1,14 +1,14 @@
-import type { Archive } from './app/archive.js';
-import { sha256, type Digest } from './digest.js';
-import { LayerdigError } from './errors.js';
-import { statusOf, type Check, type ImageVerdict } from './analysis/verify.js';
-import { readLayerSettled } from './layer/pass.js';
-import { DirLayerStore } from './layer/dir-source.js';
-import { limits } from './limits.js';
+import type { Archive } from './archive.js';
+import { sha256, type Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import { statusOf, type Check, type ImageVerdict } from '../analysis/verify.js';
+import { readLayerSettled } from '../layer/pass.js';
+import { DirLayerStore } from '../layer/dir-source.js';
+import { limits } from '../limits.js';
 import {
   bigDataFile, findStorageRoot, readImageRecords, readLayerRecords, type ImageRecord, type LayerRecord,
-} from './format/containers-storage.js';
-import type { VerifyReport } from './verify.js';
+} from '../format/containers-storage.js';
+import type { VerifyReport } from '../app/verify.js';
 
 /**
  * `verify` on a podman/buildah containers-storage: each image layer's exact

@@ -1,7 +1,7 @@
-import type { ReportData, TreeNode } from './html-data.js';
+import type { ReportData, TreeNode } from './data.js';
 import { squarify, type Rect } from './treemap.js';
-import { humanSize, created as createdAt } from './format.js';
-import { shortId } from '../digest.js';
+import { humanSize, created as createdAt } from '../text.js';
+import { shortId } from '../../digest.js';
 
 /**
  * One self-contained HTML page from a ReportData: inline CSS, inline SVG, a few
@@ -145,17 +145,30 @@ function supplyHtml(x: NonNullable<ReportData['supply']>): string {
 
 export function renderHtmlReport(d: ReportData): string {
   const img = d.image;
-  const maxLayer = Math.max(1, ...d.layers.map((l) => l.size));
-  const allVerified = d.layers.every((l) => l.diffIdVerified);
-  const { svg, rects } = treemapSvg(d.tree);
   const s: string[] = [];
   s.push(`<!doctype html><html lang="en"><head><meta charset="utf-8">`);
   s.push(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`);
   s.push(`<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="${esc(d.tool)}">`);
   s.push(`<title>${esc(img.title)} — layerdig report</title><style>${CSS}</style></head><body>`);
   s.push(`<header><h1>${esc(img.title)}</h1><div class="muted">${esc(img.archive)} · ${esc(img.format)} · report by ${esc(d.tool)} on ${esc(createdAt(d.generatedAt))}</div></header><main>`);
+  s.push(...summarySection(d), ...layersSection(d), ...filesystemSection(d));
+  // optional sections
+  if (d.efficiency) s.push(...efficiencySection(d.efficiency));
+  if (d.verify) s.push(...verifySection(d.verify));
+  if (d.audit) s.push(...auditSection(d.audit));
+  if (d.supply) s.push(supplyHtml(d.supply));
+  s.push(...notesSection(d));
+  s.push(`<footer>${esc(d.tool)} · ${esc(d.schema)} · one file, no network: it can be attached to a ticket as is.</footer>`);
+  s.push(`</main><script>${JS}</script></body></html>\n`);
+  return s.join('');
+}
 
-  // summary
+
+/** The image: size cards and the config a reviewer asks about first. */
+function summarySection(d: ReportData): string[] {
+  const s: string[] = [];
+  const img = d.image;
+  const allVerified = d.layers.every((l) => l.diffIdVerified);
   s.push(`<section id="summary"><h2>Image</h2><div class="cards">`);
   const card = (label: string, value: string) => s.push(`<div class="card"><span class="muted">${esc(label)}</span><b>${value}</b></div>`);
   card('layers', String(img.layerCount));
@@ -188,8 +201,13 @@ export function renderHtmlReport(d: ReportData): string {
     ['env variables', String(img.config.env)],
   ]));
   s.push(`</section>`);
+  return s;
+}
 
-  // layers
+/** One row per layer, with the empty history steps between them. */
+function layersSection(d: ReportData): string[] {
+  const s: string[] = [];
+  const maxLayer = Math.max(1, ...d.layers.map((l) => l.size));
   const dead = new Map((d.efficiency?.deadByLayer ?? []).map((x) => [x.layerIndex, x.bytes]));
   s.push(`<section id="layers"><h2>Layers</h2><table id="layers-table"><thead><tr><th>#</th><th>size</th><th class="num">stored</th><th class="num">files</th><th class="num">still visible</th><th class="num">${d.efficiency?.deadByLayer ? 'dead bytes' : 'overwritten / deleted'}</th><th>created by</th></tr></thead><tbody>`);
   const afterLayer = new Map<number | null, string[]>();
@@ -208,8 +226,13 @@ export function renderHtmlReport(d: ReportData): string {
     s.push(emptyRows(l.index));
   }
   s.push(`</tbody></table><p class="muted">“still visible”: bytes of the layer's files that the final filesystem shows; “${d.efficiency?.deadByLayer ? 'dead bytes' : 'overwritten / deleted'}”: bytes the layer stores that later layers hide — shipped, never used.</p></section>`);
+  return s;
+}
 
-  // treemap
+/** The final filesystem as a treemap, and its largest files. */
+function filesystemSection(d: ReportData): string[] {
+  const s: string[] = [];
+  const { svg, rects } = treemapSvg(d.tree);
   s.push(`<section id="filesystem"><h2>Final filesystem by size</h2>`);
   s.push(`<div class="legend muted">colour = the layer that wrote the file: ${d.layers.map((l) => `<span><span class="swatch" style="background:${layerColour(l.index)}"></span>${l.index}</span>`).join('')}</div>`);
   s.push(`<div id="tm-info" class="muted">Point at a box for its path and size.</div>${svg}`);
@@ -217,54 +240,66 @@ export function renderHtmlReport(d: ReportData): string {
   s.push(`<h2>Largest files</h2><table id="largest"><thead><tr><th>path</th><th class="num">size</th><th class="num">layer</th></tr></thead><tbody>`);
   for (const f of d.largest) s.push(`<tr><td class="mono">${esc(f.path)}</td><td class="num">${esc(humanSize(f.size))}</td><td class="num"><span class="swatch" style="background:${layerColour(f.layerIndex)}"></span>${f.layerIndex}</td></tr>`);
   s.push(`</tbody></table></section>`);
+  return s;
+}
 
-  // optional sections
-  if (d.efficiency) {
-    const e = d.efficiency;
-    s.push(`<section id="efficiency"><h2>Efficiency (dive-compatible)</h2>`);
-    s.push(kv([
-      ['efficiency', esc(`${(e.efficiency * 100).toFixed(4)} %`)],
-      ['image size', esc(humanSize(e.sizeBytes))],
-      ['wasted bytes', esc(humanSize(e.wastedBytes))],
-      ['user wasted', esc(e.userWastedPercent === null ? '—' : `${(e.userWastedPercent * 100).toFixed(2)} %`)],
-      ...(e.deadBytes !== undefined ? [['dead bytes', esc(humanSize(e.deadBytes))] as [string, string]] : []),
-    ]));
-    if (e.inefficiencies?.length) {
-      s.push(`<table><thead><tr><th class="num">count</th><th class="num">total</th><th>path</th></tr></thead><tbody>`);
-      for (const i of e.inefficiencies.slice(0, 50)) s.push(`<tr><td class="num">${i.count}</td><td class="num">${esc(humanSize(i.cumulativeSize))}</td><td class="mono">${esc(i.path)}</td></tr>`);
-      s.push(`</tbody></table>`);
-    }
-    s.push(`</section>`);
+/** dive's numbers, when the efficiency analysis ran. */
+function efficiencySection(e: NonNullable<ReportData['efficiency']>): string[] {
+  const s: string[] = [];
+  s.push(`<section id="efficiency"><h2>Efficiency (dive-compatible)</h2>`);
+  s.push(kv([
+    ['efficiency', esc(`${(e.efficiency * 100).toFixed(4)} %`)],
+    ['image size', esc(humanSize(e.sizeBytes))],
+    ['wasted bytes', esc(humanSize(e.wastedBytes))],
+    ['user wasted', esc(e.userWastedPercent === null ? '—' : `${(e.userWastedPercent * 100).toFixed(2)} %`)],
+    ...(e.deadBytes !== undefined ? [['dead bytes', esc(humanSize(e.deadBytes))] as [string, string]] : []),
+  ]));
+  if (e.inefficiencies?.length) {
+    s.push(`<table><thead><tr><th class="num">count</th><th class="num">total</th><th>path</th></tr></thead><tbody>`);
+    for (const i of e.inefficiencies.slice(0, 50)) s.push(`<tr><td class="num">${i.count}</td><td class="num">${esc(humanSize(i.cumulativeSize))}</td><td class="mono">${esc(i.path)}</td></tr>`);
+    s.push(`</tbody></table>`);
   }
-  if (d.verify) {
-    const failed = d.verify.checks.filter((c) => !c.ok);
-    s.push(`<section id="verify"><h2>Verify</h2><p>${d.verify.ok ? '<span class="ok">Every check passed</span>' : `<span class="bad">${failed.length} check(s) failed</span>`} (${d.verify.checks.length} checks).</p>`);
-    if (failed.length) {
-      s.push(`<table><thead><tr><th>check</th><th>subject</th><th>expected</th><th>actual</th></tr></thead><tbody>`);
-      for (const c of failed) s.push(`<tr><td>${esc(c.check)}</td><td class="mono">${esc(c.subject)}</td><td class="mono">${esc(c.expected === undefined ? '' : JSON.stringify(c.expected))}</td><td class="mono">${esc(c.actual === undefined ? '' : JSON.stringify(c.actual))}</td></tr>`);
-      s.push(`</tbody></table>`);
-    }
-    s.push(`</section>`);
+  s.push(`</section>`);
+  return s;
+}
+
+/** The failed verify checks, when verify ran. */
+function verifySection(v: NonNullable<ReportData['verify']>): string[] {
+  const s: string[] = [];
+  const failed = v.checks.filter((c) => !c.ok);
+  s.push(`<section id="verify"><h2>Verify</h2><p>${v.ok ? '<span class="ok">Every check passed</span>' : `<span class="bad">${failed.length} check(s) failed</span>`} (${v.checks.length} checks).</p>`);
+  if (failed.length) {
+    s.push(`<table><thead><tr><th>check</th><th>subject</th><th>expected</th><th>actual</th></tr></thead><tbody>`);
+    for (const c of failed) s.push(`<tr><td>${esc(c.check)}</td><td class="mono">${esc(c.subject)}</td><td class="mono">${esc(c.expected === undefined ? '' : JSON.stringify(c.expected))}</td><td class="mono">${esc(c.actual === undefined ? '' : JSON.stringify(c.actual))}</td></tr>`);
+    s.push(`</tbody></table>`);
   }
-  if (d.audit) {
-    const order = ['critical', 'high', 'medium', 'low', 'info'];
-    const f = [...d.audit.findings].sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
-    s.push(`<section id="audit"><h2>Audit</h2>${f.length ? '' : '<p class="ok">No findings.</p>'}`);
-    if (f.length) {
-      s.push(`<table><thead><tr><th>severity</th><th>rule</th><th>path</th><th class="num">layer</th><th>detail</th></tr></thead><tbody>`);
-      for (const x of f) s.push(`<tr><td class="sev-${esc(x.severity)}">${esc(x.severity)}</td><td>${esc(x.rule)}</td><td class="mono">${esc(x.path ?? '')}</td><td class="num">${x.layerIndex ?? ''}</td><td>${esc(x.detail ?? '')}</td></tr>`);
-      s.push(`</tbody></table>`);
-    }
-    s.push(`</section>`);
+  s.push(`</section>`);
+  return s;
+}
+
+/** Audit findings by severity, when the audit ran. */
+function auditSection(a: NonNullable<ReportData['audit']>): string[] {
+  const s: string[] = [];
+  const order = ['critical', 'high', 'medium', 'low', 'info'];
+  const f = [...a.findings].sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity));
+  s.push(`<section id="audit"><h2>Audit</h2>${f.length ? '' : '<p class="ok">No findings.</p>'}`);
+  if (f.length) {
+    s.push(`<table><thead><tr><th>severity</th><th>rule</th><th>path</th><th class="num">layer</th><th>detail</th></tr></thead><tbody>`);
+    for (const x of f) s.push(`<tr><td class="sev-${esc(x.severity)}">${esc(x.severity)}</td><td>${esc(x.rule)}</td><td class="mono">${esc(x.path ?? '')}</td><td class="num">${x.layerIndex ?? ''}</td><td>${esc(x.detail ?? '')}</td></tr>`);
+    s.push(`</tbody></table>`);
   }
-  if (d.supply) s.push(supplyHtml(d.supply));
+  s.push(`</section>`);
+  return s;
+}
+
+/** Notes, and which optional sections this report lacks. */
+function notesSection(d: ReportData): string[] {
+  const s: string[] = [];
   const missing = [!d.efficiency && 'efficiency', !d.verify && 'verify', !d.audit && 'audit', !d.supply && 'supply chain'].filter(Boolean);
   if (d.notes.length || missing.length) {
     s.push(`<section id="notes"><h2>Notes</h2><ul>${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}`);
     if (missing.length) s.push(`<li class="muted">Not in this report: ${esc(missing.join(', '))}.</li>`);
     s.push(`</ul></section>`);
   }
-  s.push(`<footer>${esc(d.tool)} · ${esc(d.schema)} · one file, no network: it can be attached to a ticket as is.</footer>`);
-  s.push(`</main><script>${JS}</script></body></html>\n`);
-  return s.join('');
+  return s;
 }

@@ -1,10 +1,10 @@
-import type { Archive } from './app/archive.js';
-import { hexOf, type Digest } from './digest.js';
-import { LayerdigError } from './errors.js';
-import { statusOf, type Check, type ImageVerdict } from './analysis/verify.js';
-import { readLayerSettled } from './layer/pass.js';
-import { DirLayerStore } from './layer/dir-source.js';
-import { readText } from './format/docker-data-root.js';
+import type { Archive } from './archive.js';
+import { hexOf, type Digest } from '../digest.js';
+import { LayerdigError } from '../errors.js';
+import { statusOf, type Check, type ImageVerdict } from '../analysis/verify.js';
+import { readLayerSettled } from '../layer/pass.js';
+import { DirLayerStore } from '../layer/dir-source.js';
+import { readText } from '../format/docker-data-root.js';
 import type { VerifyReport } from './verify.js';
 
 /**
