@@ -8,7 +8,7 @@ import { capabilityText, decodeCapabilities } from '../src/analysis/capabilities
 import { envSecret, isSensitivePath, maskValue, secretEnvName, secretKind } from '../src/analysis/secrets.js';
 import { classifyWhiteout, type LayerEntry } from '../src/layer/entry.js';
 import { readLayer } from '../src/layer/pass.js';
-import { decodePaxRecords } from '../src/layer/pax.js';
+import { decodePaxRecords } from '../src/store/pax.js';
 import { findingRows, pathUri } from '../src/report/audit.js';
 
 const e = (path: string, extra: Partial<LayerEntry> = {}): LayerEntry =>

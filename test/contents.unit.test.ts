@@ -9,7 +9,7 @@ import { planExtract } from '../src/analysis/extract-plan.js';
 import { diffTrees, settle, sharedLayers, summarize } from '../src/analysis/diff.js';
 import { locateFile } from '../src/analysis/locate.js';
 import { readLayer } from '../src/layer/pass.js';
-import { decodePaxRecords } from '../src/layer/pax.js';
+import { decodePaxRecords } from '../src/store/pax.js';
 import { classifyWhiteout, unsafeReason, type LayerEntry } from '../src/layer/entry.js';
 import { modeString } from '../src/report/ls.js';
 import type { Image } from '../src/image/model.js';

@@ -131,102 +131,105 @@ function listed(items: string[], max = 5): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }
 
+const skipped = (name: RuleName, value: number | null, message: string): RuleResult => ({ name, status: 'SKIP', value, threshold: null, message });
+
+/** One rule (or family of rules) judged on the facts; `off` = disabled in the settings. */
+type RuleCheck = (name: RuleName, raw: string, off: boolean, f: GateFacts) => RuleResult;
+
+const efficiencyRule: RuleCheck = (name, raw, off, f) => {
+  if (off) return skipped(name, f.efficiency, 'rule disabled');
+  const t = goParseFloat(raw) ?? NaN;
+  const fail = !(t <= 1 && t >= 0) || t > f.efficiency;
+  return { name, status: fail ? 'FAIL' : 'PASS', value: finite(f.efficiency), threshold: finite(t),
+    message: fail ? `image efficiency is too low (efficiency=${f.efficiency} < threshold=${t})` : '' };
+};
+
+const wastedBytesRule: RuleCheck = (name, raw, off, f) => {
+  if (off) return skipped(name, f.wastedBytes, 'rule disabled');
+  const t = parseBytes(raw);
+  const fail = t === null || f.wastedBytes > t;
+  return { name, status: fail ? 'FAIL' : 'PASS', value: f.wastedBytes, threshold: t,
+    message: fail ? `too many bytes wasted (wasted-bytes=${f.wastedBytes} > threshold=${t})` : '' };
+};
+
+const userWastedRule: RuleCheck = (name, raw, off, f) => {
+  if (off) return skipped(name, finite(f.userWastedPercent), 'rule disabled');
+  const t = goParseFloat(raw) ?? NaN;
+  const fail = !(t <= 1 && t >= 0) || f.userWastedPercent > t;
+  return { name, status: fail ? 'FAIL' : 'PASS', value: finite(f.userWastedPercent), threshold: finite(t),
+    message: fail ? `too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes=${f.userWastedPercent} > threshold=${t})`
+      : Number.isNaN(f.userWastedPercent) ? 'no user layers: the ratio is 0/0, which passes as in dive' : '' };
+};
+
+const limitRule: RuleCheck = (name, raw, off, f) => {
+  const value = name === 'maxImageSize' ? f.imageSize : name === 'maxDeadBytes' ? f.deadBytes : f.layerCount;
+  if (off) return skipped(name, value, 'rule disabled');
+  const t = name === 'maxLayerCount' ? parseCount(raw) : parseBytes(raw);
+  const fail = t === null || value > t;
+  const what = name === 'maxImageSize' ? 'image size (bytes)' : name === 'maxDeadBytes' ? 'dead bytes' : 'layer count';
+  return { name, status: fail ? 'FAIL' : 'PASS', value, threshold: t, message: fail ? `${what} ${value} > threshold ${t}` : '' };
+};
+
+const setuidRule: RuleCheck = (name, _raw, off, f) => {
+  if (off) return skipped(name, f.setuidPaths.length, 'rule disabled');
+  const n = f.setuidPaths.length;
+  return { name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
+    message: n > 0 ? `setuid files: ${listed(f.setuidPaths.map((p) => `/${p}`))}` : '' };
+};
+
+const findingsRule: RuleCheck = (name, _raw, off, f) => {
+  const found = name === 'forbidSecrets' ? f.secrets : f.verifyProblems;
+  if (off) return skipped(name, found ? found.length : null, 'rule disabled');
+  if (found === null) return skipped(name, null, `unavailable: this layerdig has no ${name === 'forbidSecrets' ? 'secret audit' : 'verify'} yet`);
+  const n = found.length;
+  return { name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
+    message: n > 0 ? `${name === 'forbidSecrets' ? 'recoverable secrets' : 'verify problems'}: ${listed(found.map((x) => `${x.where}: ${x.what}`), 3)}` : '' };
+};
+
+const signatureRule: RuleCheck = (name, _raw, off, f) => {
+  const sigs = f.signatures ?? null;
+  if (off) return skipped(name, sigs ? sigs.filter((x) => x.counts).length : null, 'rule disabled');
+  if (sigs === null) return skipped(name, null, 'unavailable: no keys or trusted root to check signatures with');
+  const good = sigs.filter((x) => x.counts);
+  const seen = sigs.length ? `; ${listed(sigs.map((x) => `${x.status}: ${x.why}`), 3)}` : '';
+  return { name, status: good.length ? 'PASS' : 'FAIL', value: good.length, threshold: 1,
+    message: good.length ? good[0]!.why : `no verified signature of the image (${sigs.length} signature${sigs.length === 1 ? '' : 's'} found${seen})` };
+};
+
+const provenanceRule: RuleCheck = (name, raw, off, f) => {
+  const prov = (f.provenance ?? []).filter((p) => p.about);
+  if (off) return skipped(name, prov.length, 'rule disabled');
+  if (prov.length === 0) {
+    return { name, status: 'FAIL', value: 0, threshold: 1, message: `no SLSA provenance about this image${name === 'requireProvenance' ? '' : ': nothing to check the ' + (name === 'allowedBuilders' ? 'builder' : 'source repository') + ' of'}` };
+  }
+  if (name === 'requireProvenance') return { name, status: 'PASS', value: prov.length, threshold: 1, message: '' };
+  const list = parseList(raw);
+  const what = name === 'allowedBuilders' ? 'builder' : 'source repository';
+  const values = prov.map((p) => (name === 'allowedBuilders' ? p.builderId : p.sourceRepo));
+  const bad = values.filter((v) => v === null || !allowed(list, v, name === 'allowedSourceRepos' ? normalizeRepo : undefined));
+  return { name, status: bad.length ? 'FAIL' : 'PASS', value: bad.length, threshold: 0,
+    message: bad.length ? `${what} not allowed: ${listed([...new Set(bad.map((v) => v ?? `(provenance names no ${what})`))], 3)}` : '' };
+};
+
+const CHECKS: Record<RuleName, RuleCheck> = {
+  lowestEfficiency: efficiencyRule, highestWastedBytes: wastedBytesRule, highestUserWastedPercent: userWastedRule,
+  maxImageSize: limitRule, maxDeadBytes: limitRule, maxLayerCount: limitRule,
+  forbidSetuid: setuidRule, forbidSecrets: findingsRule, requireVerify: findingsRule,
+  requireSignature: signatureRule, requireProvenance: provenanceRule, allowedBuilders: provenanceRule, allowedSourceRepos: provenanceRule,
+};
+
 /** Evaluate every rule. Call settingsProblems first: a rule with a bad value here fails. */
 export function evaluateGate(s: GateSettings, f: GateFacts): GateResult {
   const rules: RuleResult[] = [];
-  const skip = (name: RuleName, value: number | null, message: string) => rules.push({ name, status: 'SKIP', value, threshold: null, message });
-
   for (const name of ALL_RULES) {
     const raw = s[name].value;
     const isSwitch = name === 'forbidSetuid' || name === 'forbidSecrets' || name === 'requireVerify' || name === 'requireSignature' || name === 'requireProvenance';
-    const off = isSwitch ? parseSwitch(raw) === false : isRuleDisabled(raw);
     if (isSwitch && parseSwitch(raw) === null) {
       rules.push({ name, status: 'FAIL', value: null, threshold: null, message: `invalid value "${raw}": not a switch` });
       continue;
     }
-    switch (name) {
-      case 'lowestEfficiency': {
-        if (off) { skip(name, f.efficiency, 'rule disabled'); break; }
-        const t = goParseFloat(raw) ?? NaN;
-        const fail = !(t <= 1 && t >= 0) || t > f.efficiency;
-        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value: finite(f.efficiency), threshold: finite(t),
-          message: fail ? `image efficiency is too low (efficiency=${f.efficiency} < threshold=${t})` : '' });
-        break;
-      }
-      case 'highestWastedBytes': {
-        if (off) { skip(name, f.wastedBytes, 'rule disabled'); break; }
-        const t = parseBytes(raw);
-        const fail = t === null || f.wastedBytes > t;
-        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value: f.wastedBytes, threshold: t,
-          message: fail ? `too many bytes wasted (wasted-bytes=${f.wastedBytes} > threshold=${t})` : '' });
-        break;
-      }
-      case 'highestUserWastedPercent': {
-        if (off) { skip(name, finite(f.userWastedPercent), 'rule disabled'); break; }
-        const t = goParseFloat(raw) ?? NaN;
-        const fail = !(t <= 1 && t >= 0) || f.userWastedPercent > t;
-        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value: finite(f.userWastedPercent), threshold: finite(t),
-          message: fail ? `too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes=${f.userWastedPercent} > threshold=${t})`
-            : Number.isNaN(f.userWastedPercent) ? 'no user layers: the ratio is 0/0, which passes as in dive' : '' });
-        break;
-      }
-      case 'maxImageSize':
-      case 'maxDeadBytes':
-      case 'maxLayerCount': {
-        const value = name === 'maxImageSize' ? f.imageSize : name === 'maxDeadBytes' ? f.deadBytes : f.layerCount;
-        if (off) { skip(name, value, 'rule disabled'); break; }
-        const t = name === 'maxLayerCount' ? parseCount(raw) : parseBytes(raw);
-        const fail = t === null || value > t;
-        const what = name === 'maxImageSize' ? 'image size (bytes)' : name === 'maxDeadBytes' ? 'dead bytes' : 'layer count';
-        rules.push({ name, status: fail ? 'FAIL' : 'PASS', value, threshold: t, message: fail ? `${what} ${value} > threshold ${t}` : '' });
-        break;
-      }
-      case 'forbidSetuid': {
-        if (off) { skip(name, f.setuidPaths.length, 'rule disabled'); break; }
-        const n = f.setuidPaths.length;
-        rules.push({ name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
-          message: n > 0 ? `setuid files: ${listed(f.setuidPaths.map((p) => `/${p}`))}` : '' });
-        break;
-      }
-      case 'forbidSecrets':
-      case 'requireVerify': {
-        const found = name === 'forbidSecrets' ? f.secrets : f.verifyProblems;
-        if (off) { skip(name, found ? found.length : null, 'rule disabled'); break; }
-        if (found === null) { skip(name, null, `unavailable: this layerdig has no ${name === 'forbidSecrets' ? 'secret audit' : 'verify'} yet`); break; }
-        const n = found.length;
-        rules.push({ name, status: n > 0 ? 'FAIL' : 'PASS', value: n, threshold: 0,
-          message: n > 0 ? `${name === 'forbidSecrets' ? 'recoverable secrets' : 'verify problems'}: ${listed(found.map((x) => `${x.where}: ${x.what}`), 3)}` : '' });
-        break;
-      }
-      case 'requireSignature': {
-        const sigs = f.signatures ?? null;
-        if (off) { skip(name, sigs ? sigs.filter((x) => x.counts).length : null, 'rule disabled'); break; }
-        if (sigs === null) { skip(name, null, 'unavailable: no keys or trusted root to check signatures with'); break; }
-        const good = sigs.filter((x) => x.counts);
-        const seen = sigs.length ? `; ${listed(sigs.map((x) => `${x.status}: ${x.why}`), 3)}` : '';
-        rules.push({ name, status: good.length ? 'PASS' : 'FAIL', value: good.length, threshold: 1,
-          message: good.length ? good[0]!.why : `no verified signature of the image (${sigs.length} signature${sigs.length === 1 ? '' : 's'} found${seen})` });
-        break;
-      }
-      case 'requireProvenance':
-      case 'allowedBuilders':
-      case 'allowedSourceRepos': {
-        const prov = (f.provenance ?? []).filter((p) => p.about);
-        if (off) { skip(name, prov.length, 'rule disabled'); break; }
-        if (prov.length === 0) {
-          rules.push({ name, status: 'FAIL', value: 0, threshold: 1, message: `no SLSA provenance about this image${name === 'requireProvenance' ? '' : ': nothing to check the ' + (name === 'allowedBuilders' ? 'builder' : 'source repository') + ' of'}` });
-          break;
-        }
-        if (name === 'requireProvenance') { rules.push({ name, status: 'PASS', value: prov.length, threshold: 1, message: '' }); break; }
-        const list = parseList(raw);
-        const what = name === 'allowedBuilders' ? 'builder' : 'source repository';
-        const values = prov.map((p) => (name === 'allowedBuilders' ? p.builderId : p.sourceRepo));
-        const bad = values.filter((v) => v === null || !allowed(list, v, name === 'allowedSourceRepos' ? normalizeRepo : undefined));
-        rules.push({ name, status: bad.length ? 'FAIL' : 'PASS', value: bad.length, threshold: 0,
-          message: bad.length ? `${what} not allowed: ${listed([...new Set(bad.map((v) => v ?? `(provenance names no ${what})`))], 3)}` : '' });
-        break;
-      }
-    }
+    const off = isSwitch ? parseSwitch(raw) === false : isRuleDisabled(raw);
+    rules.push(CHECKS[name](name, raw, off, f));
   }
   return { pass: rules.every((r) => r.status !== 'FAIL'), rules };
 }

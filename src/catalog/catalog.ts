@@ -6,7 +6,7 @@ import { classifyWhiteout, type EntryType, type LayerEntry } from '../layer/entr
 import type { ImageSummary } from '../analysis/summary.js';
 import { namesOf, sortByArchive } from '../analysis/summary.js';
 import { absolute, display, fingerprint, sameFingerprint, within, type Fingerprint } from './fingerprint.js';
-import { loadSqlite, type Database, type Statement } from './sqlite.js';
+import { loadSqlite, type Database, type Statement } from '../sqlite.js';
 import type { ImageInventory, InventoryPackage } from '../packages/inventory.js';
 
 /**

@@ -6,7 +6,7 @@ import { hasDir, isOverlayOpaque, isOverlayWhiteout, walkDir } from '../layer/di
 import { findDataRoot, layerDir } from '../format/docker-data-root.js';
 import { loadContainers, selectContainer, type Container } from '../format/docker-containers.js';
 import { findStorageRoot, loadStorageContainers, storageLayerDir } from '../format/containers-storage.js';
-import { copyChanges, overlayChanges, type Change } from '../analysis/container-changes.js';
+import { copyChanges, overlayChanges, type Change } from '../layer/container-changes.js';
 import { containerdStore, loadCtrContainers } from '../format/containerd.js';
 import type { Store } from '../store/store.js';
 import { emit, layerReader, note, openOneArchive, type GlobalArgs } from './context.js';

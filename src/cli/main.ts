@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, exitCodeFor, LayerdigError } from '../errors.js';
 import { COMMANDS, type AnyCommand, type CommandEntry } from './commands/index.js';
@@ -61,17 +61,9 @@ function restoreDash(args: Record<string, unknown>): void {
   }
 }
 
-/** Run one command line; sets process.exitCode. The bin wrapper is the only caller that exits. */
-export async function main(argv = hideBin(process.argv)): Promise<void> {
-  let commands: AnyCommand[];
-  try {
-    commands = await commandsFor(argv);
-  } catch (err) {
-    // a chunk missing from a broken install: one line and exit 70, never a stack trace
-    process.exitCode = report(err);
-    return;
-  }
-  const cli = yargs(argv.map((t) => (t === '-' ? DASH : t)))
+/** The yargs program: every command, completion, the checks; usage errors thrown as LayerdigError. */
+function buildCli(argv: string[], commands: AnyCommand[]) {
+  const cli: Argv = yargs(argv.map((t) => (t === '-' ? DASH : t)))
     .scriptName('layerdig')
     // yargs' own messages are parsed into ours (usage.ts): never translated by $LANG
     .locale('en')
@@ -112,26 +104,44 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     // --help, --version and completion return instead of exiting, so the bin sees the command finish
     .exitProcess(false)
-    // yargs validates (strict options, required arguments, checks) just before it calls the
-    // handler, and calls this on a problem. A fail function that returns is taken as "handled":
-    // yargs then runs the handler anyway. Throwing is the only way to stop it, so every usage
-    // error stops here, in one place, before any command has read, judged or written anything.
-    .fail((msg, err) => {
-      // a handler's own error passes through; yargs' validation errors (YError, or a check's string) are usage
-      if (err && typeof err !== 'string' && err.name !== 'YError') throw err;
-      const y = cli as unknown as YargsInternals;
-      const command = y.getInternalMethods().getContext().commands[0] ?? null;
-      const opts = y.getOptions();
-      throw new LayerdigError('E_USAGE', usageMessage(msg ?? String(err ?? 'usage error'), {
-        argv,
-        commands: [...COMMANDS.map((c) => c.name), 'completion'],
-        command,
-        commandUsage: command === null ? null : COMMANDS.find((c) => c.name === command)?.command ?? command,
-        options: [...Object.keys(opts.key), ...Object.values(opts.alias).flat()],
-        aliases: opts.alias,
-        booleans: opts.boolean,
-      }));
-    });
+    .fail((msg, err) => usageFailure(cli, argv, msg, err));
+  return cli;
+}
+
+/**
+ * yargs validates (strict options, required arguments, checks) just before it calls the
+ * handler, and calls its fail function on a problem. A fail function that returns is taken as
+ * "handled": yargs then runs the handler anyway. Throwing is the only way to stop it, so every
+ * usage error stops here, in one place, before any command has read, judged or written anything.
+ */
+function usageFailure(cli: Argv, argv: string[], msg: string | null | undefined, err: unknown): never {
+  // a handler's own error passes through; yargs' validation errors (YError, or a check's string) are usage
+  if (err && typeof err !== 'string' && (err as Error).name !== 'YError') throw err;
+  const y = cli as unknown as YargsInternals;
+  const command = y.getInternalMethods().getContext().commands[0] ?? null;
+  const opts = y.getOptions();
+  throw new LayerdigError('E_USAGE', usageMessage(msg ?? String(err ?? 'usage error'), {
+    argv,
+    commands: [...COMMANDS.map((c) => c.name), 'completion'],
+    command,
+    commandUsage: command === null ? null : COMMANDS.find((c) => c.name === command)?.command ?? command,
+    options: [...Object.keys(opts.key), ...Object.values(opts.alias).flat()],
+    aliases: opts.alias,
+    booleans: opts.boolean,
+  }));
+}
+
+/** Run one command line; sets process.exitCode. The bin wrapper is the only caller that exits. */
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  let commands: AnyCommand[];
+  try {
+    commands = await commandsFor(argv);
+  } catch (err) {
+    // a chunk missing from a broken install: one line and exit 70, never a stack trace
+    process.exitCode = report(err);
+    return;
+  }
+  const cli = buildCli(argv, commands);
   resetOutcome();
   // yargs renders the command's whole help text after starting its handler, to show it should the
   // handler fail; ours never shows it (fail() above rethrows): skipping that saves start-up time

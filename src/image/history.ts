@@ -1,4 +1,4 @@
-import type { HistoryItem, RawHistory } from './model.js';
+import type { HistoryItem, Image, RawHistory } from './model.js';
 
 /**
  * Pair history with layers as Docker does: each entry without `empty_layer`
@@ -26,4 +26,9 @@ export function pairHistory(history: readonly RawHistory[], layerCount: number):
     out.push({ created: null, createdBy: '', comment: '(no history entry for this layer)', emptyLayer: false, layerIndex: next });
   }
   return out;
+}
+
+/** The build step (history `created_by`) that made layer `layerIndex` of an image. */
+export function stepOf(img: Image, layerIndex: number): string {
+  return img.history.find((h) => h.layerIndex === layerIndex)?.createdBy ?? '';
 }

@@ -7,7 +7,7 @@ import { layerFileName, reassemble, tarSplitEntries, type ReassemblyProblem } fr
 /** Bytes of a compressed data-root's layer files held in memory at once (see batchedFiles). */
 const BATCH_BYTES = 64 * 1024 * 1024;
 import { copyDiffTar, walkDir, walkLayerDir } from './dir-walk.js';
-import { copyChanges } from '../analysis/container-changes.js';
+import { copyChanges } from './container-changes.js';
 
 /**
  * A layer that is a directory (an image store's unpacked layer), not a blob.

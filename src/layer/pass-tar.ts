@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type tarStream from 'tar-stream';
-import { tarExtract } from './tar-stream.js';
+import { tarExtract } from '../store/tar-stream.js';
 import { LayerdigError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { diffSizeOf, type LayerEntry } from './entry.js';

@@ -13,7 +13,7 @@
  * xattr values stay byte-exact (pax.ts), like the tar-stream path with the
  * patched decoder.
  */
-import { decodePaxRecords } from './pax.js';
+import { decodePaxRecords } from '../store/pax.js';
 
 export interface WalkHeader {
   name: string;

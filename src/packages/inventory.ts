@@ -2,7 +2,7 @@ import type { Archive } from '../app/archive.js';
 import type { LayerReader } from '../layer/reader.js';
 import { loadImages } from '../app/load.js';
 import { LayerdigError } from '../errors.js';
-import { stepOf } from '../report/packages.js';
+import { stepOf } from '../image/history.js';
 import type { Ecosystem } from './version.js';
 import { scanPackages } from './scan.js';
 import { attribute } from './attribution.js';

@@ -1,4 +1,4 @@
-import { loadSqlite } from '../catalog/sqlite.js';
+import { loadSqlite } from '../sqlite.js';
 import { LayerdigError } from '../errors.js';
 import type { Package } from './model.js';
 import { parseRpmHeader } from './rpm-header.js';

@@ -6,11 +6,9 @@ import { ellipsis, humanSize } from './text.js';
 import { table } from './table.js';
 import type { UnownedFile } from '../packages/unowned.js';
 import { diffSummary, type PackageDiff } from '../packages/compare.js';
+import { stepOf } from '../image/history.js';
 
 /** The history step (created_by) that made each layer, '' when none says. */
-export function stepOf(img: Image, layerIndex: number): string {
-  return img.history.find((h) => h.layerIndex === layerIndex)?.createdBy ?? '';
-}
 
 export function packagesReport(img: Image, databases: string[], a: Attribution, withHistory: boolean) {
   const layerRef = (k: number) => ({ layerIndex: k, diffId: img.layers[k]!.diffId, step: stepOf(img, k) });

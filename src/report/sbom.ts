@@ -3,7 +3,7 @@ import type { Image } from '../image/model.js';
 import type { Attribution, AttributedPackage } from '../packages/attribution.js';
 import { purl, type Distro } from '../packages/purl.js';
 import { imageNames } from '../image/select.js';
-import { stepOf } from './packages.js';
+import { stepOf } from '../image/history.js';
 
 /**
  * SBOMs of an image's packages: SPDX 2.3 JSON and CycloneDX 1.5 JSON, each

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type tarStream from 'tar-stream';
-import { tarExtract } from '../layer/tar-stream.js';
+import { tarExtract } from './tar-stream.js';
 import { badArchive, LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
 import { decompressor, READ_CHUNK, type Compression } from '../compression/index.js';

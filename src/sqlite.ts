@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { LayerdigError } from '../errors.js';
+import { LayerdigError } from './errors.js';
 
 /**
  * The part of better-sqlite3's API the catalog uses. better-sqlite3 is an
