@@ -35,10 +35,43 @@ interface Fixture {
   recordedDiffIds?: () => Set<string>;
 }
 
-/** archdocs moves test/fixtures/* under fixtures/: take whichever exists. */
 function fixturePath(rel: string): string {
-  for (const root of ['fixtures', 'test/fixtures']) if (existsSync(join(ROOT, root, rel))) return join(ROOT, root, rel);
-  throw new Error(`fixture ${rel} is in neither fixtures/ nor test/fixtures/`);
+  const p = join(ROOT, 'fixtures', rel);
+  if (!existsSync(p)) throw new Error(`fixture ${rel} is not in fixtures/`);
+  return p;
+}
+
+/**
+ * The containerd root as containerd left it before make.sh removed one layer blob on purpose
+ * (a test of its own): the blob put back from the docker save it was imported from — its
+ * bytes are that layer.tar, its name their sha256 — and the root packed again by GNU tar.
+ */
+function healthyContainerdRoot(): string {
+  const dir = tempDir();
+  const root = join(dir, 'root');
+  const sh = (cmd: string) => {
+    const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const hex = readFileSync(fixturePath('containerd/truth.removed-blob.txt'), 'utf8').trim();
+  const save = fixturePath('real/app2/app2.docker-archive.tar');
+  const member = sh(`tar -tf '${save}'`).split('\n').find((m) => m === `blobs/sha256/${hex}` || m === `${hex}/layer.tar` || m === `${hex}.tar`);
+  if (!member) throw new Error(`${hex} is not a member of ${save}`);
+  sh(`mkdir '${root}' && tar --xattrs --xattrs-include='*' --numeric-owner -xzf '${fixturePath('containerd/containerd-root.tar.gz')}' -C '${root}'`);
+  sh(`tar -xOf '${save}' '${member}' > '${root}/io.containerd.content.v1.content/blobs/sha256/${hex}'`);
+  if (sh(`sha256sum '${root}/io.containerd.content.v1.content/blobs/sha256/${hex}'`).split(' ')[0] !== hex) throw new Error('the restored blob does not hash to its name');
+  const out = join(dir, 'containerd-root.tar.gz');
+  sh(`tar --xattrs --xattrs-include='*' --numeric-owner -C '${root}' -czf '${out}' . && rm -rf '${root}'`);
+  return out;
+}
+
+/** The diffIDs podman inspect recorded for a containers-storage fixture's images. */
+function podmanDiffIds(truth: string): () => Set<string> {
+  return () => {
+    const inspect = JSON.parse(readFileSync(fixturePath(truth), 'utf8')) as { RootFS: { Layers: string[] } }[];
+    return new Set(inspect.flatMap((i) => i.RootFS.Layers));
+  };
 }
 
 /** A pre-1.10 `docker save` (repositories + <id>/json + <id>/layer.tar), written here per the v1 layout. */
@@ -69,6 +102,9 @@ const CONFORMANCE: Record<string, Fixture> = {
       return new Set(inspect.flatMap((i) => i.RootFS.Layers));
     },
   },
+  containerd: { path: healthyContainerdRoot },
+  'containers-storage': { path: () => fixturePath('containers-storage/overlay.tar.gz'), recordedDiffIds: podmanDiffIds('containers-storage/overlay.truth/image-inspect.json') },
+  'registry-storage': { path: () => fixturePath('registry/registry.tar.gz') },
 };
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -147,8 +183,8 @@ describe('conformance: every format passes one oracle', () => {
     const r = await runInProcess(['images', p]);
     expect(r.code).toBe(3);
     for (const f of FORMATS) expect(r.stderr).toContain(f.describe);
-    // the words by hand, as they read before the formats said them themselves
-    expect(r.stderr).toContain(`${p}: not a container image archive (no manifest.json, index.json, repositories or image/<driver>/repositories.json)`);
+    // the words by hand: each layout's and each image store's marker file
+    expect(r.stderr).toContain(`${p}: not a container image archive (no manifest.json, index.json, repositories, image/<driver>/repositories.json, io.containerd.metadata.v1.bolt/meta.db, <driver>-images/images.json or docker/registry/v2)`);
   });
 
   describe.each(FORMATS.map((f) => f.name).filter((n) => n in CONFORMANCE))('%s', (name) => {
