@@ -163,8 +163,15 @@ export function audit(input: AuditInput): Finding[] {
 
   // ---- the final filesystem
   for (const [path, node] of ov.final) finalChecks(path, node, add, sizeOf);
+  hiddenChecks(layers, ov, lookup, add, sizeOf);
+  configChecks(input, add);
+  return sortFindings(findings);
+}
 
-  // ---- what later layers hid: deleted, overwritten, or stated twice in one layer
+type SizeOf = (e: LayerEntry, k: number) => number;
+
+/** What later layers hid: deleted, overwritten, or stated twice in one layer — still in the image's bytes. */
+function hiddenChecks(layers: AuditInput['layers'], ov: Overlay, lookup: Lookup, add: Add, sizeOf: SizeOf): void {
   const recoverable = (path: string, e: LayerEntry, holder: number, deleted: boolean, how: string): void => {
     const size = sizeOf(e, holder);
     const secret = secretKind(path);
@@ -175,34 +182,11 @@ export function audit(input: AuditInput): Finding[] {
     const rule: RuleId = secret && size > 0 ? 'recoverable-secret' : deleted ? 'recoverable-deleted' : 'recoverable-overwritten';
     add(rule, path, holder, `${what} in layer ${holder}, ${how}${rule === 'recoverable-secret' ? `; ${secretWhat(secret!)}` : ''}`);
   };
-
-  /** which marker of layer k hid `path`: its own whiteout, an ancestor's, an opaque directory, a type change */
-  const deletionCause = (path: string, cause: PathChange['cause'], k: number): string => {
-    const covers = (p: string) => path === p || p === '' || path.startsWith(`${p}/`);
-    if (cause === 'whiteout' || cause === 'opaque') {
-      let best: string | null = null;
-      for (const e of layers[k]!) {
-        const p = cause === 'whiteout' ? e.whiteout : e.opaque;
-        if (p !== undefined && covers(p) && (best === null || p.length > best.length)) best = p;
-      }
-      if (cause === 'opaque') return `opaque directory ${best === null || best === '' ? '/' : best}`;
-      return best === null || best === path ? 'whiteout' : `whiteout of ${best}`;
-    }
-    // a type change: a directory above became a file, or this file made way for a directory
-    const parts = path.split('/');
-    for (let i = parts.length - 1; i >= 1; i--) {
-      const a = parts.slice(0, i).join('/');
-      const e = lookup(a, k);
-      if (e && e.type !== 'dir' && layers[k]!.includes(e)) return `${a} became a ${e.type === 'file' ? 'file' : e.type}`;
-    }
-    return 'replaced by a directory';
-  };
-
   ov.changes.forEach((changes, k) => {
     for (const c of changes) {
       if (c.change === 'added' || !c.before || c.before.implicit || c.before.entry.type === 'dir') continue;
       if (c.change === 'deleted') {
-        recoverable(c.path, c.before.entry, c.before.layerIndex, true, `deleted by layer ${k} (${deletionCause(c.path, c.cause, k)})`);
+        recoverable(c.path, c.before.entry, c.before.layerIndex, true, `deleted by layer ${k} (${deletionCause(layers, lookup, c.path, c.cause, k)})`);
       } else {
         recoverable(c.path, c.before.entry, c.before.layerIndex, false,
           c.entry?.type === 'dir' ? `replaced by a directory in layer ${k}` : `overwritten by layer ${k}`);
@@ -213,8 +197,32 @@ export function audit(input: AuditInput): Finding[] {
     if (s.entry.type === 'dir') continue;
     recoverable(s.entry.path, s.entry, s.layerIndex, false, `stated again later in layer ${s.layerIndex}: this copy is never visible`);
   }
+}
 
-  // ---- config
+/** which marker of layer k hid `path`: its own whiteout, an ancestor's, an opaque directory, a type change */
+function deletionCause(layers: AuditInput['layers'], lookup: Lookup, path: string, cause: PathChange['cause'], k: number): string {
+  const covers = (p: string) => path === p || p === '' || path.startsWith(`${p}/`);
+  if (cause === 'whiteout' || cause === 'opaque') {
+    let best: string | null = null;
+    for (const e of layers[k]!) {
+      const p = cause === 'whiteout' ? e.whiteout : e.opaque;
+      if (p !== undefined && covers(p) && (best === null || p.length > best.length)) best = p;
+    }
+    if (cause === 'opaque') return `opaque directory ${best === null || best === '' ? '/' : best}`;
+    return best === null || best === path ? 'whiteout' : `whiteout of ${best}`;
+  }
+  // a type change: a directory above became a file, or this file made way for a directory
+  const parts = path.split('/');
+  for (let i = parts.length - 1; i >= 1; i--) {
+    const a = parts.slice(0, i).join('/');
+    const e = lookup(a, k);
+    if (e && e.type !== 'dir' && layers[k]!.includes(e)) return `${a} became a ${e.type === 'file' ? 'file' : e.type}`;
+  }
+  return 'replaced by a directory';
+}
+
+/** The config: the user it runs as, secrets in Env and build arguments, exposed ports. */
+function configChecks(input: AuditInput, add: Add): void {
   const cfg = input.config ?? {};
   const user = typeof cfg.User === 'string' ? cfg.User.trim() : '';
   if (runsAsRoot(user)) add('runs-as-root', null, null, user === '' ? 'User is not set: the container runs as root' : `User is "${user}"`);
@@ -235,8 +243,6 @@ export function audit(input: AuditInput): Finding[] {
   if (cfg.ExposedPorts && typeof cfg.ExposedPorts === 'object') {
     for (const port of Object.keys(cfg.ExposedPorts).sort(comparePorts)) add('exposed-port', null, null, `ExposedPorts ${port}`);
   }
-
-  return sortFindings(findings);
 }
 
 /**

@@ -148,16 +148,10 @@ export class CompressedTarStore implements Store {
         const bodySize = header.type === 'directory' ? 0 : header.size ?? 0;
         if (typeof at === 'number') tarEnd = Math.max(tarEnd, at + Math.ceil(bodySize / 512) * 512);
         const m = toMember(name, header);
-        if (record && name !== '') {
-          if (this.byName.has(name)) this.duplicates.push(name);
-          if (unsafeMemberName(header.name)) this.unsafeNames.push(header.name);
-          this.byName.set(name, m);
-          this.order.push(m);
-          this.winner.set(name, ordinal);
-          if (this.order.length > limits().maxMembers) {
-            stop(new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members (a safety limit; raise --max-members)`));
-            return;
-          }
+        const tooMany = record && name !== '' ? this.recordMember(name, header.name, m, ordinal) : null;
+        if (tooMany) {
+          stop(tooMany);
+          return;
         }
         // a name that occurs twice is read from its last occurrence, as extraction would leave it
         const use = m.type === 'file' && (!wanted || (wanted.has(name) && this.winner.get(name) === ordinal));
@@ -204,6 +198,17 @@ export class CompressedTarStore implements Store {
     } catch (e) {
       throw this.failure(own ?? e, current === '(start of archive)' ? undefined : current, { read: inBytes(), out, first });
     }
+  }
+
+  /** The loading pass notes every member; a name met again is read from its last occurrence, as extraction would leave it. */
+  private recordMember(name: string, rawName: string, m: Member, ordinal: number): LayerdigError | null {
+    if (this.byName.has(name)) this.duplicates.push(name);
+    if (unsafeMemberName(rawName)) this.unsafeNames.push(rawName);
+    this.byName.set(name, m);
+    this.order.push(m);
+    this.winner.set(name, ordinal);
+    if (this.order.length <= limits().maxMembers) return null;
+    return new LayerdigError('E_LIMIT', `${this.path}: more than ${limits().maxMembers} members (a safety limit; raise --max-members)`);
   }
 
   /** Why a pass failed, in one sentence naming the member it was in (none: before the first). */
