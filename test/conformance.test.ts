@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORMATS } from '../src/format/formats.js';
 import { ROOT, runInProcess } from './helpers/cli.js';
-import { json, tarBuffer, twoLayers } from './helpers/synth.js';
+import { dockerV1Tar, tarBuffer, twoLayers } from './helpers/synth.js';
 import { tempDir } from './helpers/tmp.js';
 
 /**
@@ -76,15 +76,7 @@ function podmanDiffIds(truth: string): () => Set<string> {
 
 /** A pre-1.10 `docker save` (repositories + <id>/json + <id>/layer.tar), written here per the v1 layout. */
 async function dockerV1Archive(): Promise<string> {
-  const L = await twoLayers();
-  const [a, b] = ['1'.repeat(64), '2'.repeat(64)];
-  const tar = await tarBuffer([
-    { name: `${a}/json`, body: json({ id: a, created: '2015-01-01T00:00:00Z', container_config: { Cmd: ['/bin/sh', '-c', '#(nop) ADD base'] } }) },
-    { name: `${a}/layer.tar`, body: L.layers[0]! },
-    { name: `${b}/json`, body: json({ id: b, parent: a, created: '2015-01-02T00:00:00Z', os: 'linux', architecture: 'amd64', container_config: { Cmd: ['/bin/sh', '-c', 'make'] } }) },
-    { name: `${b}/layer.tar`, body: L.layers[1]! },
-    { name: 'repositories', body: json({ 'old/app': { v1: b } }) },
-  ]);
+  const tar = await dockerV1Tar((await twoLayers()).layers);
   const p = join(tempDir(), 'v1.tar');
   writeFileSync(p, tar);
   return p;

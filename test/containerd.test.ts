@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
 import { readMetaDb, readSnapshotterDb } from '../src/format/containerd-meta.js';
 import { BoltDb } from '../src/store/bbolt.js';
+import { unpackStore } from './helpers/stores.js';
 
 /**
  * A containerd 1.6 root read offline, against what containerd's own client
@@ -36,8 +37,7 @@ beforeAll(() => {
   execFileSync('sh', ['-c', `gzip -dc "${TGZ}" > "${plain}"`]);
   inputs.push({ kind: 'tar', path: plain });
   if (isRoot) {
-    execFileSync('mkdir', [dirCopy]);
-    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', TGZ, '-C', dirCopy]);
+    unpackStore(TGZ, dirCopy);
     inputs.push({ kind: 'dir', path: dirCopy });
     // a tar of `/`: the root below var/lib/containerd/ (symlink targets left as they are)
     const prefixed = join(tmp, 'slash.tar.gz');

@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
+import { unpackStore } from './helpers/stores.js';
 
 /**
  * A podman/buildah containers-storage read offline, against what podman itself
@@ -34,16 +35,14 @@ beforeAll(() => {
     if (isRoot) {
       // whiteouts are 0/0 character devices and opaque directories trusted.* xattrs: extracting them needs root
       const dir = join(tmp, `${d}.dir`);
-      execFileSync('mkdir', [dir]);
-      execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', tgz, '-C', dir]);
+      unpackStore(tgz, dir);
       inputs.push({ driver: d, kind: 'dir', path: dir });
     }
   }
   inputs.push({ driver: 'overlay', kind: 'rootless tar', path: join(DIR, 'overlay-rootless.tar.gz') });
   if (isRoot) {
     const dir = join(tmp, 'rootless.dir');
-    execFileSync('mkdir', [dir]);
-    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', join(DIR, 'overlay-rootless.tar.gz'), '-C', dir]);
+    unpackStore(join(DIR, 'overlay-rootless.tar.gz'), dir);
     inputs.push({ driver: 'overlay', kind: 'rootless dir', path: dir });
   }
 });

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
+import { unpackStore } from './helpers/stores.js';
 
 /**
  * A Docker data-root read offline, against what the daemon itself said while
@@ -33,8 +34,7 @@ beforeAll(() => {
     if (isRoot) {
       // device nodes (overlay2 whiteouts) and trusted.* xattrs need root to extract
       const dir = join(tmp, `${d}.dir`);
-      execFileSync('mkdir', [dir]);
-      execFileSync('tar', ['--xattrs', "--xattrs-include=*", '--numeric-owner', '-xzf', tgz, '-C', dir]);
+      unpackStore(tgz, dir);
       inputs.push({ driver: d, kind: 'dir', path: dir });
     }
   }
@@ -194,7 +194,7 @@ describe.each(DRIVERS)('containers of data-root %s', (driver) => {
     const dir = join(tmp, `${driver}.dropped`);
     execFileSync('mkdir', [dir]);
     try {
-      execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', join(DIR, `${driver}.tar.gz`), '-C', dir]);
+      unpackStore(join(DIR, `${driver}.tar.gz`), dir);
       const p = ps().find((x) => x.Names === 'changed')!;
       const mount = readFileSync(join(dir, 'image', driver, 'layerdb', 'mounts', p.ID, 'mount-id'), 'utf8').trim();
       const rw = driver === 'vfs' ? join(dir, 'vfs', 'dir', mount) : join(dir, 'overlay2', mount, 'diff');
@@ -239,7 +239,7 @@ describe.each(DRIVERS)('verify on data-root %s', (driver) => {
     const dir = join(tmp, `${driver}.tampered`);
     execFileSync('mkdir', [dir]);
     try {
-      execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', join(DIR, `${driver}.tar.gz`), '-C', dir]);
+      unpackStore(join(DIR, `${driver}.tar.gz`), dir);
       // the base layer's usr/bin/hello, found through the daemon's own records (layerdb cache-id)
       const chain = inspect(driver).find((im) => im.RepoTags.includes('localhost/rw/base:1.0'))!.RootFS.Layers[0]!.slice(7);
       const cache = readFileSync(join(dir, 'image', driver, 'layerdb', 'sha256', chain, 'cache-id'), 'utf8').trim();
@@ -278,7 +278,7 @@ it.skipIf(!isRoot)('a layer without tar-split.json.gz: said so, listed from its 
   const dir = join(tmp, 'no-tar-split');
   execFileSync('mkdir', [dir]);
   try {
-    execFileSync('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '-xzf', join(DIR, 'overlay2.tar.gz'), '-C', dir]);
+    unpackStore(join(DIR, 'overlay2.tar.gz'), dir);
     const img = inspect('overlay2').find((i) => i.RepoTags.includes('layerdig/app:latest'))!;
     // layer 6 (the symlink step): chainID by the OCI formula, from the daemon's diffIDs
     const { chainIds } = await import('../src/image/chain.js');

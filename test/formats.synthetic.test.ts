@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { run, runJson } from './helpers/cli.js';
-import { config, gz, hex, json, sha, tarBuffer, tempDir, twoLayers, writeTree } from './helpers/synth.js';
+import { config, dockerV1Tar, gz, hex, json, sha, tarBuffer, tempDir, twoLayers, writeTree } from './helpers/synth.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -154,14 +154,7 @@ describe('skopeo dir:', () => {
 
 describe('docker save archives', () => {
   it('pre-1.10 (repositories + <id>/json parent chain): diffIDs computed by hashing', async () => {
-    const [a, b] = ['1'.repeat(64), '2'.repeat(64)];
-    const tar = await tarBuffer([
-      { name: `${a}/json`, body: json({ id: a, created: '2015-01-01T00:00:00Z', container_config: { Cmd: ['/bin/sh', '-c', '#(nop) ADD base'] } }) },
-      { name: `${a}/layer.tar`, body: L.layers[0]! },
-      { name: `${b}/json`, body: json({ id: b, parent: a, created: '2015-01-02T00:00:00Z', os: 'linux', architecture: 'amd64', container_config: { Cmd: ['/bin/sh', '-c', 'make'] } }) },
-      { name: `${b}/layer.tar`, body: L.layers[1]! },
-      { name: 'repositories', body: json({ 'old/app': { v1: b } }) },
-    ]);
+    const tar = await dockerV1Tar(L.layers);
     const p = join(tempDir(), 'v1.tar');
     writeFileSync(p, tar);
     const [doc] = runJson<LayersDoc[]>(['layers', p, '--no-trunc']);

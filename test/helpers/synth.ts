@@ -71,3 +71,15 @@ export async function twoLayers(): Promise<{ layers: Buffer[]; diffIds: string[]
   const l2 = await tarBuffer([{ name: 'app/', type: 'directory' }, { name: 'app/run.sh', body: '#!/bin/sh\necho hi\n', mode: 0o755 }]);
   return { layers: [l1, l2], diffIds: [sha(l1), sha(l2)] };
 }
+
+/** A pre-1.10 `docker save` of two layers (repositories + <id>/json parent chain + <id>/layer.tar), per the v1 layout. */
+export async function dockerV1Tar(layers: Buffer[]): Promise<Buffer> {
+  const [a, b] = ['1'.repeat(64), '2'.repeat(64)];
+  return tarBuffer([
+    { name: `${a}/json`, body: json({ id: a, created: '2015-01-01T00:00:00Z', container_config: { Cmd: ['/bin/sh', '-c', '#(nop) ADD base'] } }) },
+    { name: `${a}/layer.tar`, body: layers[0]! },
+    { name: `${b}/json`, body: json({ id: b, parent: a, created: '2015-01-02T00:00:00Z', os: 'linux', architecture: 'amd64', container_config: { Cmd: ['/bin/sh', '-c', 'make'] } }) },
+    { name: `${b}/layer.tar`, body: layers[1]! },
+    { name: 'repositories', body: json({ 'old/app': { v1: b } }) },
+  ]);
+}
