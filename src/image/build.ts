@@ -2,7 +2,7 @@ import { isDigest, type Digest } from '../digest.js';
 import { badArchive, errorAt } from '../errors.js';
 import { chainIds } from './chain.js';
 import { pairHistory } from './history.js';
-import type { Image, ImageSource, Layer, Platform, RawConfig } from './model.js';
+import type { Image, ImageSource, Layer, Platform, RawConfig, StoreRecords } from './model.js';
 
 /** The config's `rootfs.diff_ids`, validated. */
 export function configDiffIds(config: RawConfig, archive: string, member: string): Digest[] {
@@ -69,12 +69,7 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     layers,
     history,
     notes: src.notes,
-    ...(src.buildSteps ? { buildSteps: src.buildSteps } : {}),
-    ...(src.lastTagTime !== undefined ? { lastTagTime: src.lastTagTime } : {}),
-    ...(src.namespace !== undefined ? { namespace: src.namespace } : {}),
-    ...(src.storeMetadataSize !== undefined ? { storeMetadataSize: src.storeMetadataSize } : {}),
-    ...(src.historyImages && src.historyImages.length === history.length ? { historyImages: src.historyImages } : {}),
-    ...(src.repository !== undefined ? { repository: src.repository } : {}),
+    ...storeRecords(src, history.length),
     ...(src.declared ? {
       declared: {
         ...src.declared,
@@ -84,4 +79,16 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
       },
     } : {}),
   };
+}
+
+/** The image store's own records, those it gave (a per-history list only when it pairs with the history). */
+function storeRecords(src: StoreRecords, historyLength: number): StoreRecords {
+  const out: StoreRecords = {};
+  if (src.buildSteps) out.buildSteps = src.buildSteps;
+  if (src.lastTagTime !== undefined) out.lastTagTime = src.lastTagTime;
+  if (src.namespace !== undefined) out.namespace = src.namespace;
+  if (src.storeMetadataSize !== undefined) out.storeMetadataSize = src.storeMetadataSize;
+  if (src.historyImages && src.historyImages.length === historyLength) out.historyImages = src.historyImages;
+  if (src.repository !== undefined) out.repository = src.repository;
+  return out;
 }

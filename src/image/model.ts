@@ -188,7 +188,23 @@ export function emptyArchiveDeclared(): ArchiveDeclared {
 }
 
 /** The minimal core a format yields per image; everything else is derived (image/build.ts). */
-export interface ImageSource {
+/** What an image store (not an archive) records about an image, carried from ImageSource to Image as is. */
+export interface StoreRecords {
+  /** local images along the build-parent chain, newest (this image) first: a Docker data-root's intermediate images (`docker history` shows them) */
+  buildSteps?: Digest[];
+  /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
+  lastTagTime?: string;
+  /** the containerd namespace the image is named in (`moby`, `k8s.io`, …) */
+  namespace?: string;
+  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
+  storeMetadataSize?: number;
+  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
+  historyImages?: (Digest | null)[];
+  /** the repository an untagged image belongs to (a registry's untagged manifest): shown under REPOSITORY, TAG <none> */
+  repository?: string;
+}
+
+export interface ImageSource extends StoreRecords {
   archive: string;
   format: FormatName;
   /** digest of the config bytes, computed from them = image ID */
@@ -212,18 +228,6 @@ export interface ImageSource {
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
   declared?: Declared;
-  /** local images along the build-parent chain, newest (this image) first: a Docker data-root's intermediate images */
-  buildSteps?: Digest[];
-  /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
-  lastTagTime?: string;
-  /** the containerd namespace the image is named in (`moby`, `k8s.io`, …) */
-  namespace?: string;
-  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
-  storeMetadataSize?: number;
-  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
-  historyImages?: (Digest | null)[];
-  /** the repository an untagged image belongs to (a registry's untagged manifest): shown under REPOSITORY, TAG <none> */
-  repository?: string;
 }
 
 export interface Layer {
@@ -256,7 +260,7 @@ export interface HistoryItem {
   layerIndex: number | null;
 }
 
-export interface Image {
+export interface Image extends StoreRecords {
   archive: string;
   format: FormatName;
   id: Digest;
@@ -274,18 +278,6 @@ export interface Image {
   notes: string[];
   /** digests and sizes the image's documents declare, for `verify` */
   declared?: ImageDeclared;
-  /** local images along the build-parent chain, newest (this image) first (`docker history` shows them) */
-  buildSteps?: Digest[];
-  /** an image store's record of when the image was last tagged (docker inspect's Metadata.LastTagTime) */
-  lastTagTime?: string;
-  /** the containerd namespace the image is named in */
-  namespace?: string;
-  /** bytes an image store counts in the image's size besides its layers (containers-storage: its big-data items) */
-  storeMetadataSize?: number;
-  /** an image store's local image per config history entry, oldest first (podman history: the image whose top layer an entry's layer is) */
-  historyImages?: (Digest | null)[];
-  /** the repository an untagged image belongs to (a registry's untagged manifest) */
-  repository?: string;
 }
 
 export function platformString(p: Platform): string {
