@@ -142,8 +142,8 @@ async function recordArchive(
     await ar.store.each([...todo.keys()], async (member, body) => {
       const l = todo.get(member)!;
       const listing = await readLayer(body, { where: l.storage });
-      // a layer read from an unpacked directory (no tar-split) cannot hash to its diffID: its listing is what every other command reads for it
-      if (listing.diffId !== l.diffId && !l.fromDirectory) {
+      // a layer written from an unpacked directory (no tar-split) cannot hash to its diffID: its listing is what every other command reads for it
+      if (listing.diffId !== l.diffId && !ar.store.diffIdUnchecked?.(l.member)) {
         opts.onNote?.(`${l.storage}: layer ${l.index} hashes to ${listing.diffId}, not its diffID ${l.diffId}: its listing is not recorded`);
         return;
       }

@@ -184,7 +184,7 @@ async function imageFromEntry(view: ContainerdStore, rec: CtrImage, e: OciManife
     view.add(member, { kind: 'walk', dir: snap.dir, whiteouts: snap.snapshotter === 'overlayfs' ? 'overlay' : 'none' });
     notes.push(`namespace ${rec.namespace}: layer blob ${shortId(l.digest)} is not in the content store: read from its snapshot ${snap.snapshot.id} (${view.base.storage(snap.dir)}); a layer read from a directory cannot be checked against its diffID (containerd keeps no tar-split)`);
     // referenced as itself: the blob's name is no claim about these bytes
-    layers.push({ member, referencedAs: member, digest: l.digest, declaredSize: l.size, mediaType: l.mediaType, size: Math.max(l.size, 0), compression: 'none', fromDirectory: true });
+    layers.push({ member, referencedAs: member, digest: l.digest, declaredSize: l.size, mediaType: l.mediaType, size: Math.max(l.size, 0), compression: 'none' });
   }
   return {
     archive: view.path, format: 'containerd', configDigest: cfg.digest, configMember: cfg.member, config: cfg.config,

@@ -50,7 +50,6 @@ export function buildImage(src: ImageSource, diffIds: readonly Digest[], storage
     ...(l.source ? { source: l.source } : {}),
     ...(l.cacheId ? { cacheId: l.cacheId } : {}),
     ...(l.recordedSize !== undefined ? { recordedSize: l.recordedSize } : {}),
-    ...(l.fromDirectory ? { fromDirectory: true as const } : {}),
   }));
   const rawHistory = Array.isArray(src.config.history) ? src.config.history : src.v1History ?? [];
   const history = pairHistory(rawHistory, layers.length);

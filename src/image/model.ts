@@ -58,8 +58,6 @@ export interface LayerSource {
   recordedSize?: number;
   /** a legacy save's `LayerSources` entry: where the layer came from, not the member stored here */
   source?: SourceDescriptor;
-  /** the layer is a tar written from an unpacked directory (no blob, no tar-split): its digest and diffID cannot be checked */
-  fromDirectory?: true;
 }
 
 /**
@@ -247,8 +245,6 @@ export interface Layer {
   cacheId?: string;
   /** the engine's own DiffSize record, when the input keeps one (a Docker data-root) */
   recordedSize?: number;
-  /** written from an unpacked directory (a containerd snapshot whose blob is gone): digest and diffID cannot be checked */
-  fromDirectory?: true;
 }
 
 export interface HistoryItem {

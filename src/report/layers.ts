@@ -32,8 +32,8 @@ export function layersReport(img: Image, listings: (LayerListing | null)[], unch
         source: l.source ?? null,
         ...(l.cacheId ? { cacheId: l.cacheId } : {}),
         // a tar written from a directory walk is not the bytes that were hashed: nothing to compare (null)
-        ...(c && (l.fromDirectory || unchecked(l.member)) ? { diffIdVerified: null, digestVerified: null } : {}),
-        ...(c && !(l.fromDirectory || unchecked(l.member)) ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
+        ...(c && unchecked(l.member) ? { diffIdVerified: null, digestVerified: null } : {}),
+        ...(c && !unchecked(l.member) ? { diffIdVerified: c.diffId === l.diffId, digestVerified: l.digest ? c.digest === l.digest : null } : {}),
       };
     }),
   };
