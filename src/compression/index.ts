@@ -60,3 +60,11 @@ export function decompressor(c: Exclude<Compression, 'none'>, gzip: GzipBackend 
   }
   return zstdDecompressor();
 }
+
+/** A failure while decompressing or reading a layer, in the words every layer pass uses. */
+export function decompressionMessage(e: unknown, c: Compression | undefined): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/unexpected end of file/i.test(msg)) return `truncated ${c ?? ''} data (${msg})`.replace('  ', ' ');
+  if (c && c !== 'none') return `cannot decompress ${c} data (${msg})`;
+  return msg;
+}

@@ -98,7 +98,7 @@ function napiFactory(): Factory | null {
 
 /** zstd's last stderr line, in the words zlib uses for the same failure */
 function zstdMessage(line: string, code: number | null, signal: string | null): string {
-  const msg = line.replace(/^zstd: /, '').replace(/\/\*stdin\*\\ ?: /, '').replace(/^Read error \(\d+\) : /, '') || `zstd exited with ${code ?? signal}`;
+  const msg = line.replace(/^zstd: /, '').replace(/\/\*stdin\*\\ ?: /, '').replace(/^(Read|Decoding) error \(\d+\) : /, '') || `zstd exited with ${code ?? signal}`;
   return /premature end|truncated/i.test(msg) ? 'unexpected end of file' : msg;
 }
 

@@ -2,7 +2,7 @@ import { Readable, type Transform } from 'node:stream';
 import { Sha256Count, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { limits } from '../limits.js';
-import { decompressor, gzipBackendFor, sniffCompression, type Compression, type GzipBackend } from '../compression/index.js';
+import { decompressionMessage, decompressor, gzipBackendFor, sniffCompression, type Compression, type GzipBackend } from '../compression/index.js';
 import type { LayerEntry } from './entry.js';
 import { HandOff, type Taken } from './hand-off.js';
 import { bombCheck, type PassLimits } from './pass-limits.js';
@@ -134,7 +134,7 @@ function pass(blob: Readable, opts: PassSettings, drainBlob: boolean): Promise<S
 
     const fail = (e: unknown) => {
       if (st.failed) return;
-      st.failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, st.compression)}`);
+      st.failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${decompressionMessage(e, st.compression)}`);
       inflate?.destroy();
       tar?.destroy();
       if (!drainBlob) {
@@ -259,7 +259,7 @@ function readBlob(blob: Readable, st: PassState, opts: PassSettings, drainBlob: 
       return;
     }
     if (drainBlob) {
-      st.failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${describe(e, st.compression)}`);
+      st.failed = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${decompressionMessage(e, st.compression)}`);
       p.destroy();
       p.resolve(st.failure(null));
       return;
@@ -294,11 +294,4 @@ function readBlob(blob: Readable, st: PassState, opts: PassSettings, drainBlob: 
     }
     p.end();
   });
-}
-
-function describe(e: unknown, c: Compression | undefined): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  if (/unexpected end of file/i.test(msg)) return `truncated ${c ?? ''} data (${msg})`.replace('  ', ' ');
-  if (c && c !== 'none') return `cannot decompress ${c} data (${msg})`;
-  return msg;
 }

@@ -5,6 +5,9 @@ import type { Image, Layer } from '../image/model.js';
 import { readLayer, type EntryVisitor, type LayerListing } from './pass.js';
 import { defaultJobs, LayerPool, workersAvailable } from './pool.js';
 import { fileRange } from './file-range.js';
+import { listRange, workHint } from './range-pass.js';
+import { hasSyncInflater } from '../compression/sync.js';
+import { limits } from '../limits.js';
 
 export interface LayerRef {
   store: Store;
@@ -87,9 +90,9 @@ export class LayerReader {
     if (this.jobs !== undefined && this.jobs > 0) return Math.min(this.jobs, layers.length);
     const bytes = layers.reduce((s, l) => s + l.compressedSize, 0);
     if (bytes < WORKER_MIN_BYTES) return 1;
-    // a compressed layer's pass already keeps two cores busy (the inflater: zlib's thread pool or the
-    // igzip/zstd child, and this thread hashing and listing): one lane per two cores (README "Performance")
-    const perLane = layers.some((l) => l.compression !== 'none') ? 2 : 1;
+    // a layer read synchronously (range-pass.ts) keeps one core busy; a streamed compressed layer keeps two
+    // (the inflater: zlib's thread pool or the igzip/zstd child, and this thread hashing and listing)
+    const perLane = layers.some((l) => !hasSyncInflater(l.compression)) ? 2 : 1;
     return Math.max(1, Math.min(Math.floor(defaultJobs() / perLane), layers.length));
   }
 
@@ -128,10 +131,12 @@ export class LayerReader {
   private async prefetchParallel(store: Store, layers: Layer[], n: number): Promise<void> {
     const pool = new LayerPool(n - 1);
     const results = new Map<Layer, LayerListing>();
-    const queue = [...layers].sort((a, b) => b.compressedSize - a.compressedSize);
+    // costliest first (decompressed bytes, as the blob says): this thread starts at once, workers a little later
+    const work = new Map(layers.map((l) => { const at = store.locate!(l.member); return [l, at ? workHint(at) : l.compressedSize]; }));
+    const queue = [...layers].sort((a, b) => work.get(b)! - work.get(a)!);
     const failures: { index: number; error: unknown }[] = [];
-    const lane = async (read: (layer: Layer) => Promise<LayerListing>) => {
-      for (let layer = queue.shift(); layer; layer = queue.shift()) {
+    const lane = async (read: (layer: Layer) => Promise<LayerListing>, first = queue.shift()) => {
+      for (let layer = first; layer; layer = queue.shift()) {
         try {
           const listing = await read(layer);
           this.finished(layer);
@@ -144,7 +149,12 @@ export class LayerReader {
     const here = (layer: Layer) => this.read(store, layer);
     const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
     try {
-      await Promise.all([lane(here), ...Array.from({ length: n - 1 }, () => lane(there))]);
+      // this thread starts at once, workers only once loaded: it takes the costliest layer, then lets the
+      // event loop post every worker its first layer before its own synchronous reads begin
+      const mine = queue.shift();
+      const workers = Array.from({ length: n - 1 }, () => lane(there));
+      await new Promise<void>((r) => setImmediate(r));
+      await Promise.all([lane(here, mine), ...workers]);
     } finally {
       await pool.close();
     }
@@ -154,10 +164,13 @@ export class LayerReader {
   }
 
   /** One layer on this thread; its blob can be opened again (a gzip blob may go through igzip). */
-  private read(store: Store, layer: Layer): Promise<LayerListing> {
+  private async read(store: Store, layer: Layer): Promise<LayerListing> {
     const at = store.locate?.(layer.member);
+    const onProgress = this.onBytes(layer);
+    const listed = at ? await listRange(at, { where: layer.storage, limits: limits(), ...(onProgress ? { onProgress } : {}) }) : null;
+    if (listed) return listed;
     const open = at ? () => fileRange(at.file, at.start, at.length) : () => store.open(layer.member);
-    return readLayer(open, { where: layer.storage, size: layer.compressedSize, onProgress: this.onBytes(layer) });
+    return readLayer(open, { where: layer.storage, size: layer.compressedSize, onProgress });
   }
 
   /** Layers on this thread, in layer order (the error met first is the one a sequential read meets). */

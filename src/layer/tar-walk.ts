@@ -161,7 +161,8 @@ export class TarWalker {
       }
       if (this.long) {
         const k = Math.min(this.long.missing, n - pos);
-        this.long.parts.push(chunk.subarray(pos, pos + k));
+        // copied: the caller may reuse its chunk buffer (range-pass.ts)
+        this.long.parts.push(Buffer.from(chunk.subarray(pos, pos + k)));
         this.long.missing -= k;
         pos += k;
         if (this.long.missing === 0) this.endLong();

@@ -1,0 +1,120 @@
+import { createRequire } from 'node:module';
+import type { Compression } from './index.js';
+import { zlib } from './builtins.js';
+
+/**
+ * Synchronous decompressors that write into ONE caller-owned output buffer.
+ *
+ * Why (measured, docs/performance.md): on this project's bench machine (a
+ * Firecracker VM) memory a process touches for the first time costs ~2 ms per
+ * MiB, and the streaming decoders allocate a fresh output buffer per chunk:
+ * Node's gunzip stream inflated the real image's 121 MB base layer in ~600 ms
+ * in a fresh process against ~235 ms for the same zlib writing into one reused
+ * 256 KiB buffer. Without streams there is also no event hop per chunk.
+ *
+ * `write` hands each filled piece of `out` to `take` (valid only during that call:
+ * the next piece overwrites it); `take` returns false to stop (a safety limit).
+ * A corrupt or truncated stream throws an Error worded as the streaming decoder
+ * words it, so the pass's messages do not depend on the path.
+ */
+export interface SyncInflater {
+  write(input: Buffer, take: (piece: Buffer) => boolean): boolean;
+  /** the input has ended: flushes, and throws when it ended inside the compressed data */
+  end(take: (piece: Buffer) => boolean): boolean;
+}
+
+/** The part of a zlib stream's handle that its synchronous API uses (stable since Node 10). */
+interface ZlibHandle { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void }
+interface ZlibInternals { _handle?: ZlibHandle; _writeState?: Uint32Array; errored?: Error | null }
+
+/**
+ * gzip through Node's own zlib: the handle's writeSync is what `zlib.gunzipSync`
+ * runs, with every member and error rule of the stream (multi-member eStargz,
+ * trailing zeros accepted, "unexpected end of file" on truncation).
+ * Null when this Node's zlib stream does not have that shape (the stream is used then).
+ */
+function zlibSync(out: Buffer): SyncInflater | null {
+  const z = zlib().createGunzip() as unknown as ZlibInternals & NodeJS.EventEmitter;
+  const h = z._handle;
+  const ws = z._writeState;
+  if (!h || typeof h.writeSync !== 'function' || !(ws instanceof Uint32Array)) return null;
+  z.on('error', () => { /* read synchronously from `errored` below */ });
+  const { Z_NO_FLUSH, Z_FINISH } = zlib().constants;
+  const run = (flush: number, input: Buffer, take: (piece: Buffer) => boolean): boolean => {
+    let inOff = 0;
+    let availIn = input.length;
+    for (;;) {
+      h.writeSync(flush, input, inOff, availIn, out, 0, out.length);
+      if (z.errored) throw z.errored;
+      const availOut = ws[0]!;
+      const inAfter = ws[1]!;
+      const have = out.length - availOut;
+      if (have > 0 && !take(out.subarray(0, have))) return false;
+      inOff += availIn - inAfter;
+      availIn = inAfter;
+      // zlib stops when the output is full; otherwise it has taken all it can of this input
+      if (availOut !== 0) return true;
+    }
+  };
+  const none = Buffer.alloc(0);
+  return { write: (input, take) => run(Z_NO_FLUSH, input, take), end: (take) => run(Z_FINISH, none, take) };
+}
+
+interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
+let napiDCtx: (new () => NapiDCtx) | null | undefined;
+
+/** zstd through the optional zstd-napi package, whose context decodes into the buffer it is given. */
+function napiSync(out: Buffer): SyncInflater | null {
+  if (napiDCtx === undefined) {
+    try {
+      const mod = createRequire(import.meta.url)('zstd-napi') as { DecompressStream: new () => { dctx: NapiDCtx } };
+      napiDCtx = new mod.DecompressStream().dctx.constructor as new () => NapiDCtx;
+    } catch {
+      napiDCtx = null;
+    }
+  }
+  if (!napiDCtx) return null;
+  const dctx = new napiDCtx();
+  let inFrame = false;
+  const write = (input: Buffer, take: (piece: Buffer) => boolean): boolean => {
+    let src = input;
+    for (;;) {
+      const [ret, produced, consumed] = dctx.decompressStream(out, src);
+      src = src.subarray(consumed);
+      if (produced > 0 && !take(out.subarray(0, produced))) return false;
+      // done with this input once it is consumed and the output was not full (nothing left inside)
+      if (src.length === 0 && (produced < out.length || ret === 0)) {
+        inFrame = ret !== 0;
+        return true;
+      }
+    }
+  };
+  return {
+    write,
+    end: () => {
+      // worded as zlib and the zstd command's path word a truncated stream (compression/zstd.ts)
+      if (inFrame) throw new Error('unexpected end of file');
+      return true;
+    },
+  };
+}
+
+/**
+ * A synchronous decompressor for `c` writing into `out`, or null when this Node
+ * (and its optional packages) has none: the caller then uses the streaming pass.
+ * `LAYERDIG_GZIP=igzip` and `LAYERDIG_ZSTD=…` ask for a streaming backend by name: null.
+ */
+export function syncInflater(c: Exclude<Compression, 'none'>, out: Buffer): SyncInflater | null {
+  if (c === 'gzip') return process.env.LAYERDIG_GZIP === 'igzip' ? null : zlibSync(out);
+  const forced = process.env.LAYERDIG_ZSTD;
+  return forced === undefined || forced === 'zstd-napi' ? napiSync(out) : null;
+}
+
+const known = new Map<Compression, boolean>();
+/** Whether blobs compressed so are decoded synchronously here (then one layer keeps one core busy). */
+export function hasSyncInflater(c: Compression): boolean {
+  if (c === 'none') return true;
+  let v = known.get(c);
+  if (v === undefined) known.set(c, (v = syncInflater(c, Buffer.alloc(16)) !== null));
+  return v;
+}
