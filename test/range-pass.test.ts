@@ -9,6 +9,9 @@ import { readLayer } from '../src/layer/pass.js';
 import { fileRange } from '../src/layer/file-range.js';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import type { PassLimits } from '../src/layer/pass-limits.js';
+import { HashRing } from '../src/layer/hash-ring.js';
+import { ROOT } from './helpers/cli.js';
+import { pathToFileURL } from 'node:url';
 
 /**
  * The synchronous range pass (range-pass.ts) and the streaming pass (pass.ts)
@@ -26,12 +29,15 @@ const sh = (cmd: string): Buffer => {
 };
 
 /** Both passes over the same bytes: the listing, or the error sentence. */
+const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: v }), (e: Error) => ({ error: e.message }));
 async function both(file: string, start = 0, length = statSync(file).size, lim: PassLimits = limits) {
-  const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: v }), (e: Error) => ({ error: e.message }));
   const ranged = await settle(listRange({ file, start, length }, { where: 'blob', limits: lim }));
   const streamed = await settle(readLayer(fileRange(file, start, length), { where: 'blob', limits: lim }));
   return { ranged, streamed };
 }
+// the built hash thread (npm test builds first): worker threads run compiled JS
+const ring = HashRing.start(pathToFileURL(join(ROOT, 'dist', 'layer', 'hash-thread.js')));
+afterAll(() => ring?.close());
 
 describe('range pass = streaming pass = truth, on every layer blob of the real fixtures', () => {
   const blobs = realArchives().filter((a) => !a.path.endsWith('.tar') && !a.path.endsWith('.tar.gz'))
@@ -79,10 +85,18 @@ describe('range pass on bad and odd blobs: the streaming pass\'s answer and word
     ['not a tar', Buffer.from('hello, this is not a layer '.repeat(100))],
     ['empty', Buffer.alloc(0)],
     ['three bytes', Buffer.from([0x1f, 0x8b, 0x08])],
+    // one 20 KB read inflates to 20 MB: many times the ring's slots while the inflater still reads that chunk
+    ['20 MB of zeros, gzipped', sh(`d=$(mktemp -d '${tmp}/z.XXXX') && head -c 20000000 /dev/zero > "$d/zero" && tar -C "$d" -cf - zero | gzip -9`)],
   ];
   it.each(cases)('%s', async (name, bytes) => {
-    const { ranged, streamed } = await both(write(name.replace(/\W+/g, '-'), bytes));
+    const file = write(name.replace(/\W+/g, '-'), bytes);
+    const { ranged, streamed } = await both(file);
     expect(ranged).toEqual(streamed);
+    // hashed on the ring's thread: the same answer, and the ring is ready for the next layer after a failure
+    expect(ring).not.toBeNull();
+    expect(await settle(listRange({ file, start: 0, length: bytes.length }, { where: 'blob', limits, ring: ring! }))).toEqual(ranged);
+    expect(await settle(listRange({ file: write('good', gz), start: 0, length: gz.length }, { where: 'blob', limits, ring: ring! })))
+      .toEqual(await settle(listRange({ file: write('good', gz), start: 0, length: gz.length }, { where: 'blob', limits })));
   });
 
   it('two gzip members: diffID = gzip -dc | sha256sum', async () => {

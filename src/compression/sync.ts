@@ -3,7 +3,7 @@ import type { Compression } from './index.js';
 import { zlib } from './builtins.js';
 
 /**
- * Synchronous decompressors that write into ONE caller-owned output buffer.
+ * Synchronous decompressors that write into caller-owned output buffers.
  *
  * Why (measured, docs/performance.md): on this project's bench machine (a
  * Firecracker VM) memory a process touches for the first time costs ~2 ms per
@@ -12,15 +12,18 @@ import { zlib } from './builtins.js';
  * in a fresh process against ~235 ms for the same zlib writing into one reused
  * 256 KiB buffer. Without streams there is also no event hop per chunk.
  *
- * `write` hands each filled piece of `out` to `take` (valid only during that call:
- * the next piece overwrites it); `take` returns false to stop (a safety limit).
+ * `write` inflates into the buffer `out()` gives (the same one again, or the next
+ * slot of a HashRing) and hands each filled piece to `take`, which returns false
+ * to stop (a safety limit); the piece is the caller's again after `take` returns.
  * A corrupt or truncated stream throws an Error worded as the streaming decoder
  * words it, so the pass's messages do not depend on the path.
  */
+export type Out = () => Buffer;
+export type Take = (piece: Buffer) => boolean;
 export interface SyncInflater {
-  write(input: Buffer, take: (piece: Buffer) => boolean): boolean;
+  write(input: Buffer, out: Out, take: Take): boolean;
   /** the input has ended: flushes, and throws when it ended inside the compressed data */
-  end(take: (piece: Buffer) => boolean): boolean;
+  end(out: Out, take: Take): boolean;
 }
 
 /** The part of a zlib stream's handle that its synchronous API uses (stable since Node 10). */
@@ -33,23 +36,24 @@ interface ZlibInternals { _handle?: ZlibHandle; _writeState?: Uint32Array; error
  * trailing zeros accepted, "unexpected end of file" on truncation).
  * Null when this Node's zlib stream does not have that shape (the stream is used then).
  */
-function zlibSync(out: Buffer): SyncInflater | null {
+function zlibSync(): SyncInflater | null {
   const z = zlib().createGunzip() as unknown as ZlibInternals & NodeJS.EventEmitter;
   const h = z._handle;
   const ws = z._writeState;
   if (!h || typeof h.writeSync !== 'function' || !(ws instanceof Uint32Array)) return null;
   z.on('error', () => { /* read synchronously from `errored` below */ });
   const { Z_NO_FLUSH, Z_FINISH } = zlib().constants;
-  const run = (flush: number, input: Buffer, take: (piece: Buffer) => boolean): boolean => {
+  const run = (flush: number, input: Buffer, out: Out, take: Take): boolean => {
     let inOff = 0;
     let availIn = input.length;
     for (;;) {
-      h.writeSync(flush, input, inOff, availIn, out, 0, out.length);
+      const o = out();
+      h.writeSync(flush, input, inOff, availIn, o, 0, o.length);
       if (z.errored) throw z.errored;
       const availOut = ws[0]!;
       const inAfter = ws[1]!;
-      const have = out.length - availOut;
-      if (have > 0 && !take(out.subarray(0, have))) return false;
+      const have = o.length - availOut;
+      if (have > 0 && !take(o.subarray(0, have))) return false;
       inOff += availIn - inAfter;
       availIn = inAfter;
       // zlib stops when the output is full; otherwise it has taken all it can of this input
@@ -57,14 +61,14 @@ function zlibSync(out: Buffer): SyncInflater | null {
     }
   };
   const none = Buffer.alloc(0);
-  return { write: (input, take) => run(Z_NO_FLUSH, input, take), end: (take) => run(Z_FINISH, none, take) };
+  return { write: (input, out, take) => run(Z_NO_FLUSH, input, out, take), end: (out, take) => run(Z_FINISH, none, out, take) };
 }
 
 interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
 let napiDCtx: (new () => NapiDCtx) | null | undefined;
 
 /** zstd through the optional zstd-napi package, whose context decodes into the buffer it is given. */
-function napiSync(out: Buffer): SyncInflater | null {
+function napiSync(): SyncInflater | null {
   if (napiDCtx === undefined) {
     try {
       const mod = createRequire(import.meta.url)('zstd-napi') as { DecompressStream: new () => { dctx: NapiDCtx } };
@@ -76,14 +80,15 @@ function napiSync(out: Buffer): SyncInflater | null {
   if (!napiDCtx) return null;
   const dctx = new napiDCtx();
   let inFrame = false;
-  const write = (input: Buffer, take: (piece: Buffer) => boolean): boolean => {
+  const write = (input: Buffer, out: Out, take: Take): boolean => {
     let src = input;
     for (;;) {
-      const [ret, produced, consumed] = dctx.decompressStream(out, src);
+      const o = out();
+      const [ret, produced, consumed] = dctx.decompressStream(o, src);
       src = src.subarray(consumed);
-      if (produced > 0 && !take(out.subarray(0, produced))) return false;
+      if (produced > 0 && !take(o.subarray(0, produced))) return false;
       // done with this input once it is consumed and the output was not full (nothing left inside)
-      if (src.length === 0 && (produced < out.length || ret === 0)) {
+      if (src.length === 0 && (produced < o.length || ret === 0)) {
         inFrame = ret !== 0;
         return true;
       }
@@ -100,14 +105,14 @@ function napiSync(out: Buffer): SyncInflater | null {
 }
 
 /**
- * A synchronous decompressor for `c` writing into `out`, or null when this Node
+ * A synchronous decompressor for `c`, or null when this Node
  * (and its optional packages) has none: the caller then uses the streaming pass.
  * `LAYERDIG_GZIP=igzip` and `LAYERDIG_ZSTD=…` ask for a streaming backend by name: null.
  */
-export function syncInflater(c: Exclude<Compression, 'none'>, out: Buffer): SyncInflater | null {
-  if (c === 'gzip') return process.env.LAYERDIG_GZIP === 'igzip' ? null : zlibSync(out);
+export function syncInflater(c: Exclude<Compression, 'none'>): SyncInflater | null {
+  if (c === 'gzip') return process.env.LAYERDIG_GZIP === 'igzip' ? null : zlibSync();
   const forced = process.env.LAYERDIG_ZSTD;
-  return forced === undefined || forced === 'zstd-napi' ? napiSync(out) : null;
+  return forced === undefined || forced === 'zstd-napi' ? napiSync() : null;
 }
 
 const known = new Map<Compression, boolean>();
@@ -115,6 +120,6 @@ const known = new Map<Compression, boolean>();
 export function hasSyncInflater(c: Compression): boolean {
   if (c === 'none') return true;
   let v = known.get(c);
-  if (v === undefined) known.set(c, (v = syncInflater(c, Buffer.alloc(16)) !== null));
+  if (v === undefined) known.set(c, (v = syncInflater(c) !== null));
   return v;
 }

@@ -1,8 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { Sha256Count } from '../digest.js';
+import { Sha256Count, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import { decompressionMessage, sniffCompression, type Compression } from '../compression/index.js';
-import { syncInflater, type SyncInflater } from '../compression/sync.js';
+import { syncInflater, type Out, type SyncInflater, type Take } from '../compression/sync.js';
+import { Kind, SLOT, type HashRing } from './hash-ring.js';
 import type { LayerListing } from './pass.js';
 import { bombCheck, type PassLimits } from './pass-limits.js';
 import { TarStage } from './pass-tar.js';
@@ -28,6 +29,8 @@ export interface RangePassOptions {
   limits: PassLimits;
   /** bytes of the blob (as stored) read so far */
   onProgress?: (compressedBytes: number) => void;
+  /** hash on another thread (hash-ring.ts): for the layer that decides how long a pass takes */
+  ring?: HashRing;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -36,16 +39,48 @@ const OUT_CHUNK = 256 * 1024;
 const YIELD_EVERY = 4 * 1024 * 1024;
 const SNIFF_BYTES = 4;
 
-/** What the loop has counted and hashed so far, and the first failure. */
+/** What the loop has counted and hashed so far (here, or through a HashRing), and the first failure. */
 class RangeState {
-  readonly raw = new Sha256Count();
-  readonly diff = new Sha256Count();
+  private readonly raw: Sha256Count | null;
+  private readonly diff: Sha256Count | null;
+  rawSize = 0;
   uncompressedSize = 0;
   failed: LayerdigError | null = null;
-  constructor(readonly where: string, readonly compression: Compression, readonly tar: TarStage) {}
+  constructor(readonly where: string, readonly compression: Compression, readonly tar: TarStage, private readonly ring: HashRing | null) {
+    this.raw = ring ? null : new Sha256Count();
+    this.diff = ring || compression === 'none' ? null : new Sha256Count();
+  }
 
   fail(e: unknown): void {
     this.failed ??= e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${this.where}: ${decompressionMessage(e, this.compression)}`);
+  }
+
+  /** a chunk of the blob as stored (copied into the ring: the inflater may still be reading it when slots wrap) */
+  stored(chunk: Buffer): void {
+    this.rawSize += chunk.length;
+    if (this.raw) return this.raw.update(chunk);
+    for (let at = 0; at < chunk.length; at += SLOT) {
+      const n = chunk.copy(this.ring!.slot(), 0, at, Math.min(chunk.length, at + SLOT));
+      this.ring!.publish(Kind.RAW, n);
+    }
+  }
+
+  /** the ring's slot the inflater writes into, or this pass's own buffer */
+  out(own: Buffer): Out {
+    return this.ring ? () => this.ring!.slot() : () => own;
+  }
+
+  /** a piece of the inflated stream, listed already */
+  inflated(piece: Buffer): void {
+    this.uncompressedSize += piece.length;
+    if (this.diff) this.diff.update(piece);
+    else if (this.ring && this.compression !== 'none') this.ring.publish(Kind.DIFF, piece.length);
+  }
+
+  digests(): { digest: Digest; diffId: Digest } {
+    const d = this.ring ? this.ring.finish() : { raw: this.raw!.digest(), diff: this.diff?.digest() ?? '' };
+    // an uncompressed blob is its own decompressed stream: hashed once
+    return { digest: d.raw, diffId: this.compression === 'none' ? d.raw : d.diff };
   }
 }
 
@@ -79,42 +114,42 @@ async function listOpen(fd: number, at: FileRange, opts: RangePassOptions): Prom
   };
   let got = at.length > 0 ? readAt(at.start) : 0;
   const compression = sniffCompression(input.subarray(0, got));
-  const inflater = compression === 'none' ? null : syncInflater(compression, Buffer.allocUnsafeSlow(OUT_CHUNK));
+  const inflater = compression === 'none' ? null : syncInflater(compression);
   if (compression !== 'none' && !inflater) return null;
   const st: RangeState = new RangeState(opts.where, compression, new TarStage({
     where: opts.where, keepEntries: true, limits: opts.limits, fail: (e) => st.fail(e), isFailed: () => st.failed !== null, onFinish: () => {},
-  }));
+  }), opts.ring ?? null);
+  const out = st.out(inflater ? Buffer.allocUnsafeSlow(OUT_CHUNK) : input);
   const take = (piece: Buffer) => consume(st, piece, opts.limits);
   let pos = at.start;
   let sinceYield = 0;
-  while (got > 0) {
-    const chunk = input.subarray(0, got);
-    st.raw.update(chunk);
-    pos += got;
-    opts.onProgress?.(st.raw.size);
-    if (!feed(st, inflater, chunk, take)) break;
-    if ((sinceYield += got) >= YIELD_EVERY) {
-      sinceYield = 0;
-      await new Promise<void>((r) => setImmediate(r));
+  try {
+    while (got > 0) {
+      const chunk = input.subarray(0, got);
+      st.stored(chunk);
+      pos += got;
+      opts.onProgress?.(st.rawSize);
+      if (!feed(st, inflater, chunk, out, take)) break;
+      if ((sinceYield += got) >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      got = pos < at.start + at.length ? readAt(pos) : 0;
     }
-    got = pos < at.start + at.length ? readAt(pos) : 0;
+    if (!st.failed) finish(st, inflater, out, take);
+  } finally {
+    // the ring's hashes end with the layer, failed or not
+    if (st.failed || got > 0) opts.ring?.abandon();
   }
-  if (!st.failed) finish(st, inflater, take);
   if (st.failed) throw st.failed;
-  return {
-    // an uncompressed blob is its own decompressed stream: hashed once
-    diffId: compression === 'none' ? st.raw.digest() : st.diff.digest(),
-    digest: st.raw.digest(),
-    compression,
-    compressedSize: st.raw.size, uncompressedSize: st.uncompressedSize, size: st.tar.size, entries: st.tar.entries,
-  };
+  return { ...st.digests(), compression, compressedSize: st.rawSize, uncompressedSize: st.uncompressedSize, size: st.tar.size, entries: st.tar.entries };
 }
 
 /** One chunk of the blob as stored, through the inflater; false once the pass has failed. */
-function feed(st: RangeState, inflater: SyncInflater | null, chunk: Buffer, take: (piece: Buffer) => boolean): boolean {
+function feed(st: RangeState, inflater: SyncInflater | null, chunk: Buffer, out: Out, take: Take): boolean {
   if (!inflater) return take(chunk);
   try {
-    inflater.write(chunk, take);
+    inflater.write(chunk, out, take);
   } catch (e) {
     st.fail(e);
   }
@@ -122,22 +157,21 @@ function feed(st: RangeState, inflater: SyncInflater | null, chunk: Buffer, take
 }
 
 /** The blob has ended: the inflater's last bytes, then the tar's own end checks. */
-function finish(st: RangeState, inflater: SyncInflater | null, take: (piece: Buffer) => boolean): void {
+function finish(st: RangeState, inflater: SyncInflater | null, out: Out, take: Take): void {
   try {
-    inflater?.end(take);
+    inflater?.end(out, take);
   } catch (e) {
     st.fail(e);
   }
   if (!st.failed) st.tar.end();
 }
 
-/** A piece of the decompressed stream: hash, count, list, check the limits; false to stop. */
+/** A piece of the decompressed stream: list, hash, count, check the limits; false to stop. */
 function consume(st: RangeState, piece: Buffer, lim: PassLimits): boolean {
-  if (st.compression !== 'none') st.diff.update(piece);
-  st.uncompressedSize += piece.length;
   if (!st.tar.writeListing(piece)) return false;
+  st.inflated(piece);
   const limit = bombCheck(st.where, {
-    compression: st.compression, compressedSize: st.raw.size, uncompressedSize: st.uncompressedSize, tarEnd: st.tar.tarEnd,
+    compression: st.compression, compressedSize: st.rawSize, uncompressedSize: st.uncompressedSize, tarEnd: st.tar.tarEnd,
   }, lim);
   if (limit) st.fail(limit);
   return st.failed === null;

@@ -7,6 +7,7 @@ import { defaultJobs, LayerPool, workersAvailable } from './pool.js';
 import { fileRange } from './file-range.js';
 import { listRange, workHint } from './range-pass.js';
 import { hasSyncInflater } from '../compression/sync.js';
+import { HashRing } from './hash-ring.js';
 import { limits } from '../limits.js';
 
 export interface LayerRef {
@@ -37,6 +38,8 @@ export interface ReaderOptions {
 
 /** Below this many blob bytes in one prefetch, workers cost more than they save (automatic mode). */
 const WORKER_MIN_BYTES = 8 * 1024 * 1024;
+/** Below this blob size a layer is hashed on its own thread: the hash thread's start would cost more. */
+const RING_MIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * Reads layers at most once per run: listings are cached by diffID, so a layer
@@ -146,7 +149,9 @@ export class LayerReader {
         }
       }
     };
-    const here = (layer: Layer) => this.read(store, layer);
+    // this thread's lane hashes on another thread: its layer is the costliest (hash-ring.ts)
+    const ring = HashRing.start();
+    const here = (layer: Layer) => this.read(store, layer, ring);
     const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
     try {
       // this thread starts at once, workers only once loaded: it takes the costliest layer, then lets the
@@ -156,7 +161,7 @@ export class LayerReader {
       await new Promise<void>((r) => setImmediate(r));
       await Promise.all([lane(here, mine), ...workers]);
     } finally {
-      await pool.close();
+      await Promise.all([pool.close(), ring?.close()]);
     }
     // the same error a sequential read would have met first
     if (failures.length) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
@@ -164,10 +169,10 @@ export class LayerReader {
   }
 
   /** One layer on this thread; its blob can be opened again (a gzip blob may go through igzip). */
-  private async read(store: Store, layer: Layer): Promise<LayerListing> {
+  private async read(store: Store, layer: Layer, ring?: HashRing | null): Promise<LayerListing> {
     const at = store.locate?.(layer.member);
     const onProgress = this.onBytes(layer);
-    const listed = at ? await listRange(at, { where: layer.storage, limits: limits(), ...(onProgress ? { onProgress } : {}) }) : null;
+    const listed = at ? await listRange(at, { where: layer.storage, limits: limits(), ...(onProgress ? { onProgress } : {}), ...(ring ? { ring } : {}) }) : null;
     if (listed) return listed;
     const open = at ? () => fileRange(at.file, at.start, at.length) : () => store.open(layer.member);
     return readLayer(open, { where: layer.storage, size: layer.compressedSize, onProgress });
@@ -175,10 +180,16 @@ export class LayerReader {
 
   /** Layers on this thread, in layer order (the error met first is the one a sequential read meets). */
   private async prefetchHere(store: Store, layers: Layer[]): Promise<void> {
-    for (const layer of layers) {
-      const listing = await this.read(store, layer);
-      this.finished(layer);
-      this.record({ store, layer }, listing);
+    // one large layer (a one-layer image, or --jobs unset with little to share out): hashed on another core
+    const ring = this.jobs !== 1 && defaultJobs() >= 2 && layers.some((l) => l.compressedSize >= RING_MIN_BYTES) ? HashRing.start() : null;
+    try {
+      for (const layer of layers) {
+        const listing = await this.read(store, layer, layer.compressedSize >= RING_MIN_BYTES ? ring : null);
+        this.finished(layer);
+        this.record({ store, layer }, listing);
+      }
+    } finally {
+      await ring?.close();
     }
   }
 
