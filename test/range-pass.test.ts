@@ -127,6 +127,18 @@ describe('range pass on bad and odd blobs: the streaming pass\'s answer and word
     }
   });
 
+  it('a ring used the moment it starts (its thread still starting): the same digests', async () => {
+    const p = write('fresh', gz);
+    const fresh = HashRing.start(pathToFileURL(join(ROOT, 'dist', 'layer', 'hash-thread.js')))!;
+    try {
+      const l = await listRange({ file: p, start: 0, length: gz.length }, { where: 'blob', limits, ring: fresh });
+      expect(l!.diffId).toBe(`sha256:${sh(`gzip -dc '${p}' | sha256sum`).toString().split(' ')[0]}`);
+      expect(l!.digest).toBe(`sha256:${sh(`sha256sum '${p}'`).toString().split(' ')[0]}`);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('reads the same bytes again the same way (buffers reused inside one pass)', async () => {
     const p = write('again', gz);
     const a = await listRange({ file: p, start: 0, length: gz.length }, { where: 'blob', limits });

@@ -115,11 +115,3 @@ export function syncInflater(c: Exclude<Compression, 'none'>): SyncInflater | nu
   return forced === undefined || forced === 'zstd-napi' ? napiSync() : null;
 }
 
-const known = new Map<Compression, boolean>();
-/** Whether blobs compressed so are decoded synchronously here (then one layer keeps one core busy). */
-export function hasSyncInflater(c: Compression): boolean {
-  if (c === 'none') return true;
-  let v = known.get(c);
-  if (v === undefined) known.set(c, (v = syncInflater(c) !== null));
-  return v;
-}

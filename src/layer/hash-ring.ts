@@ -20,7 +20,7 @@ import type { Digest } from '../digest.js';
  */
 export const SLOT = 256 * 1024;
 export const SLOTS = 16;
-export const Ctl = { HEAD: 0, TAIL: 1, WORDS: 4 } as const;
+export const Ctl = { HEAD: 0, TAIL: 1, READY: 2, WORDS: 4 } as const;
 export const Kind = { RAW: 0, DIFF: 1, END: 2, QUIT: 3 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 /** bytes before the slots: control words, slot lengths and kinds, two hex digests */
@@ -29,6 +29,8 @@ export const HEADER = (Ctl.WORDS + 2 * SLOTS) * 4 + 128;
 const THREAD_URL = new URL('./hash-thread.js', import.meta.url);
 /** Long enough for a loaded machine, short enough that a dead thread is reported instead of waited on forever. */
 const STALL_MS = 60_000;
+
+let shared: HashRing | null | undefined;
 
 export class HashRing {
   private readonly ctl: Int32Array;
@@ -50,12 +52,39 @@ export class HashRing {
     const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     const sab = new SharedArrayBuffer(HEADER + SLOTS * SLOT);
     const w = new Worker(thread, { workerData: sab });
+    // an idle ring never keeps the process alive; its thread ends with it
     w.unref();
     return new HashRing(w, sab);
   }
 
+  /**
+   * Start the process's ring now, while this thread is still busy starting the command,
+   * so that the thread's own start (~50 ms of CPU on Node 20) costs the other core's idle time.
+   */
+  static prestart(): void {
+    if (shared === undefined) shared = HashRing.start();
+  }
+
+  /** The process's ring for one layer pass at a time, or null (none here, or another pass has it). */
+  static acquire(): HashRing | null {
+    HashRing.prestart();
+    if (!shared || shared.busy) return null;
+    shared.busy = true;
+    return shared;
+  }
+
+  release(): void {
+    this.busy = false;
+  }
+
+  private busy = false;
+
   /** The slot the next piece goes into (the same one until it is published); waits while all are being hashed. */
   slot(): Buffer {
+    // the thread touches every slot when it starts: nothing may be written before it is done
+    for (let waited = 0; Atomics.load(this.ctl, Ctl.READY) === 0;) {
+      if (Atomics.wait(this.ctl, Ctl.READY, 0, 1000) === 'timed-out' && (waited += 1000) >= STALL_MS) this.stalled();
+    }
     for (let waited = 0; this.head - Atomics.load(this.ctl, Ctl.TAIL) >= SLOTS;) {
       if (Atomics.wait(this.ctl, Ctl.TAIL, this.head - SLOTS, 1000) === 'timed-out' && (waited += 1000) >= STALL_MS) this.stalled();
     }

@@ -9,6 +9,11 @@ const meta = new Int32Array(sab, Ctl.WORDS * 4, 2 * SLOTS);
 const digests = new Uint8Array(sab, (Ctl.WORDS + 2 * SLOTS) * 4, 128);
 const slots = Array.from({ length: SLOTS }, (_, i) => new Uint8Array(sab, HEADER + i * SLOT, SLOT));
 
+// touch every slot now, on this otherwise idle thread: memory is costliest the first time it is used
+for (const slot of slots) slot.fill(0);
+Atomics.store(ctl, Ctl.READY, 1);
+Atomics.notify(ctl, Ctl.READY);
+
 let raw: Hash = createHash('sha256');
 let diff: Hash = createHash('sha256');
 for (let tail = 0; ;) {

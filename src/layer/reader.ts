@@ -6,7 +6,6 @@ import { readLayer, type EntryVisitor, type LayerListing } from './pass.js';
 import { defaultJobs, LayerPool, workersAvailable } from './pool.js';
 import { fileRange } from './file-range.js';
 import { listRange, workHint } from './range-pass.js';
-import { hasSyncInflater } from '../compression/sync.js';
 import { HashRing } from './hash-ring.js';
 import { limits } from '../limits.js';
 
@@ -93,9 +92,9 @@ export class LayerReader {
     if (this.jobs !== undefined && this.jobs > 0) return Math.min(this.jobs, layers.length);
     const bytes = layers.reduce((s, l) => s + l.compressedSize, 0);
     if (bytes < WORKER_MIN_BYTES) return 1;
-    // a layer read synchronously (range-pass.ts) keeps one core busy; a streamed compressed layer keeps two
-    // (the inflater: zlib's thread pool or the igzip/zstd child, and this thread hashing and listing)
-    const perLane = layers.some((l) => !hasSyncInflater(l.compression)) ? 2 : 1;
+    // a lane keeps two cores busy: read synchronously (range-pass.ts), one inflates and lists while a hash
+    // thread hashes; streamed, the inflater (zlib's thread pool, the igzip/zstd child) runs beside this thread
+    const perLane = 2;
     return Math.max(1, Math.min(Math.floor(defaultJobs() / perLane), layers.length));
   }
 
@@ -150,7 +149,7 @@ export class LayerReader {
       }
     };
     // this thread's lane hashes on another thread: its layer is the costliest (hash-ring.ts)
-    const ring = HashRing.start();
+    const ring = this.ring();
     const here = (layer: Layer) => this.read(store, layer, ring);
     const there = (layer: Layer) => pool.run({ ...store.locate!(layer.member)!, where: layer.storage }, this.onBytes(layer));
     try {
@@ -161,7 +160,8 @@ export class LayerReader {
       await new Promise<void>((r) => setImmediate(r));
       await Promise.all([lane(here, mine), ...workers]);
     } finally {
-      await Promise.all([pool.close(), ring?.close()]);
+      ring?.release();
+      await pool.close();
     }
     // the same error a sequential read would have met first
     if (failures.length) throw failures.sort((a, b) => a.index - b.index)[0]!.error;
@@ -180,8 +180,7 @@ export class LayerReader {
 
   /** Layers on this thread, in layer order (the error met first is the one a sequential read meets). */
   private async prefetchHere(store: Store, layers: Layer[]): Promise<void> {
-    // one large layer (a one-layer image, or --jobs unset with little to share out): hashed on another core
-    const ring = this.jobs !== 1 && defaultJobs() >= 2 && layers.some((l) => l.compressedSize >= RING_MIN_BYTES) ? HashRing.start() : null;
+    const ring = layers.some((l) => l.compressedSize >= RING_MIN_BYTES) ? this.ring() : null;
     try {
       for (const layer of layers) {
         const listing = await this.read(store, layer, layer.compressedSize >= RING_MIN_BYTES ? ring : null);
@@ -189,8 +188,18 @@ export class LayerReader {
         this.record({ store, layer }, listing);
       }
     } finally {
-      await ring?.close();
+      ring?.release();
     }
+  }
+
+  /** Hashing on another core (hash-ring.ts), unless --jobs 1 asks for this thread alone or there is one core. */
+  private ring(): HashRing | null {
+    return this.jobs !== 1 && defaultJobs() >= 2 ? HashRing.acquire() : null;
+  }
+
+  /** About to read layers: start the hash thread now, while the caller still opens its inputs. */
+  warm(): void {
+    if (this.jobs !== 1 && defaultJobs() >= 2) HashRing.prestart();
   }
 
   async listing(store: Store, layer: Layer): Promise<LayerListing> {
