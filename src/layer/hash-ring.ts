@@ -19,8 +19,9 @@ import type { Digest } from '../digest.js';
  * layer ends with an END slot, after which the thread writes both digests.
  */
 export const SLOT = 256 * 1024;
-export const SLOTS = 16;
-export const Ctl = { HEAD: 0, TAIL: 1, READY: 2, WORDS: 4 } as const;
+export const SLOTS = 32;
+/** HASHER_WAITS / PRODUCER_WAITS: set by a side about to sleep, so the other wakes it only then (a futex call costs). */
+export const Ctl = { HEAD: 0, TAIL: 1, READY: 2, HASHER_WAITS: 3, PRODUCER_WAITS: 4, WORDS: 6 } as const;
 export const Kind = { RAW: 0, DIFF: 1, END: 2, QUIT: 3 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 /** bytes before the slots: control words, slot lengths and kinds, two hex digests */
@@ -85,9 +86,7 @@ export class HashRing {
     for (let waited = 0; Atomics.load(this.ctl, Ctl.READY) === 0;) {
       if (Atomics.wait(this.ctl, Ctl.READY, 0, 1000) === 'timed-out' && (waited += 1000) >= STALL_MS) this.stalled();
     }
-    for (let waited = 0; this.head - Atomics.load(this.ctl, Ctl.TAIL) >= SLOTS;) {
-      if (Atomics.wait(this.ctl, Ctl.TAIL, this.head - SLOTS, 1000) === 'timed-out' && (waited += 1000) >= STALL_MS) this.stalled();
-    }
+    if (this.head - Atomics.load(this.ctl, Ctl.TAIL) >= SLOTS) this.waitFor(() => this.head - Atomics.load(this.ctl, Ctl.TAIL) < SLOTS);
     return this.slots[this.head % SLOTS]!;
   }
 
@@ -98,16 +97,14 @@ export class HashRing {
     this.meta[2 * i] = length;
     this.meta[2 * i + 1] = kind;
     Atomics.store(this.ctl, Ctl.HEAD, ++this.head);
-    Atomics.notify(this.ctl, Ctl.HEAD);
+    if (Atomics.load(this.ctl, Ctl.HASHER_WAITS) === 1) Atomics.notify(this.ctl, Ctl.HEAD);
   }
 
   /** The layer has ended: both digests, once every slot is hashed (`diff` is null when nothing was inflated). */
   finish(): { raw: Digest; diff: Digest } {
     this.slot(); // room for the END marker
     this.publish(Kind.END, 0);
-    for (let waited = 0; Atomics.load(this.ctl, Ctl.TAIL) < this.head;) {
-      if (Atomics.wait(this.ctl, Ctl.TAIL, Atomics.load(this.ctl, Ctl.TAIL), 1000) === 'timed-out' && (waited += 1000) >= STALL_MS) this.stalled();
-    }
+    this.waitFor(() => Atomics.load(this.ctl, Ctl.TAIL) >= this.head);
     const hex = Buffer.from(this.digests).toString('latin1');
     return { raw: `sha256:${hex.slice(0, 64)}`, diff: `sha256:${hex.slice(64, 128)}` };
   }
@@ -121,6 +118,17 @@ export class HashRing {
     this.slot();
     this.publish(Kind.QUIT, 0);
     await this.worker.terminate();
+  }
+
+  /** Sleep until the hash thread has hashed enough for `done` (it wakes this thread after each slot while it waits). */
+  private waitFor(done: () => boolean): void {
+    for (let waited = 0; ;) {
+      Atomics.store(this.ctl, Ctl.PRODUCER_WAITS, 1);
+      const tail = Atomics.load(this.ctl, Ctl.TAIL);
+      if (done()) break;
+      if (Atomics.wait(this.ctl, Ctl.TAIL, tail, 1000) === 'timed-out' && (waited += 1000) >= STALL_MS) this.stalled();
+    }
+    Atomics.store(this.ctl, Ctl.PRODUCER_WAITS, 0);
   }
 
   private stalled(): never {

@@ -17,7 +17,12 @@ Atomics.notify(ctl, Ctl.READY);
 let raw: Hash = createHash('sha256');
 let diff: Hash = createHash('sha256');
 for (let tail = 0; ;) {
-  while (Atomics.load(ctl, Ctl.HEAD) === tail) Atomics.wait(ctl, Ctl.HEAD, tail);
+  if (Atomics.load(ctl, Ctl.HEAD) === tail) {
+    // say so before the last look, so that a slot published from now on wakes this thread
+    Atomics.store(ctl, Ctl.HASHER_WAITS, 1);
+    while (Atomics.load(ctl, Ctl.HEAD) === tail) Atomics.wait(ctl, Ctl.HEAD, tail);
+    Atomics.store(ctl, Ctl.HASHER_WAITS, 0);
+  }
   const i = tail % SLOTS;
   const length = meta[2 * i]!;
   const kind = meta[2 * i + 1]!;
@@ -30,5 +35,5 @@ for (let tail = 0; ;) {
     diff = createHash('sha256');
   }
   Atomics.store(ctl, Ctl.TAIL, ++tail);
-  Atomics.notify(ctl, Ctl.TAIL);
+  if (Atomics.load(ctl, Ctl.PRODUCER_WAITS) === 1) Atomics.notify(ctl, Ctl.TAIL);
 }

@@ -27,10 +27,10 @@ export interface ReadProgress {
 export interface ReaderOptions {
   progress?: ReadProgress;
   /**
-   * Layers read at once in worker threads. Undefined/0: automatic (the cores, at
-   * most 4, halved when a layer is compressed, when at least two layers and 8 MiB
-   * of blobs are to be read); 1: all
-   * on this thread; n ≥ 2: up to n workers whatever the sizes.
+   * Layers read at once (lanes: this thread, then worker threads). Undefined/0:
+   * automatic (half the cores, at most 2, when at least two layers and 8 MiB of
+   * blobs are to be read; this thread's lane hashes on the hash thread); 1: all on
+   * this thread, hashing too; n ≥ 2: n lanes whatever the sizes.
    */
   jobs?: number;
 }
