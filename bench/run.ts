@@ -140,6 +140,10 @@ async function main(): Promise<void> {
     { key: 'real:plain', path: R.docker, what: 'docker-archive, plain layers', baselineName: 'sha256sum', target: null,
       baseline: perLayer(r.layers.map((l) => l.tar), (f) => `sha256sum ${q(f)}`), extra: [] as [string, string, string[]][] },
   ];
+  // what the hash thread and the lanes each give (docs/performance.md): one thread for everything, and two lanes
+  for (const c of realContent.slice(0, 2)) {
+    for (const j of [1, 2]) c.extra.push([`${c.key}:j${j}`, `${c.key}: layers --jobs ${j}`, [ld(`layers ${q(c.path)} --json --no-trunc --jobs ${j}`)]]);
+  }
   for (const c of realContent) {
     measure([
       [`${c.key}:baseline`, `${c.key}: ${c.baselineName}`, c.baseline],
@@ -150,6 +154,12 @@ async function main(): Promise<void> {
     ratios.push({ image: 'real', name: `content pass (${c.what}) vs ${c.baselineName}`, archive: c.key, layerdig: 'layers --json --no-trunc', baseline: c.baselineName,
       ratio: base / sec(`${c.key}:layers`), cpuRatio: cpuRatio(`${c.key}:baseline`, `${c.key}:layers`),
       target: c.target === null ? null : `≥ ${c.target}×`, met: c.target === null ? null : base / sec(`${c.key}:layers`) >= c.target });
+  }
+  for (const [key, what] of [['real:gzip', 'gzip'], ['real:zstd', 'zstd']] as const) {
+    for (const j of [1, 2]) {
+      ratios.push({ image: 'real', name: `layers --jobs ${j} vs layers (default: one lane + its hash thread), ${what}`, archive: key, layerdig: `layers --jobs ${j}`,
+        baseline: 'layers', ratio: sec(`${key}:layers`) / sec(`${key}:j${j}`), target: null, met: null });
+    }
   }
   ratios.push({ image: 'real', name: 'igzip vs zlib inside layerdig (gzip layers)', archive: 'real:gzip', layerdig: 'layers, LAYERDIG_GZIP=igzip', baseline: 'layers (zlib)',
     ratio: sec('real:gzip:layers') / sec('real:gzip:igzip'), target: null, met: null });

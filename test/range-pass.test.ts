@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realArchives } from './helpers/truth.js';
-import { listRange } from '../src/layer/range-pass.js';
-import { readLayer } from '../src/layer/pass.js';
+import { listRange, settleRange } from '../src/layer/range-pass.js';
+import { readLayer, readLayerSettled } from '../src/layer/pass.js';
 import { fileRange } from '../src/layer/file-range.js';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import type { PassLimits } from '../src/layer/pass-limits.js';
@@ -97,6 +97,23 @@ describe('range pass on bad and odd blobs: the streaming pass\'s answer and word
     expect(await settle(listRange({ file, start: 0, length: bytes.length }, { where: 'blob', limits, ring: ring! }))).toEqual(ranged);
     expect(await settle(listRange({ file: write('good', gz), start: 0, length: gz.length }, { where: 'blob', limits, ring: ring! })))
       .toEqual(await settle(listRange({ file: write('good', gz), start: 0, length: gz.length }, { where: 'blob', limits })));
+  });
+
+  it.each(cases)('settled (verify): %s — the same outcome, digest read to the end, as the streaming pass', async (name, bytes) => {
+    const file = write(`settled-${name.replace(/\W+/g, '-')}`, bytes);
+    const strip = (r: unknown) => {
+      const x = r as { ok: boolean; error?: Error };
+      return x.ok ? x : { ...x, error: x.error!.message };
+    };
+    const ranged = strip(await settleRange({ file, start: 0, length: bytes.length }, { where: 'blob', limits }));
+    const streamed = strip(await readLayerSettled(fileRange(file, 0, bytes.length), { where: 'blob', limits }));
+    expect(ranged).toEqual(streamed);
+    const withRing = strip(await settleRange({ file, start: 0, length: bytes.length }, { where: 'blob', limits, ring: ring! }));
+    expect(withRing).toEqual(streamed);
+    // a failed blob is still hashed to its end: sha256sum's digest
+    if (!(ranged as { ok: boolean }).ok && bytes.length > 0) {
+      expect((ranged as unknown as { digest: string }).digest).toBe(`sha256:${sh(`sha256sum '${file}'`).toString().split(' ')[0]}`);
+    }
   });
 
   it('two gzip members: diffID = gzip -dc | sha256sum', async () => {

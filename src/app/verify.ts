@@ -4,7 +4,10 @@ import { openArchive } from './archive.js';
 import { namedDigest, sha256Stream, shortId, type Digest } from '../digest.js';
 import { LayerdigError } from '../errors.js';
 import type { BlobClaim, Measured } from '../image/model.js';
-import { readLayerSettled } from '../layer/pass.js';
+import { readLayerSettled, type SettledLayer } from '../layer/pass.js';
+import { settleRange } from '../layer/range-pass.js';
+import { HashRing } from '../layer/hash-ring.js';
+import { limits } from '../limits.js';
 import { openStore } from '../store/open.js';
 import { isBlobOf, isFormatMetadata } from '../format/formats.js';
 import { verifyDataRoot } from './verify-data-root.js';
@@ -62,6 +65,44 @@ function storeFacts(store: Store): StoreFacts {
   return { links, duplicates: store.duplicates ?? [], unsafeNames: store.unsafeNames ?? [] };
 }
 
+/** What a layer pass (settled: read to the end) says of a layer member, recorded for the verdicts. */
+function recordLayer(f: { store: Store; layers: Map<string, LayerResult>; measured: Map<string, Measured>; notes: string[] }, name: string, r: SettledLayer): void {
+  const { store, layers, measured, notes } = f;
+  // a tar written from an unpacked directory (no tar-split) is readable, but not the bytes its diffID was taken of
+  if (store.diffIdUnchecked?.(name)) {
+    layers.set(name, r.ok ? {} : { error: r.error.message });
+    if (r.ok) notes.push(`${name.replace(/\.tar$/, '')}: read from an unpacked directory: its diffID cannot be checked (no tar-split), only that it is readable`);
+    return;
+  }
+  if (r.ok) {
+    layers.set(name, { diffId: r.listing.diffId });
+    measured.set(name, { digest: r.listing.digest, size: r.listing.compressedSize });
+  } else {
+    // an uncompressed blob is its own diff: its digest is the diffID even when the tar inside is broken
+    layers.set(name, { error: r.error.message, ...(r.digest && r.compression === 'none' ? { diffId: r.digest } : {}) });
+    if (r.digest) measured.set(name, { digest: r.digest, size: r.compressedSize });
+  }
+}
+
+/** Read every layer member that sits in a file with settleRange; the names it read. */
+async function settleLocated(store: Store, members: Set<string>, settled: (name: string, r: SettledLayer) => void): Promise<Set<string>> {
+  const done = new Set<string>();
+  if (!store.locate) return done;
+  const ring = HashRing.acquire();
+  try {
+    for (const name of members) {
+      const at = store.locate(name);
+      const r = at ? await settleRange(at, { where: store.storage(name), limits: limits(), ...(ring ? { ring } : {}) }) : null;
+      if (!r) continue;
+      settled(name, r);
+      done.add(name);
+    }
+  } finally {
+    ring?.release();
+  }
+  return done;
+}
+
 /** Verify an opened archive. */
 export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
   if (ar.format === 'docker-data-root') return verifyDataRoot(ar);
@@ -84,27 +125,16 @@ export async function verifyArchive(ar: Archive): Promise<VerifyReport> {
   }
 
   const archiveChecks: Check[] = [];
+  const settled = (name: string, r: SettledLayer) => recordLayer({ store, layers, measured, notes }, name, r);
   try {
-    await store.each([...layerMembers, ...toHash], async (name, body) => {
+    // layers whose bytes sit in a file: the synchronous pass (range-pass.ts), hashing on the hash thread
+    const inFiles = await settleLocated(store, layerMembers, settled);
+    await store.each([...layerMembers, ...toHash].filter((n) => !inFiles.has(n)), async (name, body) => {
       if (!layerMembers.has(name)) {
         measured.set(name, await hashStream(body));
         return;
       }
-      const r = await readLayerSettled(body, { where: store.storage(name) });
-      // a tar written from an unpacked directory (no tar-split) is readable, but not the bytes its diffID was taken of
-      if (store.diffIdUnchecked?.(name)) {
-        layers.set(name, r.ok ? {} : { error: r.error.message });
-        if (r.ok) notes.push(`${name.replace(/\.tar$/, '')}: read from an unpacked directory: its diffID cannot be checked (no tar-split), only that it is readable`);
-        return;
-      }
-      if (r.ok) {
-        layers.set(name, { diffId: r.listing.diffId });
-        measured.set(name, { digest: r.listing.digest, size: r.listing.compressedSize });
-      } else {
-        // an uncompressed blob is its own diff: its digest is the diffID even when the tar inside is broken
-        layers.set(name, { error: r.error.message, ...(r.digest && r.compression === 'none' ? { diffId: r.digest } : {}) });
-        if (r.digest) measured.set(name, { digest: r.digest, size: r.compressedSize });
-      }
+      settled(name, await readLayerSettled(body, { where: store.storage(name) }));
     });
   } catch (e) {
     if (!(e instanceof LayerdigError)) throw e;

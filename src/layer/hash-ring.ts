@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Digest } from '../digest.js';
 
@@ -63,7 +64,8 @@ export class HashRing {
    * so that the thread's own start (~50 ms of CPU on Node 20) costs the other core's idle time.
    */
   static prestart(): void {
-    if (shared === undefined) shared = HashRing.start();
+    // one core: the hash thread would only take turns with this one
+    if (shared === undefined) shared = availableParallelism() >= 2 ? HashRing.start() : null;
   }
 
   /** The process's ring for one layer pass at a time, or null (none here, or another pass has it). */

@@ -4,7 +4,7 @@ import { LayerdigError } from '../errors.js';
 import { decompressionMessage, sniffCompression, type Compression } from '../compression/index.js';
 import { syncInflater, type Out, type SyncInflater, type Take } from '../compression/sync.js';
 import { Kind, SLOT, type HashRing } from './hash-ring.js';
-import type { LayerListing } from './pass.js';
+import type { LayerListing, SettledLayer } from './pass.js';
 import { bombCheck, type PassLimits } from './pass-limits.js';
 import { TarStage } from './pass-tar.js';
 
@@ -90,29 +90,46 @@ class RangeState {
  * Throws the LayerdigError the streaming pass would.
  */
 export async function listRange(at: FileRange, opts: RangePassOptions): Promise<LayerListing | null> {
+  const r = await settleRange(at, opts, false);
+  if (r && !r.ok) throw r.error;
+  return r && r.listing;
+}
+
+/**
+ * Like listRange, but a failure does not end the read (readLayerSettled's contract,
+ * for verify): the rest of the blob is still hashed as stored, so that an altered
+ * blob (its digest differs) can be told from one that was always broken.
+ */
+export async function settleRange(at: FileRange, opts: RangePassOptions, drain = true): Promise<SettledLayer | null> {
   let fd: number;
   try {
     fd = openSync(at.file, 'r');
   } catch (e) {
-    throw new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${decompressionMessage(e, undefined)}`);
+    return unread(opts.where, e, undefined);
   }
   try {
-    return await listOpen(fd, at, opts);
+    // one turn of the event loop per layer, however small: progress draws, a worker's messages arrive
+    await new Promise<void>((r) => setImmediate(r));
+    return await passOpen(fd, at, opts, drain);
   } finally {
     closeSync(fd);
   }
 }
 
-async function listOpen(fd: number, at: FileRange, opts: RangePassOptions): Promise<LayerListing | null> {
+function unread(where: string, e: unknown, compression: Compression | undefined): SettledLayer {
+  const error = e instanceof LayerdigError ? e : new LayerdigError('E_BAD_ARCHIVE', `${where}: ${decompressionMessage(e, compression)}`);
+  return { ok: false, error, digest: null, compressedSize: 0, compression };
+}
+
+async function passOpen(fd: number, at: FileRange, opts: RangePassOptions, drain: boolean): Promise<SettledLayer | null> {
   const input = Buffer.allocUnsafeSlow(Math.max(SNIFF_BYTES, Math.min(READ_CHUNK, at.length)));
-  const readAt = (pos: number): number => {
-    try {
-      return readSync(fd, input, 0, Math.min(input.length, at.start + at.length - pos), pos);
-    } catch (e) {
-      throw new LayerdigError('E_BAD_ARCHIVE', `${opts.where}: ${decompressionMessage(e, undefined)}`);
-    }
-  };
-  let got = at.length > 0 ? readAt(at.start) : 0;
+  const readAt = (pos: number): number => readSync(fd, input, 0, Math.min(input.length, at.start + at.length - pos), pos);
+  let got: number;
+  try {
+    got = at.length > 0 ? readAt(at.start) : 0;
+  } catch (e) {
+    return unread(opts.where, e, undefined);
+  }
   const compression = sniffCompression(input.subarray(0, got));
   const inflater = compression === 'none' ? null : syncInflater(compression);
   if (compression !== 'none' && !inflater) return null;
@@ -123,26 +140,36 @@ async function listOpen(fd: number, at: FileRange, opts: RangePassOptions): Prom
   const take = (piece: Buffer) => consume(st, piece, opts.limits);
   let pos = at.start;
   let sinceYield = 0;
+  let hashed = false;
   try {
     while (got > 0) {
       const chunk = input.subarray(0, got);
       st.stored(chunk);
       pos += got;
       opts.onProgress?.(st.rawSize);
-      if (!feed(st, inflater, chunk, out, take)) break;
+      // after a failure only a settled pass reads on, hashing the bytes as stored
+      if (!st.failed) feed(st, inflater, chunk, out, take);
+      if (st.failed && !drain) break;
       if ((sinceYield += got) >= YIELD_EVERY) {
         sinceYield = 0;
         await new Promise<void>((r) => setImmediate(r));
       }
-      got = pos < at.start + at.length ? readAt(pos) : 0;
+      try {
+        got = pos < at.start + at.length ? readAt(pos) : 0;
+      } catch (e) {
+        return unread(opts.where, e, compression);
+      }
     }
     if (!st.failed) finish(st, inflater, out, take);
+    if (st.failed && !drain) return { ok: false, error: st.failed, digest: null, compressedSize: st.rawSize, compression };
+    const d = st.digests();
+    hashed = true;
+    if (st.failed) return { ok: false, error: st.failed, digest: d.digest, compressedSize: st.rawSize, compression };
+    return { ok: true, listing: { ...d, compression, compressedSize: st.rawSize, uncompressedSize: st.uncompressedSize, size: st.tar.size, entries: st.tar.entries } };
   } finally {
-    // the ring's hashes end with the layer, failed or not
-    if (st.failed || got > 0) opts.ring?.abandon();
+    // the ring's hashes end with the layer, whatever happened
+    if (!hashed) opts.ring?.abandon();
   }
-  if (st.failed) throw st.failed;
-  return { ...st.digests(), compression, compressedSize: st.rawSize, uncompressedSize: st.uncompressedSize, size: st.tar.size, entries: st.tar.entries };
 }
 
 /** One chunk of the blob as stored, through the inflater; false once the pass has failed. */
