@@ -50,7 +50,18 @@ describe('display width', () => {
     expect(displayWidth('👨\u200d👩\u200d👧')).toBe(2);
     expect(displayWidth('🇩🇪')).toBe(2);
     expect(displayWidth('a\tb')).toBe(2);
-    // newer than cli-table3's emoji list (Unicode 14): two columns, as terminals draw it
+    // where string-width 4 (cli-table3's) counted otherwise, as terminals draw them:
+    // newer than its emoji list (Unicode 14, 12.1, 13.1), and an emoji drawn as emoji followed by VS16 (it said 3)
     expect(displayWidth('\u{1FAE0}')).toBe(2);
+    expect(displayWidth('\u{1F9D1}\u200d\u{1F4BB}')).toBe(2);
+    expect(displayWidth('\u2764\ufe0f\u200d\u{1F525}')).toBe(2);
+    expect(displayWidth('\u2615\ufe0f')).toBe(2);
+    // a keycap, a skin tone, a tag sequence (Scotland): one emoji each
+    expect(displayWidth('1\ufe0f\u20e3')).toBe(2);
+    expect(displayWidth('\u{1F44D}\u{1F3FD}')).toBe(2);
+    expect(displayWidth('\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}')).toBe(2);
+    // a pictograph drawn as text by default is one column, two with VS16
+    expect(displayWidth('\u00a9')).toBe(1);
+    expect(displayWidth('\u00a9\ufe0f')).toBe(2);
   });
 });
