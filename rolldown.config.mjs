@@ -5,7 +5,7 @@ import { readdirSync, rmSync } from 'node:fs';
  * `--version`, then the CLI loaded on demand), dist/worker.js (the layer worker) and
  * dist/hash-thread.js (a HashRing's thread),
  * with chunks dist/bundle-*.js: each command's module is its own dynamic import
- * (commands/index.ts), so a start loads yargs, the command list and the one command
+ * (commands/index.ts), so a start loads the argument parser (cli/argv/), the command list and the one command
  * it runs, in a few files instead of ~150 modules (README "Performance").
  * bin/layerdig.js uses the bundle only when it is newer than dist/cli/main.js, so a
  * plain `tsc` never runs stale code. `package.json` `files` ships dist/ whole.

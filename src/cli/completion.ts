@@ -1,8 +1,9 @@
 /**
- * Tab completion. yargs' own script calls `layerdig` by name, so it fails when
- * layerdig was started as `node bin/layerdig.js` or through npx, and it offers
- * aliases as `--q`, `--j`. This script calls the exact node and bin file that
- * printed it, and the list is cleaned of what is not a real option.
+ * Tab completion. The script calls the exact node and bin file that printed it
+ * (a script calling `layerdig` by name fails when layerdig was started as
+ * `node bin/layerdig.js` or through npx), with `--get-yargs-completions` (the flag
+ * yargs' scripts used, kept for scripts already installed); the candidates
+ * (cli/argv/program.ts) are cleaned of what is not a real option.
  */
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -23,7 +24,7 @@ complete -o bashdefault -o default -F _layerdig_completions layerdig
 }
 
 /**
- * yargs' candidates as a user may type them: one-letter aliases only as `-x`
+ * Candidates as a user may type them: one-letter aliases only as `-x`
  * (never `--x`), boolean options that default to true as `--no-…`.
  */
 export function cleanCompletions(candidates: readonly string[], negatable: ReadonlySet<string>): string[] {

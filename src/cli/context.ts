@@ -1,4 +1,4 @@
-import type { Argv } from 'yargs';
+import type { Argv } from './argv/types.js';
 import { printable, printableJson, printableText } from '../report/text.js';
 import { DEFAULT_LIMITS, setLimits } from '../limits.js';
 import type { Archive } from '../app/archive.js';

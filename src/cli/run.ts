@@ -5,7 +5,7 @@ import { VERSION } from '../version.js';
  * What `layerdig` runs: bin/layerdig.js imports this (as the bundle's entry
  * dist/layerdig.js, or compiled as dist/cli/run.js). It imports nothing heavy
  * itself: `--version` answers at once, and every other command line loads the CLI
- * (yargs, the command list and the one command it names) only then (start-up, issue 13).
+ * (the argument parser, the command list and the one command it names) only then (start-up, issue 13).
  */
 if (process.argv.length === 3 && process.argv[2] === '--version') {
   process.stdout.write(`${VERSION}\n`);

@@ -1,4 +1,4 @@
-import type { Argv } from 'yargs';
+import type { Argv } from './argv/types.js';
 import { resolve } from 'node:path';
 import { LayerdigError } from '../errors.js';
 import { platformFilter, sortByArchive, summarize, type ImageSummary } from '../analysis/summary.js';

@@ -1,7 +1,8 @@
 /**
  * Usage errors, worded for a person: which command, what is wrong, and the
  * closest valid name when a command or option is misspelt. Built from what
- * yargs knows at the moment it rejects the command line, before any handler.
+ * the parser (cli/argv/) knows when it rejects the command line, before any handler;
+ * its messages are worded as yargs worded them, the parser layerdig used before.
  */
 
 /** Damerau–Levenshtein distance (adjacent swaps count once): `lyaers` is one step from `layers`. */
@@ -36,7 +37,7 @@ export function closest(word: string, names: string[]): string | null {
   return best !== null && bestD <= allowed ? best : null;
 }
 
-/** What yargs knew when it rejected the command line. */
+/** What the parser knew when it rejected the command line. */
 export interface UsageContext {
   /** the raw arguments */
   argv: string[];
@@ -76,7 +77,7 @@ function unknownOptions(ctx: UsageContext): string[] {
 }
 
 /**
- * Turn yargs' message into one sentence: the command, what is wrong, and a
+ * Turn the parser's message into one sentence: the command, what is wrong, and a
  * suggestion (or where to read the usage).
  */
 export function usageMessage(msg: string, ctx: UsageContext): string {

@@ -24,7 +24,7 @@ export function garbageDocument(r: GarbageReport) {
   };
 }
 
-/** Past this many rows the table is laid out here: cli-table3 takes minutes over tens of thousands of rows. */
+/** Past this many rows the columns are laid out here, not fitted to the terminal (the renderer before table.ts took minutes over tens of thousands of rows). */
 const MANY = 1000;
 
 /** The same borderless columns as table(), 3 spaces apart, without fitting them to the terminal. */

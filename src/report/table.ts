@@ -1,7 +1,7 @@
-import Table from 'cli-table3';
 import { sep } from 'node:path';
 import { printable } from './text.js';
 import { tableLayout } from './table-layout.js';
+import { displayWidth } from './width.js';
 
 export { setTableLayout, type TableLayout } from './table-layout.js';
 
@@ -39,8 +39,9 @@ export function fitWidths(natural: number[], width: number): number[] {
 }
 
 /**
- * Plain, borderless tables like `docker images`. cli-table3 writes colour
- * codes into pipes unless its style is emptied, so it always is here.
+ * Plain, borderless tables like `docker images`: columns as wide as their widest cell
+ * (in terminal columns), 3 spaces apart, left-aligned, no trailing spaces. Byte for byte
+ * what cli-table3 printed here before (fixtures/table-layout), at a fraction of the load.
  */
 export function table(head: string[], rows: (string | number)[][]): string {
   const layout = tableLayout();
@@ -50,14 +51,11 @@ export function table(head: string[], rows: (string | number)[][]): string {
     const fit = fitWidths(natural, layout.width);
     cells = cells.map((r) => r.map((c, i) => middleEllipsis(c, fit[i] ?? c.length)));
   }
-  const t = new Table({
-    head,
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' '.repeat(GAP),
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
-  for (const r of cells) t.push(r);
-  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+  const all = head.length ? [head, ...cells] : cells;
+  const widths: number[] = [];
+  // a column is at least one wide, as cli-table3 made it
+  for (const r of all) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 1, displayWidth(c)); });
+  return all.filter((r) => r.length)
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - displayWidth(c)))).join(' '.repeat(GAP)).trimEnd())
+    .join('\n');
 }

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { idPrefix, shortId } from '../../digest.js';
 import { badArchive, EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, warn, type GlobalArgs } from '../context.js';

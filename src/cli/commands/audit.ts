@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { VERSION } from '../../version.js';

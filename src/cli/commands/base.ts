@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { resolve } from 'node:path';
 import { emit, globalOptions, openOneArchive, warn, type GlobalArgs } from '../context.js';
 import { recordFindings } from '../../app/outcome.js';

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { LayerdigError } from '../../errors.js';
 import { globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';

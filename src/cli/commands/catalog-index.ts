@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT } from '../../errors.js';
 import { applyLimits, emit, globalOptions, layerReader, note, problem, type GlobalArgs } from '../context.js';
 import { readInventories } from '../../packages/inventory.js';

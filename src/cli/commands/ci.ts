@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';

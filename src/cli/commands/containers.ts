@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { emit, globalOptions, openAll, type GlobalArgs } from '../context.js';
 import { containersOf } from '../container-diff.js';
 import type { Container } from '../../format/docker-containers.js';

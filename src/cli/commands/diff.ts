@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { printContainerChanges } from '../container-diff.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openAll, layerReader, warn, type GlobalArgs } from '../context.js';

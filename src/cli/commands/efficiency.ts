@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { emit, globalOptions, openAll, layerReader, settleTo, type GlobalArgs } from '../context.js';
 import { selectImages } from '../../image/select.js';
 import { analyseWaste } from '../../analysis/waste.js';

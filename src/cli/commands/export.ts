@@ -1,6 +1,6 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { useContainer } from '../container-image.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, layerReader, type GlobalArgs } from '../context.js';

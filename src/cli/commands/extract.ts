@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { emit, globalOptions, note, openOneArchive, type GlobalArgs } from '../context.js';
 import { visitBodies } from '../../layer/bodies.js';

@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { sha256Stream, toDigest, type Digest } from '../../digest.js';
 import { emit, globalOptions, layerReader, note, openAll, problem, warn, type GlobalArgs } from '../context.js';

@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, openAll, problem, warn, type GlobalArgs } from '../context.js';
 import { readRegistry, RegistryStore } from '../../format/registry-storage.js';

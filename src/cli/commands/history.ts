@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT } from '../../errors.js';
 import { emit, globalOptions, layerReader, openAll, type GlobalArgs } from '../context.js';
 import { warnMismatches } from '../content.js';

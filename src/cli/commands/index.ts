@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { SPECS, type CommandName } from './specs.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -6,7 +6,7 @@ export type AnyCommand = CommandModule<any, any>;
 
 /**
  * Each command's module (options, examples, handler), imported only when the
- * command runs: a start loads yargs, this list and the one command it runs, not
+ * command runs: a start loads the argument parser, this list and the one command it runs, not
  * all of them (start-up, issue 13). The bundle makes each import its own chunk.
  */
 const LOADERS: Record<CommandName, () => Promise<AnyCommand>> = {

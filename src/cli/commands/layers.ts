@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT } from '../../errors.js';
 import { emit, globalOptions, layerReader, openAll, settleTo, warn, type GlobalArgs } from '../context.js';
 import { loadImages, warnMismatches } from '../content.js';

@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { printContainerChanges } from '../container-diff.js';
 import { useContainer } from '../container-image.js';
 import { LayerdigError } from '../../errors.js';

@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { LayerdigError } from '../../errors.js';
 import { emit, globalOptions, type GlobalArgs } from '../context.js';
 import { dbOption, loadSummaries } from '../summaries.js';

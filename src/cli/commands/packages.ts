@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import type { Archive } from '../../app/archive.js';
 import type { Image } from '../../image/model.js';
 import { readFinalFiles } from '../../layer/final-file.js';

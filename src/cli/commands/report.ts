@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { LayerdigError } from '../../errors.js';

@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from '../argv/types.js';
 import { EXIT, LayerdigError } from '../../errors.js';
 import { applyLimits, emit, globalOptions, note, problem, type GlobalArgs } from '../context.js';
 import { openInputsSettled } from '../../app/inputs.js';
