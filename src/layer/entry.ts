@@ -41,7 +41,8 @@ export function normalizeEntryPath(p: string): string {
   return n === '.' ? '' : n;
 }
 
-const climbs = (p: string) => p.split('/').includes('..');
+/** A `..` component (per entry on every layer read: no array allocated) */
+const climbs = (p: string) => p === '..' || p.startsWith('../') || p.endsWith('/..') || p.includes('/../');
 
 /** Why a raw tar name (and hard-link target) would escape an extraction directory, or null. */
 export function unsafeReason(rawName: string, rawHardlinkTarget: string | null): string | null {

@@ -92,10 +92,9 @@ export class LayerReader {
     if (this.jobs !== undefined && this.jobs > 0) return Math.min(this.jobs, layers.length);
     const bytes = layers.reduce((s, l) => s + l.compressedSize, 0);
     if (bytes < WORKER_MIN_BYTES) return 1;
-    // a lane keeps two cores busy: read synchronously (range-pass.ts), one inflates and lists while a hash
-    // thread hashes; streamed, the inflater (zlib's thread pool, the igzip/zstd child) runs beside this thread
-    const perLane = 2;
-    return Math.max(1, Math.min(Math.floor(defaultJobs() / perLane), layers.length));
+    // a lane per core: this thread's lane hands its hashing to the hash thread, which the largest layer
+    // leaves ~2/3 idle; that is where a worker's lane fits (measured, docs/performance.md)
+    return Math.max(1, Math.min(defaultJobs(), layers.length));
   }
 
   /** Read every layer of these images that is not cached yet, in the cheapest order. */

@@ -82,6 +82,12 @@ function decodeOct(b: Buffer, off: number, len: number): number {
   const end = indexOf(b, 32, i, stop);
   while (i < end && b[i] === 0) i++;
   if (end === i) return 0;
+  // the common case without a string: octal digits, read as parseInt reads them (up to the first non-digit)
+  if (b[i]! >= 48 && b[i]! <= 55) {
+    let v = 0;
+    for (let k = i; k < end && b[k]! >= 48 && b[k]! <= 55; k++) v = v * 8 + (b[k]! - 48);
+    return v;
+  }
   return parseInt(b.toString('latin1', i, end), 8);
 }
 
