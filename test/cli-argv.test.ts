@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, FIXTURES } from './helpers/cli.js';
+import { ROOT, FIXTURES, runInProcess } from './helpers/cli.js';
 import { COMMANDS } from '../src/cli/commands/index.js';
-import { main } from '../src/cli/main.js';
 
 /**
  * layerdig's own argument parser against yargs 18.2, the parser it replaced (issue 13):
@@ -39,24 +38,10 @@ afterAll(() => {
 });
 
 async function run(argv: string[]): Promise<Omit<Record, 'argv'>> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => { out.push(String(c)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => { err.push(String(c)); return true; }) as typeof process.stderr.write;
-  process.exitCode = undefined;
   seen = null;
-  try {
-    await main(argv);
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-  const exit = typeof process.exitCode === 'number' ? process.exitCode : 0;
-  process.exitCode = undefined;
+  const { code: exit, stdout, stderr } = await runInProcess(argv);
   const norm = (s: string) => s.split(process.execPath).join('<NODE>').split(ROOT).join('<ROOT>');
-  const r: Omit<Record, 'argv'> = { exit, stdout: norm(out.join('')), stderr: norm(err.join('')) };
+  const r: Omit<Record, 'argv'> = { exit, stdout: norm(stdout), stderr: norm(stderr) };
   if (seen) {
     const s = seen as { command: string; args: unknown };
     r.command = s.command;

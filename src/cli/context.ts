@@ -29,7 +29,7 @@ export function globalOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print JSON (stable keys) instead of a table' })
     .option('trunc', { type: 'boolean', default: true, describe: 'shorten ids to 12 hex; --no-trunc prints full sha256:… digests' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no notes or progress on stderr' })
-    .option('jobs', { alias: 'j', type: 'number', describe: 'layers read at once (default: half the cores, at most 2; 1: all on one thread)' })
+    .option('jobs', { alias: 'j', type: 'number', describe: 'layers read at once (default: the cores, at most 4; 1: all on one thread)' })
     .option('platform', { type: 'string', describe: 'only images for os/arch[/variant]' })
     .option('max-json-bytes', { type: 'number', describe: 'largest JSON member read (default 16 MiB)' })
     .option('max-layer-bytes', { type: 'number', describe: 'largest decompressed layer read (default 64 GiB)' })

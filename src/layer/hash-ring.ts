@@ -40,6 +40,8 @@ export class HashRing {
   private readonly slots: Buffer[];
   private readonly digests: Uint8Array;
   private head = 0;
+  /** handed out to a pass (or dead) */
+  private busy = false;
 
   private constructor(private readonly worker: Worker, sab: SharedArrayBuffer) {
     this.ctl = new Int32Array(sab, 0, Ctl.WORDS);
@@ -56,7 +58,15 @@ export class HashRing {
     const w = new Worker(thread, { workerData: sab });
     // an idle ring never keeps the process alive; its thread ends with it
     w.unref();
-    return new HashRing(w, sab);
+    const ring = new HashRing(w, sab);
+    // a thread that died is never handed out again (a pass already waiting on it stops after STALL_MS)
+    const dead = () => {
+      ring.busy = true;
+      if (shared === ring) shared = null;
+    };
+    w.on('error', dead);
+    w.on('exit', dead);
+    return ring;
   }
 
   /**
@@ -80,8 +90,6 @@ export class HashRing {
     this.busy = false;
   }
 
-  private busy = false;
-
   /** The slot the next piece goes into (the same one until it is published); waits while all are being hashed. */
   slot(): Buffer {
     // the thread touches every slot when it starts: nothing may be written before it is done
@@ -102,7 +110,7 @@ export class HashRing {
     if (Atomics.load(this.ctl, Ctl.HASHER_WAITS) === 1) Atomics.notify(this.ctl, Ctl.HEAD);
   }
 
-  /** The layer has ended: both digests, once every slot is hashed (`diff` is null when nothing was inflated). */
+  /** The layer has ended: both digests, once every slot is hashed (`diff` is the empty stream's when nothing was inflated). */
   finish(): { raw: Digest; diff: Digest } {
     this.slot(); // room for the END marker
     this.publish(Kind.END, 0);

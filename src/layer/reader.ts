@@ -28,16 +28,16 @@ export interface ReaderOptions {
   progress?: ReadProgress;
   /**
    * Layers read at once (lanes: this thread, then worker threads). Undefined/0:
-   * automatic (half the cores, at most 2, when at least two layers and 8 MiB of
-   * blobs are to be read; this thread's lane hashes on the hash thread); 1: all on
-   * this thread, hashing too; n ≥ 2: n lanes whatever the sizes.
+   * automatic (the cores, at most 4, when at least two layers and 8 MiB of blobs
+   * are to be read; this thread's lane hashes on the hash thread); 1: all on this
+   * thread, hashing too; n ≥ 2: n lanes whatever the sizes.
    */
   jobs?: number;
 }
 
 /** Below this many blob bytes in one prefetch, workers cost more than they save (automatic mode). */
 const WORKER_MIN_BYTES = 8 * 1024 * 1024;
-/** Below this blob size a layer is hashed on its own thread: the hash thread's start would cost more. */
+/** Below this blob size a layer is hashed where it is read: handing it to the hash thread costs more than it saves. */
 const RING_MIN_BYTES = 8 * 1024 * 1024;
 
 /**
