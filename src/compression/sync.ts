@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type { Compression } from './index.js';
 import { zlib } from './builtins.js';
+import { zstdNapi } from './zstd.js';
 
 /**
  * Synchronous decompressors that write into caller-owned output buffers.
@@ -64,21 +64,11 @@ function zlibSync(): SyncInflater | null {
   return { write: (input, out, take) => run(Z_NO_FLUSH, input, out, take), end: (out, take) => run(Z_FINISH, none, out, take) };
 }
 
-interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
-let napiDCtx: (new () => NapiDCtx) | null | undefined;
-
 /** zstd through the optional zstd-napi package, whose context decodes into the buffer it is given. */
 function napiSync(): SyncInflater | null {
-  if (napiDCtx === undefined) {
-    try {
-      const mod = createRequire(import.meta.url)('zstd-napi') as { DecompressStream: new () => { dctx: NapiDCtx } };
-      napiDCtx = new mod.DecompressStream().dctx.constructor as new () => NapiDCtx;
-    } catch {
-      napiDCtx = null;
-    }
-  }
-  if (!napiDCtx) return null;
-  const dctx = new napiDCtx();
+  const napi = zstdNapi();
+  if (!napi) return null;
+  const { dctx } = new napi.Decompressor();
   let inFrame = false;
   const write = (input: Buffer, out: Out, take: Take): boolean => {
     let src = input;

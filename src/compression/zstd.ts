@@ -18,7 +18,7 @@ type Factory = () => Transform;
 
 let chosen: { backend: ZstdBackend; make: Factory } | null | undefined;
 
-interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
+export interface NapiDCtx { decompressStream(dst: Buffer, src: Buffer): [number, number, number] }
 type NapiStreamClass = new () => Transform & { dctx: NapiDCtx; inFrame: boolean };
 
 /** Output per native call: zstd's recommended ZSTD_DStreamOutSize(). */
@@ -86,14 +86,25 @@ function builtinFactory(): Factory | null {
   return typeof builtin === 'function' ? () => builtin({ chunkSize: 256 * 1024 }) : null;
 }
 
-function napiFactory(): Factory | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const napi = require('zstd-napi') as { DecompressStream: NapiStreamClass };
-    return boundedNapi(napi.DecompressStream);
-  } catch {
-    return null;
+/** The parts of the optional zstd-napi package layerdig uses: its stream, and the one-shot decompressor's context. */
+export interface ZstdNapi { DecompressStream: NapiStreamClass; Decompressor: new () => { dctx: NapiDCtx } }
+let napiModule: ZstdNapi | null | undefined;
+
+/** zstd-napi, loaded once; null where it did not install. */
+export function zstdNapi(): ZstdNapi | null {
+  if (napiModule === undefined) {
+    try {
+      napiModule = createRequire(import.meta.url)('zstd-napi') as ZstdNapi;
+    } catch {
+      napiModule = null;
+    }
   }
+  return napiModule;
+}
+
+function napiFactory(): Factory | null {
+  const napi = zstdNapi();
+  return napi ? boundedNapi(napi.DecompressStream) : null;
 }
 
 /** zstd's last stderr line, in the words zlib uses for the same failure */
