@@ -65,12 +65,9 @@ export function warn(msg: string): void {
  * The layer reader for a command: worker threads per `--jobs`, and progress on
  * stderr when stderr is a terminal (never with --quiet; cleared before any output).
  */
-export function layerReader(a: Pick<GlobalArgs, 'quiet' | 'jobs'> & { content?: unknown }): LayerReader {
+export function layerReader(a: Pick<GlobalArgs, 'quiet' | 'jobs'>): LayerReader {
   const progress = progressFor(a);
-  const reader = new LayerReader({ ...(progress ? { progress } : {}), ...(a.jobs !== undefined ? { jobs: a.jobs } : {}) });
-  // layer bodies will be read: the hash thread starts while the command still opens its inputs
-  if (a.content !== false) reader.warm();
-  return reader;
+  return new LayerReader({ ...(progress ? { progress } : {}), ...(a.jobs !== undefined ? { jobs: a.jobs } : {}) });
 }
 
 /** Print a result: JSON when asked, else the human rendering. Nothing else goes to stdout. */

@@ -1,5 +1,3 @@
-import { HashRing } from '../layer/hash-ring.js';
-
 /**
  * Work that can start before the command line is parsed (issue 13, docs/performance.md):
  * a command that will read layer bodies gets its hash thread now, so the thread's own
@@ -13,11 +11,12 @@ const READS_LAYERS = new Set([
   'audit', 'efficiency', 'ci', 'report', 'packages', 'containers',
 ]);
 
-export function startEarly(argv: readonly string[]): void {
+export async function startEarly(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || !READS_LAYERS.has(command)) return;
   if (rest.includes('--no-content') || rest.includes('--help') || rest.includes('-h')) return;
   // --jobs 1: everything on this thread
   if (rest.some((t, i) => /^(-j1|--jobs=1|-j=1)$/.test(t) || (/^(-j|--jobs)$/.test(t) && rest[i + 1] === '1'))) return;
-  HashRing.prestart();
+  // loaded only here: a command line that reads no layers does not pay for the module
+  (await import('../layer/hash-ring.js')).HashRing.prestart();
 }

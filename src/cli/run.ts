@@ -12,7 +12,7 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
 } else {
   // Node >= 22.1 keeps compiled code between runs; Node 20 has no such cache (a no-op there)
   (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  (await import('./early.js')).startEarly(process.argv.slice(2));
+  await (await import('./early.js')).startEarly(process.argv.slice(2));
   const { main } = await import('./main.js');
   // If a stream stalls so that nothing is left to run, Node would exit quietly (status 13, or 0)
   // before the command finished: say so, as the internal error it is.

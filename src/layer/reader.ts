@@ -196,11 +196,6 @@ export class LayerReader {
     return this.jobs !== 1 && defaultJobs() >= 2 ? HashRing.acquire() : null;
   }
 
-  /** About to read layers: start the hash thread now, while the caller still opens its inputs. */
-  warm(): void {
-    if (this.jobs !== 1 && defaultJobs() >= 2) HashRing.prestart();
-  }
-
   async listing(store: Store, layer: Layer): Promise<LayerListing> {
     const hit = this.cache.get(layer.diffId);
     if (hit) return hit;

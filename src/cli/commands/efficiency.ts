@@ -17,9 +17,9 @@ export const efficiency: CommandModule<object, Args> = {
     .example('$0 efficiency app.tar', "dive's numbers and where the dead bytes are")
     .example('$0 efficiency app.tar -i app:1.0 --json', 'every inefficient and dead path') as never,
   async handler(a) {
-    const reader = layerReader(a);
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
+    const reader = layerReader(a);
     const loaded = await loadImages(reader, ar!, imgs, settleTo(a));
     warnMismatches(reader);
     const reports = loaded.map(({ image: img, listings }) => {

@@ -21,9 +21,9 @@ export const layers: CommandModule<object, Args> = {
     .example('$0 layers app.tar -i app:1.0 --no-content --json', 'metadata only')
     .example('$0 layers big.tar --jobs 1 -q', 'one layer at a time, no progress') as never,
   async handler(a) {
-    const reader = layerReader(a);
     const [ar] = await openAll(a, [a.input], false);
     const imgs = selectImages(ar!.images, a.image, a.platform);
+    const reader = layerReader(a);
     const read = a.content ? await loadImages(reader, ar!, imgs, settleTo(a)) : null;
     const reports: { img: Image; report: ReturnType<typeof layersReport> }[] = read
       ? read.map((l) => ({ img: l.image, report: layersReport(l.image, l.read, (m) => ar!.store.diffIdUnchecked?.(m) ?? false) }))

@@ -71,9 +71,9 @@ export const report: CommandModule<object, Args> = {
     if (!a.output && !a.json) throw new LayerdigError('E_USAGE', 'name the page to write with -o FILE (or - for stdout), or print its data with --json');
     if (a.requireSignature) throw new LayerdigError('E_USAGE', '--require-signature is a verify option: report shows the signatures it checks');
     const trusted = signatureKeys(a);
-    const reader = layerReader(a);
     const [ar] = await openAll(a, [a.input], false);
     const img = selectOne(ar!.images, a.image, a.platform);
+    const reader = layerReader(a);
     const [loaded] = await loadImages(reader, ar!, [img]);
     const { read: listings, overlay: o } = loaded!;
     warnMismatches(reader);
