@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FIXTURES, runInProcess, runJsonFast } from './helpers/cli.js';
-import { unpackStore } from './helpers/stores.js';
+import { storeForms, type StoreInput } from './helpers/stores.js';
 
 /**
  * A podman/buildah containers-storage read offline, against what podman itself
@@ -27,24 +27,11 @@ interface PodmanInspect { Id: string; RepoTags: string[]; RootFS: { Layers: stri
 interface PodmanPs { Id: string; Names: string[]; Image: string; ImageID: string; Command: string[]; Created: number; StartedAt: number }
 
 const tmp = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'layerdig-cstorage-'));
-const inputs: { driver: string; kind: string; path: string }[] = [];
+const inputs: StoreInput[] = [];
 beforeAll(() => {
-  for (const d of DRIVERS) {
-    const tgz = join(DIR, `${d}.tar.gz`);
-    inputs.push({ driver: d, kind: 'tar.gz', path: tgz });
-    if (isRoot) {
-      // whiteouts are 0/0 character devices and opaque directories trusted.* xattrs: extracting them needs root
-      const dir = join(tmp, `${d}.dir`);
-      unpackStore(tgz, dir);
-      inputs.push({ driver: d, kind: 'dir', path: dir });
-    }
-  }
-  inputs.push({ driver: 'overlay', kind: 'rootless tar', path: join(DIR, 'overlay-rootless.tar.gz') });
-  if (isRoot) {
-    const dir = join(tmp, 'rootless.dir');
-    unpackStore(join(DIR, 'overlay-rootless.tar.gz'), dir);
-    inputs.push({ driver: 'overlay', kind: 'rootless dir', path: dir });
-  }
+  // as root also unpacked: whiteouts are 0/0 character devices and opaque directories trusted.* xattrs
+  for (const d of DRIVERS) inputs.push(...storeForms(join(DIR, `${d}.tar.gz`), d, tmp, { root: isRoot }));
+  inputs.push(...storeForms(join(DIR, 'overlay-rootless.tar.gz'), 'overlay', tmp, { root: isRoot, label: 'rootless ' }));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

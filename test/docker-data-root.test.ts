@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, runInProcess, runJsonFast } from './helpers/cli.js';
-import { unpackStore } from './helpers/stores.js';
+import { storeForms, unpackStore, type StoreInput } from './helpers/stores.js';
 
 /**
  * A Docker data-root read offline, against what the daemon itself said while
@@ -23,21 +23,10 @@ const truthDir = (d: string) => join(DIR, `${d}.truth`);
 const inspect = (d: string) => JSON.parse(readFileSync(join(truthDir(d), 'image-inspect.json'), 'utf8')) as Inspect[];
 
 const tmp = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'layerdig-dataroot-'));
-const inputs: { driver: string; kind: string; path: string }[] = [];
+const inputs: StoreInput[] = [];
 beforeAll(() => {
-  for (const d of DRIVERS) {
-    const tgz = join(DIR, `${d}.tar.gz`);
-    inputs.push({ driver: d, kind: 'tar.gz', path: tgz });
-    const plain = join(tmp, `${d}.tar`);
-    execFileSync('sh', ['-c', `gzip -dc "${tgz}" > "${plain}"`]);
-    inputs.push({ driver: d, kind: 'tar', path: plain });
-    if (isRoot) {
-      // device nodes (overlay2 whiteouts) and trusted.* xattrs need root to extract
-      const dir = join(tmp, `${d}.dir`);
-      unpackStore(tgz, dir);
-      inputs.push({ driver: d, kind: 'dir', path: dir });
-    }
-  }
+  // as root also unpacked: device nodes (overlay2 whiteouts) and trusted.* xattrs need root to extract
+  for (const d of DRIVERS) inputs.push(...storeForms(join(DIR, `${d}.tar.gz`), d, tmp, { plain: true, root: isRoot }));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
